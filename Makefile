@@ -1,0 +1,99 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+# ward: build, test, demo.  `make demo` and `make check` are the two commands
+# a newcomer runs on a fresh Debian 12 machine as root.
+
+VERSION := 0.1.0
+PREFIX ?= /usr/local
+BUILD ?= build
+CC ?= cc
+CFLAGS ?= -O2 -g
+SAN_FLAGS ?=
+
+# Debian packages the build and the tests need (deps installs the missing).
+DEB_DEPS := gcc make pkg-config libyajl-dev libseccomp-dev libcap-dev \
+	libmount-dev criu libnftables-dev libmnl-dev busybox-static \
+	python3-pytest uidmap iproute2 nftables
+PKGS := yajl libseccomp libcap mount
+
+WARD_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
+	-DWARD_VERSION=\"$(VERSION)\" -Ispec -Iruntime \
+	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SAN_FLAGS)
+WARD_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+SPEC_SRCS := $(sort $(wildcard spec/*.c))
+RUNTIME_SRCS := $(filter-out runtime/main.c,$(sort $(wildcard runtime/*.c)))
+SPEC_OBJS := $(SPEC_SRCS:%.c=$(BUILD)/%.o)
+RUNTIME_OBJS := $(RUNTIME_SRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+HEADERS := $(wildcard spec/*.h runtime/*.h)
+
+.PHONY: all deps check unit integration demo asan install clean bench
+
+all: $(BUILD)/ward ward
+
+ward: $(BUILD)/ward
+	@if [ "$(BUILD)" = build ]; then cp -f $< $@; fi
+
+$(BUILD)/%.o: %.c $(HEADERS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARD_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libspec.a: $(SPEC_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/libward.a: $(RUNTIME_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/ward: $(BUILD)/runtime/main.o $(BUILD)/libward.a $(BUILD)/libspec.a
+	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(WARD_LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libward.a $(BUILD)/libspec.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(WARD_CFLAGS) -o $@ $^ $(WARD_LIBS)
+
+# Install only what is missing, so a machine that has everything needs no
+# network and no apt lock.
+deps:
+	@missing=""; for p in $(DEB_DEPS); do \
+		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "deps: installing$$missing"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+integration: all
+	WARD_BIN=$(abspath $(BUILD)/ward) pytest-3 -v -rs tests/
+
+check: deps
+	$(MAKE) all
+	$(MAKE) unit
+	$(MAKE) integration
+
+asan: deps
+	$(MAKE) BUILD=build-asan SAN_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" \
+		CFLAGS="-O1 -g" build-asan/ward unit-asan
+	ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1 \
+		WARD_BIN=$(abspath build-asan/ward) pytest-3 -v -rs tests/
+
+unit-asan: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
+
+demo: deps
+	$(MAKE) all
+	@sh tests/demo.sh
+
+bench: all
+	@sh bench/run.sh
+
+install: all
+	install -D -m 0755 $(BUILD)/ward $(DESTDIR)$(PREFIX)/bin/ward
+
+clean:
+	rm -rf build build-asan ward

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* User-namespace id maps: OCI maps as given, or an allocated range (the
+ * Incus model: ward.idmap.* annotations, /etc/subuid), raw punch-through,
+ * the allocation registry, and idmapped mounts. */
+#ifndef WARD_IDMAP_H
+#define WARD_IDMAP_H
+
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "config.h"
+
+/* Decide this container's maps.  When ward allocates, it fills
+ * c->linux_.uidMappings/gidMappings and records the allocation under
+ * STATE_ROOT/idmap.  No-op without a user namespace to create. */
+int idmap_prepare(const char *state_root, const char *id,
+                  struct spec_config *c, werr_t *err);
+/* Give back what idmap_prepare recorded for ID (no-op if nothing). */
+int idmap_release(const char *state_root, const char *id, werr_t *err);
+/* Write /proc/PID/{uid,gid}_map (and setgroups), or use newuidmap/newgidmap
+ * when ward runs unprivileged. */
+int idmap_write(pid_t pid, const struct spec_idmaps *uid,
+                const struct spec_idmaps *gid, werr_t *err);
+/* Detached idmapped mounts for the init to attach, made by ward once the
+ * init's user namespace exists (INIT_PID).  *rootfs_fd and mount_fds[i]
+ * (one per c->mounts[i]) are -1 where no idmapped mount is needed. */
+int idmap_mount_fds(const struct spec_config *c, const char *rootfs,
+                    pid_t init_pid, int *rootfs_fd, int *mount_fds,
+                    werr_t *err);
+
+#endif

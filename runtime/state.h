@@ -1,0 +1,58 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The state store: ROOT/ID/state.json plus the exec fifo and a lock.
+ * Survives ward exiting; every later invocation (kill, state, delete, ps,
+ * pause, update ...) starts with state_load(). */
+#ifndef WARD_STATE_H
+#define WARD_STATE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "json.h"
+#include "ward_error.h"
+
+enum container_status {
+  STATUS_CREATING,
+  STATUS_CREATED,
+  STATUS_RUNNING,
+  STATUS_PAUSED,
+  STATUS_STOPPED,
+};
+
+struct container_state {
+  char *id;
+  char *bundle;      /* absolute */
+  char *rootfs;      /* absolute */
+  char *created;     /* RFC 3339, UTC, nanoseconds */
+  pid_t pid;         /* the container init (host pid) */
+  uint64_t pid_start; /* /proc/PID/stat field 22, guards pid reuse */
+  char *cgroup;      /* cgroup_serialize() output */
+  bool systemd_cgroup;
+  char *config;      /* absolute path of config.json, for hooks/delete */
+  struct kvlist annotations;
+  /* Filled by state_load(), not stored. */
+  char *dir;
+};
+
+/* A valid id is 1..1024 chars of [A-Za-z0-9_+.-], not "." or "..". */
+int state_validate_id(const char *id, werr_t *err);
+char *state_dir(const char *root, const char *id);
+/* "container \"ID\" does not exist" when missing (errno ENOENT). */
+int state_load(const char *root, const char *id,
+               struct container_state **out, werr_t *err);
+int state_save(const struct container_state *st, werr_t *err);
+void container_state_free(struct container_state *st);
+/* The status as it is now: stopped once the init is gone, paused when the
+ * cgroup is frozen, created while the init still waits on the exec fifo. */
+enum container_status state_status(const struct container_state *st);
+const char *state_status_name(enum container_status s);
+/* Is the recorded init (same pid *and* start time) still alive? */
+bool state_init_alive(const struct container_state *st);
+/* A pidfd for the recorded init, or -1 with ESRCH if it is gone/reused. */
+int state_pidfd(const struct container_state *st, werr_t *err);
+/* Exclusive lock on ROOT/ID (held until the fd is closed). */
+int state_lock(const char *dir, werr_t *err);
+uint64_t proc_start_time(pid_t pid);
+
+#endif

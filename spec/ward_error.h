@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* One error type for all of ward: an errno (0 when none applies) and a
+ * one-line message.  Functions that can fail return -1 and fill *err; only
+ * runtime/cli.c prints it.  Context is prepended on the way up, so the final
+ * line reads "config.json: linux.uidMappings[1].size: must be > 0". */
+#ifndef WARD_ERROR_H
+#define WARD_ERROR_H
+
+#include <stdarg.h>
+
+struct ward_error {
+  int errnum;
+  char *msg;
+};
+typedef struct ward_error *werr_t;
+
+/* Set *err (freeing any previous one) and return -1. */
+int werr(werr_t *err, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Same, with errno captured before anything can clobber it. */
+int werr_sys(werr_t *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* Prepend "PREFIX: " to an existing error; returns -1. */
+int werr_prefix(werr_t *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void werr_free(werr_t *err);
+/* The text as printed: "MSG" or "MSG: strerror(errnum)". Caller frees. */
+char *werr_text(const struct ward_error *e);
+
+#endif
