@@ -1,0 +1,186 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Shared fixtures: a busybox-static rootfs, bundles with a runc-like default
+config.json, a private state root per test, and helpers to run ward."""
+import copy
+import json
+import os
+import shutil
+import subprocess
+import uuid
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPO = os.path.dirname(HERE)
+WARD = os.environ.get("WARD_BIN", os.path.join(REPO, "ward"))
+BUSYBOX = "/bin/busybox"
+
+DEFAULT_CAPS = [
+    "CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE", "CAP_CHOWN",
+    "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_SETGID", "CAP_SETUID",
+    "CAP_SETPCAP", "CAP_SYS_CHROOT", "CAP_MKNOD", "CAP_NET_RAW",
+    "CAP_SETFCAP",
+]
+
+
+def default_config(args=None):
+    """The config `runc spec` writes, with busybox paths."""
+    return {
+        "ociVersion": "1.2.0",
+        "process": {
+            "terminal": False,
+            "user": {"uid": 0, "gid": 0},
+            "args": args or ["sh"],
+            "env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                    "TERM=xterm"],
+            "cwd": "/",
+            "capabilities": {k: list(DEFAULT_CAPS) for k in
+                             ("bounding", "effective", "permitted")},
+            "rlimits": [{"type": "RLIMIT_NOFILE", "hard": 1024, "soft": 1024}],
+            "noNewPrivileges": True,
+        },
+        "root": {"path": "rootfs", "readonly": True},
+        "hostname": "ward",
+        "mounts": [
+            {"destination": "/proc", "type": "proc", "source": "proc"},
+            {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
+             "options": ["nosuid", "strictatime", "mode=755", "size=65536k"]},
+            {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+             "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666",
+                         "mode=0620", "gid=5"]},
+            {"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
+             "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]},
+            {"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
+             "options": ["nosuid", "noexec", "nodev"]},
+            {"destination": "/sys", "type": "sysfs", "source": "sysfs",
+             "options": ["nosuid", "noexec", "nodev", "ro"]},
+            {"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
+             "options": ["nosuid", "noexec", "nodev", "relatime", "ro"]},
+        ],
+        "linux": {
+            "resources": {"devices": [{"allow": False, "access": "rwm"}]},
+            "namespaces": [{"type": t} for t in
+                           ("pid", "network", "ipc", "uts", "mount")],
+            "maskedPaths": ["/proc/acpi", "/proc/asound", "/proc/kcore",
+                            "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
+                            "/proc/timer_stats", "/proc/sched_debug",
+                            "/sys/firmware", "/proc/scsi"],
+            "readonlyPaths": ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys",
+                              "/proc/sysrq-trigger"],
+        },
+    }
+
+
+def make_rootfs(path):
+    """A minimal rootfs: busybox-static and its applet links, owned by root."""
+    for d in ("bin", "sbin", "usr/bin", "usr/sbin", "etc", "proc", "sys", "dev",
+              "tmp", "root", "home"):
+        os.makedirs(os.path.join(path, d), exist_ok=True)
+    os.chmod(os.path.join(path, "tmp"), 0o1777)
+    shutil.copy2(BUSYBOX, os.path.join(path, "bin", "busybox"))
+    applets = subprocess.run([BUSYBOX, "--list"], capture_output=True,
+                             text=True, check=True).stdout.split()
+    for a in applets:
+        link = os.path.join(path, "bin", a)
+        if not os.path.lexists(link):
+            os.symlink("busybox", link)
+    with open(os.path.join(path, "etc", "passwd"), "w") as f:
+        f.write("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n")
+    with open(os.path.join(path, "etc", "group"), "w") as f:
+        f.write("root:x:0:\ntty:x:5:\nnogroup:x:65534:\n")
+
+
+@pytest.fixture(scope="session")
+def rootfs_template(tmp_path_factory):
+    if not os.path.exists(BUSYBOX):
+        pytest.skip("busybox-static is not installed (/bin/busybox)")
+    path = tmp_path_factory.mktemp("rootfs-template") / "rootfs"
+    make_rootfs(str(path))
+    return str(path)
+
+
+class Bundle:
+    def __init__(self, path, rootfs_template):
+        self.path = path
+        self.rootfs = os.path.join(path, "rootfs")
+        shutil.copytree(rootfs_template, self.rootfs, symlinks=True)
+        self.config = default_config()
+
+    def write(self):
+        with open(os.path.join(self.path, "config.json"), "w") as f:
+            json.dump(self.config, f, indent=1)
+        return self
+
+    def set_args(self, *args):
+        self.config["process"]["args"] = list(args)
+        return self
+
+
+class Ward:
+    """Runs ward with a private --root, remembers ids to clean up."""
+
+    def __init__(self, root):
+        self.root = root
+        self.ids = []
+
+    def new_id(self, prefix="t"):
+        cid = "%s-%s" % (prefix, uuid.uuid4().hex[:10])
+        self.ids.append(cid)
+        return cid
+
+    def __call__(self, *args, input=None, timeout=60, check=False, root=True,
+                 **kw):
+        cmd = [WARD] + (["--root", self.root] if root else []) + list(args)
+        p = subprocess.run(cmd, input=input, capture_output=True, text=True,
+                           timeout=timeout, **kw)
+        if check and p.returncode != 0:
+            raise AssertionError("%s failed (%d): %s%s" % (
+                " ".join(cmd), p.returncode, p.stdout, p.stderr))
+        return p
+
+    def cleanup(self):
+        for cid in self.ids:
+            subprocess.run([WARD, "--root", self.root, "delete", "--force", cid],
+                           capture_output=True, timeout=60)
+
+
+@pytest.fixture
+def ward(tmp_path):
+    root = tmp_path / "state"
+    w = Ward(str(root))
+    yield w
+    w.cleanup()
+
+
+@pytest.fixture
+def bundle(tmp_path, rootfs_template):
+    path = tmp_path / "bundle"
+    path.mkdir()
+    return Bundle(str(path), rootfs_template)
+
+
+@pytest.fixture
+def make_bundle(tmp_path, rootfs_template):
+    """For tests that need several bundles."""
+    n = [0]
+
+    def make():
+        n[0] += 1
+        path = tmp_path / ("bundle%d" % n[0])
+        path.mkdir()
+        return Bundle(str(path), rootfs_template)
+    return make
+
+
+def run_container(ward, bundle, *args, timeout=60):
+    """`ward run` ARGS in BUNDLE; returns the CompletedProcess."""
+    if args:
+        bundle.set_args(*args)
+    bundle.write()
+    cid = ward.new_id()
+    return ward("run", "--bundle", bundle.path, cid, timeout=timeout)
+
+
+def mounts_with(text):
+    with open("/proc/self/mountinfo") as f:
+        return [l for l in f if text in l]
