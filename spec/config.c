@@ -330,18 +330,8 @@ static int check_linux(const struct spec_config *c, werr_t *err) {
     return werr(err, 0,
                 "linux.gidMappings: requires a user namespace in "
                 "linux.namespaces");
-  /* A new user namespace without a map leaves every id unmapped
-   * (nobody): runc refuses that too. */
-  if (ns[SPEC_NS_USER].present && ns[SPEC_NS_USER].path == NULL) {
-    if (l->uidMappings.len == 0)
-      return werr(err, 0,
-                  "linux.uidMappings: required when creating a user "
-                  "namespace");
-    if (l->gidMappings.len == 0)
-      return werr(err, 0,
-                  "linux.gidMappings: required when creating a user "
-                  "namespace");
-  }
+  /* A new user namespace without maps is valid: ward allocates an isolated
+   * range for it (runtime/idmap.c), so no "mappings required" check here. */
   if (l->timeOffsets_monotonic.present || l->timeOffsets_boottime.present) {
     if (!ns[SPEC_NS_TIME].present)
       return werr(err, 0,
