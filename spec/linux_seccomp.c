@@ -238,10 +238,12 @@ static int parse_flags(yajl_val v, const char *path, struct spec_seccomp *s,
   return 0;
 }
 
-/* The init hands the listener to ward with a write(2) after the filter is
- * loaded, so neither the default action nor a rule for write may notify:
- * the init would wait for an agent that can only get the listener from that
- * very write. */
+/* The init hands the listener to ward (sendmsg(2) on the sync socket, or a
+ * write(2) of its number) after the filter is loaded, so neither the
+ * default action nor a rule for those syscalls may notify: the init would
+ * wait for an agent that can only get the listener from that very call. */
+static const char *const handoff_syscalls[] = {"write", "sendmsg"};
+
 static int check_notify(const struct spec_seccomp *s, const char *path,
                         werr_t *err) {
   if (s->defaultAction == SPEC_SCMP_ACT_NOTIFY)
@@ -254,11 +256,12 @@ static int check_notify(const struct spec_seccomp *s, const char *path,
     if (sc->action != SPEC_SCMP_ACT_NOTIFY)
       continue;
     for (size_t j = 0; sc->names[j]; j++)
-      if (strcmp(sc->names[j], "write") == 0)
-        return werr(err, 0,
-                    "%s.syscalls[%zu].names[%zu]: SCMP_ACT_NOTIFY cannot be "
-                    "used for \"write\"",
-                    path, i, j);
+      for (size_t k = 0; k < sizeof(handoff_syscalls) / sizeof(char *); k++)
+        if (strcmp(sc->names[j], handoff_syscalls[k]) == 0)
+          return werr(err, 0,
+                      "%s.syscalls[%zu].names[%zu]: SCMP_ACT_NOTIFY cannot be "
+                      "used for \"%s\"",
+                      path, i, j, handoff_syscalls[k]);
   }
   if (s->listenerMetadata && s->listenerPath == NULL)
     return werr(err, 0, "%s.listenerMetadata: set without listenerPath", path);

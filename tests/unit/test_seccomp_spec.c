@@ -250,6 +250,11 @@ static void test_notify_rules(void) {
                "]}",
                "linux.seccomp.syscalls[1].names[1]: SCMP_ACT_NOTIFY cannot be "
                "used for \"write\"");
+  EXPECT_ERROR("{\"defaultAction\":\"SCMP_ACT_ALLOW\","
+               "\"listenerPath\":\"/run/a.sock\",\"syscalls\":["
+               "{\"names\":[\"sendmsg\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}",
+               "linux.seccomp.syscalls[0].names[0]: SCMP_ACT_NOTIFY cannot be "
+               "used for \"sendmsg\"");
   EXPECT_ERROR("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":["
                "{\"names\":[\"mkdir\"],\"action\":\"SCMP_ACT_NOTIFY\"}]}",
                "linux.seccomp.listenerPath: required when SCMP_ACT_NOTIFY is "
