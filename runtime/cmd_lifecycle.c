@@ -296,7 +296,7 @@ int cmd_kill(struct global_opts *g, int argc, char **argv, werr_t *err) {
   int rc = -1;
   _cleanup_close_ int pidfd = -1;
   if (!state_init_alive(st)) {
-    werr(err, ESRCH, "container \"%s\": container not running", id);
+    werr_plain(err, ESRCH, "container \"%s\": container not running", id);
     goto out;
   }
   if (all && st->cgroup && st->cgroup[0]) {
@@ -312,7 +312,7 @@ int cmd_kill(struct global_opts *g, int argc, char **argv, werr_t *err) {
     goto out;
   if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0) {
     if (errno == ESRCH)
-      werr(err, ESRCH, "container \"%s\": no such process", id);
+      werr_plain(err, ESRCH, "container \"%s\": no such process", id);
     else
       werr_sys(err, "kill container \"%s\"", id);
     goto out;

@@ -243,7 +243,7 @@ static int do_create(struct global_opts *g, const struct create_opts *o,
     free(u->dir);
     u->dir = NULL;
     if (e == EEXIST)
-      return werr(err, EEXIST, "container \"%s\" already exists", o->id);
+      return werr_plain(err, EEXIST, "container \"%s\" already exists", o->id);
     errno = e;
     return werr_sys(err, "mkdir %s/%s", g->root, o->id);
   }
@@ -453,7 +453,7 @@ int container_start(struct global_opts *g, const char *id, werr_t *err) {
         break;
     }
     if (p[1].revents) {
-      werr(err, ESRCH, "container \"%s\": init exited before start", id);
+      werr_plain(err, ESRCH, "container \"%s\": init exited before start", id);
       goto out;
     }
   }
@@ -515,7 +515,7 @@ int container_delete(struct global_opts *g, struct container_state *st,
   enum container_status s = state_status(st);
   if (s == STATUS_RUNNING || s == STATUS_PAUSED) {
     if (!force)
-      return werr(err, EBUSY,
+      return werr_plain(err, EBUSY,
                   "cannot delete container \"%s\" that is not stopped: %s",
                   st->id, state_status_name(s));
   }
