@@ -30,6 +30,9 @@ struct seccomp_prog {
   bool from_cache;
 };
 
+/* libseccomp returns -errno: report it like a failed syscall. */
+#define scmp_err(err, rc, ...) (errno = -(rc), werr_sys((err), __VA_ARGS__))
+
 static uint32_t scmp_action(enum spec_scmp_action a, bool has_ret,
                             uint32_t ret) {
   switch (a) {
@@ -155,8 +158,8 @@ static int add_rule(scmp_filter_ctx ctx, const struct spec_seccomp_syscall *sc,
       }
     }
     if (rc < 0)
-      return werr(err, -rc, PATH ".syscalls[%zu]: add rule for \"%s\"", idx,
-                  sc->names[n]);
+      return scmp_err(err, rc, PATH ".syscalls[%zu]: add rule for \"%s\"",
+                      idx, sc->names[n]);
   }
   return 0;
 }
@@ -168,7 +171,7 @@ static int export_bpf(scmp_filter_ctx ctx, struct seccomp_prog *p,
     return werr_sys(err, PATH ": memfd_create");
   int rc = seccomp_export_bpf(ctx, fd);
   if (rc < 0)
-    return werr(err, -rc, PATH ": export BPF");
+    return scmp_err(err, rc, PATH ": export BPF");
   if (lseek(fd, 0, SEEK_SET) < 0)
     return werr_sys(err, PATH ": lseek");
   _cleanup_free_ char *buf = NULL;
@@ -206,15 +209,15 @@ static int compile(const struct spec_seccomp *s, struct seccomp_prog *p,
   int rc;
   if (s->syscalls_len > OPTIMIZE_MIN_RULES &&
       (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)) < 0)
-    return werr(err, -rc, PATH ": enable binary-tree optimization");
+    return scmp_err(err, rc, PATH ": enable binary-tree optimization");
   for (size_t i = 0; i < s->architectures_len; i++) {
     uint32_t token = scmp_arch(s->architectures[i]);
     if (token == 0)
       continue;
     rc = seccomp_arch_add(ctx, token);
     if (rc < 0 && rc != -EEXIST) /* EEXIST: native, or listed twice */
-      return werr(err, -rc, PATH ".architectures[%zu]: add \"%s\"", i,
-                  spec_scmp_arch_name(s->architectures[i]));
+      return scmp_err(err, rc, PATH ".architectures[%zu]: add \"%s\"", i,
+                      spec_scmp_arch_name(s->architectures[i]));
   }
   for (size_t i = 0; i < s->syscalls_len; i++) {
     const struct spec_seccomp_syscall *sc = &s->syscalls[i];

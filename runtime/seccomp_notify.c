@@ -151,8 +151,7 @@ int seccomp_notify_forward(const struct spec_seccomp *s,
 
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   if (strlen(s->listenerPath) >= sizeof(addr.sun_path))
-    return werr(err, ENAMETOOLONG, "linux.seccomp.listenerPath %s",
-                s->listenerPath);
+    return werr(err, ENAMETOOLONG, "linux.seccomp.listenerPath: too long");
   strcpy(addr.sun_path, s->listenerPath);
   _cleanup_close_ int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (sock < 0)
