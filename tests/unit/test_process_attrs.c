@@ -6,7 +6,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -248,6 +251,53 @@ static void test_lsm(void) {
   }
 }
 
+/* CVE-2019-16884: a fake /proc (an image directory or a volume mounted
+ * there) must not receive the AppArmor label, or the container runs
+ * unconfined.  In a private mount namespace: pretend AppArmor is enabled,
+ * shadow /proc with a tmpfs holding the attr file, and expect a refusal. */
+static void test_label_refuses_fake_proc(void) {
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0) {
+    CHILD_CHECK(unshare(CLONE_NEWNS) == 0);
+    CHILD_CHECK(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0);
+    CHILD_CHECK(mount("tmpfs", "/sys/module", "tmpfs", 0, NULL) == 0);
+    CHILD_CHECK(mkdir("/sys/module/apparmor", 0755) == 0);
+    CHILD_CHECK(mkdir("/sys/module/apparmor/parameters", 0755) == 0);
+    int fd = open("/sys/module/apparmor/parameters/enabled",
+                  O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+    CHILD_CHECK(fd >= 0 && write(fd, "Y\n", 2) == 2);
+    close(fd);
+    CHILD_CHECK(lsm_apparmor_enabled());
+    CHILD_CHECK(mount("tmpfs", "/proc", "tmpfs", 0, NULL) == 0);
+    CHILD_CHECK(mkdir("/proc/self", 0755) == 0);
+    CHILD_CHECK(mkdir("/proc/self/attr", 0755) == 0);
+    CHILD_CHECK(mkdir("/proc/self/attr/apparmor", 0755) == 0);
+    fd = open("/proc/self/attr/apparmor/exec", O_WRONLY | O_CREAT | O_CLOEXEC,
+              0644);
+    CHILD_CHECK(fd >= 0);
+    close(fd);
+    struct spec_process p;
+    memset(&p, 0, sizeof(p));
+    p.apparmorProfile = "ward-default";
+    werr_t err = NULL;
+    CHILD_CHECK(lsm_apply_exec_label(&p, &err) < 0);
+    char *t = werr_text(err);
+    CHILD_CHECK(strcmp(t, "process.apparmorProfile: "
+                          "/proc/self/attr/apparmor/exec is not on procfs") ==
+                0);
+    struct stat st;
+    CHILD_CHECK(stat("/proc/self/attr/apparmor/exec", &st) == 0 &&
+                st.st_size == 0);
+    _exit(0);
+  }
+  int st = 0;
+  waitpid(pid, &st, 0);
+  CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0))
+    fprintf(stderr, "  child status %d\n", st);
+}
+
 int main(void) {
   test_sched_check();
   if (geteuid() == 0)
@@ -255,6 +305,8 @@ int main(void) {
   else
     fprintf(stderr, "  (not root: apply tests skipped)\n");
   test_lsm();
+  if (geteuid() == 0)
+    test_label_refuses_fake_proc();
   printf("test_process_attrs: %d passed, %d failed\n", passed, failed);
   return failed ? 1 : 0;
 }
