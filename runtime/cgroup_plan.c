@@ -101,8 +101,8 @@ int cg_unsupported(werr_t *err, const char *field, const char *why, ...) {
   if (vasprintf(&w, why, ap) < 0)
     abort();
   va_end(ap);
-  werr(err, EOPNOTSUPP, "%s: not supported on this host (%s)", field, w);
-  (*err)->errnum = 0; /* the reason is in the text */
+  werr_plain(err, EOPNOTSUPP, "%s: not supported on this host (%s)", field,
+             w);
   free(w);
   return -1;
 }

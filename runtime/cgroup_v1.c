@@ -263,7 +263,7 @@ static void rule_text(const struct spec_res_device_rule *r, char *buf,
     snprintf(buf, len, "a");
     return;
   }
-  char maj[16] = "*", min[16] = "*", acc[4];
+  char maj[24] = "*", min[24] = "*", acc[4];
   size_t k = 0;
   if (r->major >= 0)
     snprintf(maj, sizeof(maj), "%" PRId64, r->major);
