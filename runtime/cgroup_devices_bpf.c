@@ -69,8 +69,8 @@ int cg_bpf_build(const struct spec_res_device_rule *rules, size_t n,
   emit(&p, BPF_ALU64 | BPF_MOV | BPF_X, R3, R2, 0, 0);
   emit(&p, BPF_ALU64 | BPF_RSH | BPF_K, R3, 0, 0, 16);
   emit(&p, BPF_ALU64 | BPF_AND | BPF_K, R2, 0, 0, 0xffff);
-  emit(&p, BPF_LDX | BPF_MEM | BPF_W, R4, R1, 0, 4);
-  emit(&p, BPF_LDX | BPF_MEM | BPF_W, R5, R1, 0, 8);
+  emit(&p, BPF_LDX | BPF_MEM | BPF_W, R4, R1, 4, 0);
+  emit(&p, BPF_LDX | BPF_MEM | BPF_W, R5, R1, 8, 0);
 
   static const unsigned bits[] = {BPF_DEVCG_ACC_MKNOD, BPF_DEVCG_ACC_READ,
                                   BPF_DEVCG_ACC_WRITE};

@@ -113,7 +113,8 @@ int cg_v2_plan_cpu(const struct cg_hier *hr, const struct spec_res_cpu *c,
 int cg_v2_plan_blockio(const struct cg_hier *hr,
                        const struct spec_res_blockio *b, const char *path,
                        struct cg_plan *p, werr_t *err);
-int cg_v2_plan_unified(const struct cg_hier *hr, const struct kvlist *u,
+int cg_v2_plan_unified(const struct cgroup_handle *h,
+                       const struct cg_hier *hr, const struct kvlist *u,
                        const char *path, struct cg_plan *p, werr_t *err);
 /* Conversions used on v2 (documented in the README). */
 uint64_t cg_shares_to_weight(uint64_t shares);

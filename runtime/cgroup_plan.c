@@ -181,9 +181,12 @@ int cg_plan_apply(struct cg_plan *p, werr_t *err) {
       if (cg_read(o->dir, o->file, &o->old, &e) < 0)
         o->old = NULL;
     }
-    if (cg_write(o->dir, o->file, o->value, err) < 0 ||
-        (o->check == CG_CHECK_KMEM && check_kmem(o, err) < 0)) {
+    if (cg_write(o->dir, o->file, o->value, err) < 0) {
       werr_prefix(err, "%s", o->field);
+      rollback(p, i + 1);
+      return -1;
+    }
+    if (o->check == CG_CHECK_KMEM && check_kmem(o, err) < 0) {
       rollback(p, i + 1);
       return -1;
     }
@@ -497,7 +500,7 @@ int cg_plan_resources(const struct cgroup_handle *h,
     if (hr == NULL)
       return werr(err, 0, "%s: requires cgroup v2 (this host has only v1)",
                   f);
-    if (cg_v2_plan_unified(hr, &r->unified, f, p, err) < 0)
+    if (cg_v2_plan_unified(h, hr, &r->unified, f, p, err) < 0)
       return -1;
   }
   /* Last: a half-applied device list is the worst place to fail. */

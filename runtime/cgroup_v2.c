@@ -249,7 +249,8 @@ int cg_v2_plan_blockio(const struct cg_hier *hr,
   return 0;
 }
 
-int cg_v2_plan_unified(const struct cg_hier *hr, const struct kvlist *u,
+int cg_v2_plan_unified(const struct cgroup_handle *h,
+                       const struct cg_hier *hr, const struct kvlist *u,
                        const char *path, struct cg_plan *p, werr_t *err) {
   for (size_t i = 0; i < u->len; i++) {
     const char *key = u->items[i].key;
@@ -257,6 +258,9 @@ int cg_v2_plan_unified(const struct cg_hier *hr, const struct kvlist *u,
     if (!cg_exists(hr->dir, key)) {
       char ctrl[64];
       snprintf(ctrl, sizeof(ctrl), "%.*s", (int)strcspn(key, "."), key);
+      if (cg_v1(h, ctrl))
+        return cg_unsupported(err, f, "the %s controller is bound to cgroup v1",
+                              ctrl);
       if (strcmp(ctrl, "cgroup") != 0 && !strv_contains(hr->controllers, ctrl))
         return cg_unsupported(err, f,
                               "the %s controller is not available in "
