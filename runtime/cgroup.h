@@ -72,5 +72,9 @@ int cgroup_oom_count(struct cgroup_handle *h, uint64_t *count, werr_t *err);
  * happened: a v1 eventfd registered on memory.oom_control, or an inotify
  * watch on v2 memory.events.  Caller closes. */
 int cgroup_oom_fd(struct cgroup_handle *h, werr_t *err);
+/* After cgroup_oom_fd() polled readable: drain it and say how many OOM
+ * events to report (0 or 1); SEEN carries the oom_kill count between
+ * calls.  -1 once the cgroup is gone. */
+int cgroup_oom_drain(struct cgroup_handle *h, int fd, uint64_t *seen);
 
 #endif

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/inotify.h>
+#include <time.h>
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 
@@ -363,7 +364,7 @@ int cgroup_oom_fd(struct cgroup_handle *h, werr_t *err) {
     _cleanup_close_ int ofd = open(path, O_RDONLY | O_CLOEXEC);
     if (ofd < 0)
       return werr_sys(err, "open %s", path);
-    _cleanup_close_ int efd = eventfd(0, EFD_CLOEXEC);
+    _cleanup_close_ int efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     if (efd < 0)
       return werr_sys(err, "eventfd");
     char line[64];
@@ -384,4 +385,39 @@ int cgroup_oom_fd(struct cgroup_handle *h, werr_t *err) {
     return take_fd(fd);
   }
   return werr(err, ENOENT, "cgroup: no memory controller");
+}
+
+int cgroup_oom_drain(struct cgroup_handle *h, int fd, uint64_t *seen) {
+  char buf[4096];
+  while (read(fd, buf, sizeof(buf)) > 0)
+    ;
+  const struct cg_hier *v1 = cg_v1(h, "memory");
+  uint64_t now = 0;
+  _cleanup_werr_ werr_t e = NULL;
+  if (v1 == NULL) {
+    /* v2: memory.events changed; only a higher oom_kill is an OOM kill. */
+    if (cgroup_oom_count(h, &now, &e) < 0)
+      return -1;
+    int n = now > *seen ? 1 : 0;
+    *seen = now;
+    return n;
+  }
+  /* v1 notifies when the cgroup goes under OOM, before the victim is
+   * counted (and again on rmdir): give the kill a moment to show. */
+  for (int i = 0; i < 20; i++) {
+    if (cgroup_oom_count(h, &now, &e) < 0)
+      return -1;
+    if (now > *seen) {
+      *seen = now;
+      return 1;
+    }
+    struct timespec ts = {0, 5 * 1000000L};
+    nanosleep(&ts, NULL);
+  }
+  uint64_t under = 0;
+  /* OOM killer disabled: the tasks wait instead of dying. */
+  if (cg_read_key(v1->dir, "memory.oom_control", "under_oom", &under) == 0 &&
+      under)
+    return 1;
+  return 0;
 }

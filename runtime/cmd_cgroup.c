@@ -474,20 +474,6 @@ static int print_stats(struct target *t, werr_t *err) {
   return 0;
 }
 
-/* Drain the notification fd; true when the OOM kill count went up (a v1
- * eventfd also fires when the cgroup is removed). */
-static bool oom_happened(struct target *t, int fd, uint64_t *last) {
-  char buf[4096];
-  while (read(fd, buf, sizeof(buf)) > 0)
-    ;
-  uint64_t now = 0;
-  _cleanup_werr_ werr_t e = NULL;
-  if (cgroup_oom_count(t->h, &now, &e) < 0 || now <= *last)
-    return false;
-  *last = now;
-  return true;
-}
-
 int cmd_events(struct global_opts *g, int argc, char **argv, werr_t *err) {
   if (cmd_wants_help(argc, argv, EVENTS_USAGE))
     return 0;
@@ -539,7 +525,8 @@ int cmd_events(struct global_opts *g, int argc, char **argv, werr_t *err) {
       werr_sys(err, "events: poll");
       break;
     }
-    if (r > 0 && (p.revents & POLLIN) && oom_happened(&t, oomfd, &last)) {
+    if (r > 0 && (p.revents & POLLIN) &&
+        cgroup_oom_drain(t.h, oomfd, &last) > 0) {
       printf("{\"type\":\"oom\",\"id\":\"%s\"}\n", t.st->id);
       fflush(stdout);
     }
