@@ -114,6 +114,10 @@ static int init_setup(struct init_state *s, werr_t *err) {
     return -1;
   if (wait_go(s, err) < 0)
     return -1;
+  /* Until exec, /proc/self/exe of this process is ward itself: keep it out
+   * of reach of other processes in the container (CVE-2019-5736).  Not
+   * before GO: an unprivileged ward must still open our uid_map. */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (a->ns->create[SPEC_NS_USER]) {
     /* Become the container's root now that the maps exist. */
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
@@ -198,9 +202,6 @@ void container_init(const struct init_args *a) {
   s.mount_fds = xmalloc0((a->c->mounts_len + 1) * sizeof(int));
   for (size_t i = 0; i < a->c->mounts_len; i++)
     s.mount_fds[i] = -1;
-  /* Until exec, /proc/self/exe of this process is ward itself: keep it out
-   * of reach of other processes in the container (CVE-2019-5736). */
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (init_setup(&s, &err) < 0)
     die(a, &err);
 
