@@ -1,0 +1,244 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "init.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/personality.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "hooks.h"
+#include "mount.h"
+#include "process.h"
+#include "state_json.h"
+#include "sync.h"
+#include "tty.h"
+#include "utils.h"
+
+#define KEYCTL_JOIN_SESSION_KEYRING 1
+
+struct init_state {
+  const struct init_args *a;
+  int rootfs_idmap_fd;
+  int *mount_fds;
+  pid_t host_pid;
+};
+
+static __attribute__((noreturn)) void die(const struct init_args *a,
+                                          werr_t *err) {
+  sync_send_error(a->sync_fd, *err);
+  _exit(1);
+}
+
+/* Wait for ward's GO, collecting idmapped mount fds sent before it. */
+static int wait_go(struct init_state *s, werr_t *err) {
+  for (;;) {
+    struct sync_msg m;
+    int fd = -1;
+    size_t n = 1;
+    if (sync_recv(s->a->sync_fd, &m, &fd, &n, err) < 0)
+      return -1;
+    if (m.type == SYNC_GO)
+      return 0;
+    if (m.type != SYNC_MOUNT_FDS || n != 1)
+      return werr(err, EPROTO, "sync: unexpected message %d", m.type);
+    if (m.value < 0)
+      s->rootfs_idmap_fd = fd;
+    else if ((size_t)m.value < s->a->c->mounts_len)
+      s->mount_fds[m.value] = fd;
+    else
+      close(fd);
+  }
+}
+
+static char *state_json(const struct init_args *a, pid_t pid,
+                        const char *status) {
+  struct spec_state st = {.ociVersion = a->c->ociVersion,
+                          .id = a->id,
+                          .status = status,
+                          .pid = pid,
+                          .bundle = a->bundle,
+                          .annotations = &a->c->annotations};
+  return spec_state_emit(&st, false);
+}
+
+static int set_sysctls(const struct spec_config *c, werr_t *err) {
+  for (size_t i = 0; i < c->linux_.sysctl.len; i++) {
+    const struct kv *kv = &c->linux_.sysctl.items[i];
+    _cleanup_free_ char *path = xasprintf("/proc/sys/%s", kv->key);
+    for (char *p = path + strlen("/proc/sys/"); *p; p++)
+      if (*p == '.')
+        *p = '/';
+    if (write_file_str(path, kv->value, err) < 0)
+      return werr_prefix(err, "linux.sysctl.%s", kv->key);
+  }
+  return 0;
+}
+
+static int set_names(const struct spec_config *c, werr_t *err) {
+  if (c->hostname && c->hostname[0] &&
+      sethostname(c->hostname, strlen(c->hostname)) < 0)
+    return werr_sys(err, "hostname: sethostname");
+  if (c->domainname && c->domainname[0] &&
+      setdomainname(c->domainname, strlen(c->domainname)) < 0)
+    return werr_sys(err, "domainname: setdomainname");
+  return 0;
+}
+
+static int set_personality(const struct spec_config *c, werr_t *err) {
+  const struct spec_personality *p = &c->linux_.personality;
+  if (!p->present)
+    return 0;
+  unsigned long persona = strcmp(p->domain, "LINUX32") == 0 ? PER_LINUX32
+                                                             : PER_LINUX;
+  if (personality(persona) < 0)
+    return werr_sys(err, "linux.personality: %s", p->domain);
+  return 0;
+}
+
+/* Everything up to the exec fifo; errors reach `ward create`. */
+static int init_setup(struct init_state *s, werr_t *err) {
+  const struct init_args *a = s->a;
+  const struct spec_config *c = a->c;
+  const struct spec_process *p = &c->process;
+
+  if (ns_join_in_child(a->ns, err) < 0)
+    return -1;
+  if (wait_go(s, err) < 0)
+    return -1;
+  if (a->ns->create[SPEC_NS_USER]) {
+    /* Become the container's root now that the maps exist. */
+    if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+      return werr_sys(err, "become root in the user namespace");
+  }
+  if (a->ns->create[SPEC_NS_CGROUP] && unshare(CLONE_NEWCGROUP) < 0)
+    return werr_sys(err, "unshare cgroup namespace");
+  if (!a->no_new_keyring) {
+    _cleanup_free_ char *name = xasprintf("_ses.%s", a->id);
+    if (syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, name) < 0 &&
+        errno != ENOSYS && errno != EPERM && errno != EACCES)
+      return werr_sys(err, "join session keyring");
+  }
+
+  bool mntns = a->ns->create[SPEC_NS_MOUNT];
+  struct mount_ctx mc = {.c = c,
+                         .rootfs = a->rootfs,
+                         .rootfs_idmap_fd = s->rootfs_idmap_fd,
+                         .mount_fds = s->mount_fds,
+                         .cgroup = a->cgroup,
+                         .userns = a->ns->create[SPEC_NS_USER] ||
+                                   a->ns->join_fd[SPEC_NS_USER] >= 0,
+                         .cgroupns = a->ns->create[SPEC_NS_CGROUP]};
+  if (mntns && mount_rootfs(&mc, err) < 0)
+    return -1;
+
+  /* prestart/createRuntime hooks run in ward, in the runtime's namespaces. */
+  struct sync_msg m;
+  if (sync_send(a->sync_fd, SYNC_PRE_PIVOT, 0, NULL, 0, err) < 0 ||
+      sync_expect(a->sync_fd, SYNC_HOOKS_DONE, &m, NULL, NULL, err) < 0)
+    return -1;
+  s->host_pid = (pid_t)m.value;
+  if (c->hooks.createContainer.len) {
+    _cleanup_free_ char *js = state_json(a, s->host_pid, "created");
+    if (hooks_run(&c->hooks.createContainer, "hooks.createContainer", js,
+                  err) < 0)
+      return -1;
+  }
+
+  if (mntns && mount_pivot(a->rootfs, a->no_pivot, err) < 0)
+    return -1;
+  if (!mntns && chroot(a->rootfs) < 0)
+    return werr_sys(err, "chroot %s", a->rootfs);
+  if (set_sysctls(c, err) < 0 || set_names(c, err) < 0)
+    return -1;
+  if (mntns && mount_finalize(&mc, err) < 0)
+    return -1;
+
+  if (p->terminal) {
+    int master = tty_setup_in_container(p, err);
+    if (master < 0)
+      return -1;
+    int rc = sync_send(a->sync_fd, SYNC_CONSOLE, 0, &master, 1, err);
+    close(master);
+    if (rc < 0)
+      return -1;
+  }
+  const char *cwd = p->cwd ? p->cwd : "/";
+  if (chdir(cwd) < 0) {
+    /* runc creates a missing cwd; the root is ours, so it stays inside. */
+    werr_t e = NULL;
+    int fd = mkdir_in_root(AT_FDCWD, cwd, 0755, &e);
+    werr_free(&e);
+    if (fd >= 0)
+      close(fd);
+    if (chdir(cwd) < 0)
+      return werr_sys(err, "process.cwd: chdir %s", cwd);
+  }
+  if (set_personality(c, err) < 0 || process_set_limits(p, err) < 0)
+    return -1;
+  return 0;
+}
+
+void container_init(const struct init_args *a) {
+  werr_t err = NULL;
+  struct init_state s = {.a = a, .rootfs_idmap_fd = -1};
+  s.mount_fds = xmalloc0((a->c->mounts_len + 1) * sizeof(int));
+  for (size_t i = 0; i < a->c->mounts_len; i++)
+    s.mount_fds[i] = -1;
+  /* Until exec, /proc/self/exe of this process is ward itself: keep it out
+   * of reach of other processes in the container (CVE-2019-5736). */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  if (init_setup(&s, &err) < 0)
+    die(a, &err);
+
+  const struct spec_process *p = &a->c->process;
+  _cleanup_free_ char *exe = NULL;
+  if (process_resolve_exe(p, &exe, &err) < 0)
+    die(a, &err);
+  int notify_fd = -1;
+  if (process_become_user(p, a->seccomp, &notify_fd, &err) < 0)
+    die(a, &err);
+  if (notify_fd >= 0) {
+    if (sync_send(a->sync_fd, SYNC_SECCOMP_NOTIFY, 0, &notify_fd, 1, &err) < 0)
+      die(a, &err);
+    close(notify_fd);
+  }
+  if (sync_send(a->sync_fd, SYNC_READY, 0, NULL, 0, &err) < 0)
+    die(a, &err);
+  close(a->sync_fd);
+
+  /* Block until `ward start` opens the other end. */
+  char fifo[FD_PATH_MAX];
+  fd_path(a->fifo_fd, fifo);
+  int wfd = open(fifo, O_WRONLY | O_CLOEXEC);
+  if (wfd < 0)
+    _exit(1);
+  if (write(wfd, "0", 1) != 1)
+    _exit(1);
+  close(wfd);
+  close(a->fifo_fd);
+
+  if (a->c->hooks.startContainer.len) {
+    _cleanup_free_ char *js = state_json(a, s.host_pid, "created");
+    if (hooks_run(&a->c->hooks.startContainer, "hooks.startContainer", js,
+                  &err) < 0) {
+      _cleanup_free_ char *t = werr_text(err);
+      dprintf(2, "ward: %s\n", t);
+      _exit(1);
+    }
+  }
+  if (process_close_fds(a->preserve_fds, &err) < 0 ||
+      process_exec(p, exe, &err) < 0) {
+    _cleanup_free_ char *t = werr_text(err);
+    dprintf(2, "ward: %s\n", t);
+  }
+  _exit(127);
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* The container init: the child ward clones into the new namespaces.  It
+ * builds the container's world step by step, reporting every failure to
+ * ward over the sync socket, then waits on the exec fifo and execs. */
+#ifndef WARD_INIT_H
+#define WARD_INIT_H
+
+#include <stdbool.h>
+
+#include "cgroup.h"
+#include "config.h"
+#include "ns.h"
+#include "seccomp_filter.h"
+
+struct init_args {
+  const struct spec_config *c;
+  const char *id;
+  const char *bundle;
+  const char *rootfs;
+  int sync_fd;
+  int fifo_fd; /* O_PATH fd of the exec fifo */
+  int preserve_fds;
+  bool no_pivot;
+  bool no_new_keyring;
+  const struct ns_plan *ns;
+  const struct cgroup_handle *cgroup;
+  struct seccomp_prog *seccomp;
+};
+
+__attribute__((noreturn)) void container_init(const struct init_args *a);
+
+#endif

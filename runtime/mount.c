@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "mount.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/mount.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "dev.h"
+#include "mount_opts.h"
+#include "utils.h"
+
+/* Provided by the cgroup part once it can build a per-hierarchy view. */
+extern int cgroup_mount(const struct cgroup_handle *h, const char *target,
+                        unsigned long mount_flags, bool own_cgroupns,
+                        werr_t *err) __attribute__((weak));
+
+static unsigned long propagation_flags(const char *name) {
+  static const struct {
+    const char *name;
+    unsigned long flags;
+  } t[] = {
+      {"private", MS_PRIVATE},      {"rprivate", MS_PRIVATE | MS_REC},
+      {"slave", MS_SLAVE},          {"rslave", MS_SLAVE | MS_REC},
+      {"shared", MS_SHARED},        {"rshared", MS_SHARED | MS_REC},
+      {"unbindable", MS_UNBINDABLE}, {"runbindable", MS_UNBINDABLE | MS_REC},
+  };
+  for (size_t i = 0; name && i < sizeof(t) / sizeof(*t); i++)
+    if (strcmp(name, t[i].name) == 0)
+      return t[i].flags;
+  return MS_PRIVATE | MS_REC;
+}
+
+unsigned long mount_locked_flags(int fd) {
+  struct statvfs s;
+  if (fstatvfs(fd, &s) < 0)
+    return 0;
+  unsigned long f = 0;
+  if (s.f_flag & ST_NOSUID)
+    f |= MS_NOSUID;
+  if (s.f_flag & ST_NODEV)
+    f |= MS_NODEV;
+  if (s.f_flag & ST_NOEXEC)
+    f |= MS_NOEXEC;
+  if (s.f_flag & ST_NOATIME)
+    f |= MS_NOATIME;
+  if (s.f_flag & ST_NODIRATIME)
+    f |= MS_NODIRATIME;
+  if (s.f_flag & ST_RELATIME)
+    f |= MS_RELATIME;
+  return f;
+}
+
+static int copy_tree(int from, int to, werr_t *err);
+
+static int copy_entry(int from, int to, const char *name, werr_t *err) {
+  struct stat st;
+  if (fstatat(from, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+    return werr_sys(err, "tmpcopyup: stat %s", name);
+  if (S_ISDIR(st.st_mode)) {
+    if (mkdirat(to, name, st.st_mode & 07777) < 0 && errno != EEXIST)
+      return werr_sys(err, "tmpcopyup: mkdir %s", name);
+    _cleanup_close_ int sf = openat(from, name, O_RDONLY | O_DIRECTORY |
+                                                   O_NOFOLLOW | O_CLOEXEC);
+    _cleanup_close_ int df = openat(to, name, O_RDONLY | O_DIRECTORY |
+                                                 O_NOFOLLOW | O_CLOEXEC);
+    if (sf < 0 || df < 0)
+      return werr_sys(err, "tmpcopyup: open %s", name);
+    if (copy_tree(sf, df, err) < 0)
+      return -1;
+  } else if (S_ISLNK(st.st_mode)) {
+    char target[4096];
+    ssize_t n = readlinkat(from, name, target, sizeof(target) - 1);
+    if (n < 0)
+      return werr_sys(err, "tmpcopyup: readlink %s", name);
+    target[n] = '\0';
+    if (symlinkat(target, to, name) < 0)
+      return werr_sys(err, "tmpcopyup: symlink %s", name);
+  } else if (S_ISREG(st.st_mode)) {
+    _cleanup_close_ int sf = openat(from, name, O_RDONLY | O_NOFOLLOW |
+                                                   O_CLOEXEC);
+    _cleanup_close_ int df = openat(to, name, O_WRONLY | O_CREAT | O_EXCL |
+                                                 O_CLOEXEC, st.st_mode & 07777);
+    if (sf < 0 || df < 0)
+      return werr_sys(err, "tmpcopyup: open %s", name);
+    char buf[65536];
+    ssize_t r;
+    while ((r = read(sf, buf, sizeof(buf))) > 0)
+      if (write_all(df, buf, (size_t)r) < 0)
+        return werr_sys(err, "tmpcopyup: write %s", name);
+    if (r < 0)
+      return werr_sys(err, "tmpcopyup: read %s", name);
+  } else {
+    if (mknodat(to, name, st.st_mode, st.st_rdev) < 0)
+      return werr_sys(err, "tmpcopyup: mknod %s", name);
+  }
+  if (fchownat(to, name, st.st_uid, st.st_gid, AT_SYMLINK_NOFOLLOW) < 0 &&
+      errno != EINVAL)
+    return werr_sys(err, "tmpcopyup: chown %s", name);
+  return 0;
+}
+
+static int copy_tree(int from, int to, werr_t *err) {
+  int dfd = dup(from);
+  if (dfd < 0)
+    return werr_sys(err, "dup");
+  DIR *d = fdopendir(dfd);
+  if (d == NULL) {
+    close(dfd);
+    return werr_sys(err, "tmpcopyup: opendir");
+  }
+  rewinddir(d);
+  struct dirent *de;
+  int rc = 0;
+  while (rc == 0 && (de = readdir(d)) != NULL) {
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+      continue;
+    rc = copy_entry(from, to, de->d_name, err);
+  }
+  closedir(d);
+  return rc;
+}
+
+/* The destination's parent directories and itself, created inside the
+ * rootfs: a directory, or an empty file when binding a non-directory. */
+static int prepare_destination(int rootfd, const struct spec_mount *mnt,
+                               bool bind, werr_t *err) {
+  bool dir = true;
+  if (bind && mnt->source) {
+    struct stat st;
+    if (stat(mnt->source, &st) < 0)
+      return werr_sys(err, "mount source %s", mnt->source);
+    dir = S_ISDIR(st.st_mode);
+  }
+  return dir ? mkdir_in_root(rootfd, mnt->destination, 0755, err)
+             : mkfile_in_root(rootfd, mnt->destination, 0644, err);
+}
+
+static int mount_fallback_bind(const char *host, const char *target,
+                               unsigned long flags, werr_t *err) {
+  if (mount(host, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return werr_sys(err, "bind %s", host);
+  if (mount(NULL, target, NULL,
+            MS_REMOUNT | MS_BIND | (flags & ~MS_REC) | MS_NOSUID | MS_NODEV |
+                MS_NOEXEC,
+            NULL) < 0)
+    return werr_sys(err, "remount %s", host);
+  return 0;
+}
+
+static int mount_one(const struct mount_ctx *m, int rootfd, size_t i,
+                     werr_t *err) {
+  const struct spec_mount *mnt = &m->c->mounts[i];
+  char path[64];
+  snprintf(path, sizeof(path), "mounts[%zu].options", i);
+  struct mount_opts o;
+  if (mount_opts_parse(mnt->options, path, &o, err) < 0)
+    return -1;
+  const char *type = mnt->type;
+  bool bind = o.bind || (type && strcmp(type, "bind") == 0);
+  int rc = -1;
+  _cleanup_close_ int dfd = prepare_destination(rootfd, mnt, bind, err);
+  _cleanup_close_ int below = -1, top = -1;
+  char target[FD_PATH_MAX];
+  if (dfd < 0)
+    goto out;
+  fd_path(dfd, target);
+  if (o.tmpcopyup) {
+    below = open_in_root(rootfd, mnt->destination, O_RDONLY | O_DIRECTORY, 0,
+                         err);
+    if (below < 0)
+      goto out;
+  }
+
+  int idfd = m->mount_fds ? m->mount_fds[i] : -1;
+  if (idfd >= 0) {
+    if (syscall(SYS_move_mount, idfd, "", AT_FDCWD, target,
+                MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+      werr_sys(err, "move idmapped mount onto %s", mnt->destination);
+      goto out;
+    }
+  } else if (bind) {
+    if (mount(mnt->source, target, NULL, MS_BIND | (o.flags & MS_REC),
+              NULL) < 0) {
+      werr_sys(err, "bind %s on %s", mnt->source, mnt->destination);
+      goto out;
+    }
+  } else if (type && strcmp(type, "cgroup") == 0) {
+    if (cgroup_mount) {
+      if (cgroup_mount(m->cgroup, target, o.flags, m->cgroupns, err) < 0)
+        goto out;
+    } else if (mount_fallback_bind("/sys/fs/cgroup", target,
+                                   o.flags | MS_RDONLY, err) < 0) {
+      goto out;
+    }
+  } else {
+    unsigned long flags = o.flags & ~(MS_BIND | MS_REC);
+    if (mount(mnt->source ? mnt->source : type, target, type, flags,
+              o.data) < 0) {
+      int e = errno;
+      /* sysfs needs a network namespace owned by our user namespace, mqueue
+       * an IPC one: without them, show the host's read-only. */
+      if (e == EPERM && type && strcmp(type, "sysfs") == 0) {
+        if (mount_fallback_bind("/sys", target, flags | MS_RDONLY, err) < 0)
+          goto out;
+      } else if (e == EPERM && type && strcmp(type, "mqueue") == 0) {
+        if (mount_fallback_bind("/dev/mqueue", target, flags, err) < 0)
+          goto out;
+      } else {
+        errno = e;
+        werr_sys(err, "mount %s (%s) on %s", mnt->source ? mnt->source : "",
+                 type ? type : "", mnt->destination);
+        goto out;
+      }
+    }
+  }
+
+  /* The fd still names the covered directory: reopen to reach the mount. */
+  top = open_in_root(rootfd, mnt->destination, O_PATH, 0, err);
+  if (top < 0)
+    goto out;
+  fd_path(top, target);
+  if (bind && idfd < 0 &&
+      (o.flags & ~(MS_BIND | MS_REC)) != 0) {
+    unsigned long keep = mount_locked_flags(top) & ~o.clear_flags;
+    if (mount(NULL, target, NULL,
+              MS_REMOUNT | MS_BIND | keep | (o.flags & ~(MS_BIND | MS_REC)),
+              NULL) < 0) {
+      werr_sys(err, "remount %s", mnt->destination);
+      goto out;
+    }
+  }
+  if (o.tmpcopyup) {
+    _cleanup_close_ int dst = open_in_root(rootfd, mnt->destination,
+                                           O_RDONLY | O_DIRECTORY, 0, err);
+    if (dst < 0 || copy_tree(below, dst, err) < 0)
+      goto out;
+  }
+  if (o.attr_set || o.attr_clr) {
+    struct mount_attr a = {.attr_set = o.attr_set, .attr_clr = o.attr_clr};
+    if (syscall(SYS_mount_setattr, top, "", AT_EMPTY_PATH | AT_RECURSIVE, &a,
+                sizeof(a)) < 0) {
+      werr_sys(err, "mount_setattr %s", mnt->destination);
+      goto out;
+    }
+  }
+  if (o.propagation &&
+      mount(NULL, target, NULL, o.propagation, NULL) < 0) {
+    werr_sys(err, "set propagation of %s", mnt->destination);
+    goto out;
+  }
+  rc = 0;
+out:
+  mount_opts_free(&o);
+  return rc;
+}
+
+int mount_rootfs(const struct mount_ctx *m, werr_t *err) {
+  unsigned long prop = propagation_flags(m->c->linux_.rootfsPropagation);
+  /* pivot_root refuses shared parents: start rslave, apply shared last. */
+  unsigned long initial = (prop & MS_SHARED) ? (MS_SLAVE | MS_REC) : prop;
+  if (mount(NULL, "/", NULL, initial, NULL) < 0)
+    return werr_sys(err, "make / %s",
+                    m->c->linux_.rootfsPropagation ? m->c->linux_.rootfsPropagation
+                                                    : "rprivate");
+  if (m->rootfs_idmap_fd >= 0) {
+    if (syscall(SYS_move_mount, m->rootfs_idmap_fd, "", AT_FDCWD, m->rootfs,
+                MOVE_MOUNT_F_EMPTY_PATH) < 0)
+      return werr_sys(err, "move idmapped rootfs onto %s", m->rootfs);
+  } else if (mount(m->rootfs, m->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) {
+    return werr_sys(err, "bind rootfs %s", m->rootfs);
+  }
+  _cleanup_close_ int rootfd = open(m->rootfs, O_PATH | O_DIRECTORY |
+                                                   O_CLOEXEC);
+  if (rootfd < 0)
+    return werr_sys(err, "open rootfs %s", m->rootfs);
+  for (size_t i = 0; i < m->c->mounts_len; i++)
+    if (mount_one(m, rootfd, i, err) < 0)
+      return -1;
+  return dev_setup(rootfd, m->c, m->userns, err);
+}
+
+int mount_pivot(const char *rootfs, bool no_pivot, werr_t *err) {
+  if (no_pivot) {
+    if (chdir(rootfs) < 0)
+      return werr_sys(err, "chdir %s", rootfs);
+    if (mount(rootfs, "/", NULL, MS_MOVE, NULL) < 0)
+      return werr_sys(err, "move %s to /", rootfs);
+    if (chroot(".") < 0)
+      return werr_sys(err, "chroot %s", rootfs);
+    if (chdir("/") < 0)
+      return werr_sys(err, "chdir /");
+    return 0;
+  }
+  _cleanup_close_ int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
+  _cleanup_close_ int newroot = open(rootfs, O_DIRECTORY | O_RDONLY |
+                                                 O_CLOEXEC);
+  if (oldroot < 0 || newroot < 0)
+    return werr_sys(err, "open %s", oldroot < 0 ? "/" : rootfs);
+  if (fchdir(newroot) < 0)
+    return werr_sys(err, "chdir %s", rootfs);
+  /* pivot_root(".", ".") stacks the old root on top of the new one; it is
+   * then detached without needing a directory for it in the image. */
+  if (syscall(SYS_pivot_root, ".", ".") < 0)
+    return werr_sys(err, "pivot_root %s", rootfs);
+  if (fchdir(oldroot) < 0)
+    return werr_sys(err, "chdir old root");
+  if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)
+    return werr_sys(err, "make old root rslave");
+  if (umount2(".", MNT_DETACH) < 0)
+    return werr_sys(err, "detach old root");
+  if (chdir("/") < 0)
+    return werr_sys(err, "chdir /");
+  return 0;
+}
+
+static int mask_path(int rootfd, const char *p, werr_t *err) {
+  _cleanup_close_ int fd = open_in_root(rootfd, p, O_PATH | O_NOFOLLOW, 0,
+                                        NULL);
+  if (fd < 0) {
+    if (errno == ENOENT)
+      return 0;
+    return werr_sys(err, "maskedPaths: open %s", p);
+  }
+  struct stat st;
+  if (fstat(fd, &st) < 0)
+    return werr_sys(err, "maskedPaths: stat %s", p);
+  char target[FD_PATH_MAX];
+  fd_path(fd, target);
+  if (S_ISDIR(st.st_mode)) {
+    if (mount("tmpfs", target, "tmpfs", MS_RDONLY, "size=0k,mode=0555") < 0)
+      return werr_sys(err, "maskedPaths: mount tmpfs on %s", p);
+  } else if (mount("/dev/null", target, NULL, MS_BIND, NULL) < 0) {
+    return werr_sys(err, "maskedPaths: bind /dev/null on %s", p);
+  }
+  return 0;
+}
+
+static int readonly_path(int rootfd, const char *p, werr_t *err) {
+  _cleanup_close_ int fd = open_in_root(rootfd, p, O_PATH, 0, NULL);
+  if (fd < 0) {
+    if (errno == ENOENT)
+      return 0;
+    return werr_sys(err, "readonlyPaths: open %s", p);
+  }
+  char target[FD_PATH_MAX];
+  fd_path(fd, target);
+  if (mount(target, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return werr_sys(err, "readonlyPaths: bind %s", p);
+  _cleanup_close_ int top = open_in_root(rootfd, p, O_PATH, 0, err);
+  if (top < 0)
+    return -1;
+  fd_path(top, target);
+  if (mount(NULL, target, NULL,
+            MS_REMOUNT | MS_BIND | MS_RDONLY | mount_locked_flags(top),
+            NULL) < 0)
+    return werr_sys(err, "readonlyPaths: remount %s", p);
+  return 0;
+}
+
+int mount_finalize(const struct mount_ctx *m, werr_t *err) {
+  const struct spec_linux *l = &m->c->linux_;
+  _cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return werr_sys(err, "open /");
+  for (size_t i = 0; l->maskedPaths && l->maskedPaths[i]; i++)
+    if (mask_path(rootfd, l->maskedPaths[i], err) < 0)
+      return -1;
+  for (size_t i = 0; l->readonlyPaths && l->readonlyPaths[i]; i++)
+    if (readonly_path(rootfd, l->readonlyPaths[i], err) < 0)
+      return -1;
+  if (m->c->root_readonly &&
+      mount(NULL, "/", NULL,
+            MS_REMOUNT | MS_BIND | MS_RDONLY | mount_locked_flags(rootfd),
+            NULL) < 0)
+    return werr_sys(err, "remount / read-only");
+  unsigned long prop = propagation_flags(l->rootfsPropagation);
+  if ((prop & MS_SHARED) && mount(NULL, "/", NULL, prop, NULL) < 0)
+    return werr_sys(err, "make / %s", l->rootfsPropagation);
+  return 0;
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "ns.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <stdio.h>
+#include <unistd.h>
+
+#include "utils.h"
+
+#ifndef CLONE_NEWTIME
+#define CLONE_NEWTIME 0x00000080
+#endif
+
+int ns_plan_open(const struct spec_config *c, struct ns_plan *p, werr_t *err) {
+  for (int i = 0; i < SPEC_NS_COUNT; i++) {
+    p->join_fd[i] = -1;
+    p->create[i] = false;
+  }
+  for (int i = 0; i < SPEC_NS_COUNT; i++) {
+    const struct spec_namespace *n = &c->linux_.namespaces[i];
+    if (!n->present)
+      continue;
+    if (n->path == NULL) {
+      p->create[i] = true;
+      continue;
+    }
+    p->join_fd[i] = open(n->path, O_RDONLY | O_CLOEXEC);
+    if (p->join_fd[i] < 0) {
+      werr_sys(err, "linux.namespaces: %s namespace path %s",
+               spec_ns_name((enum spec_ns)i), n->path);
+      ns_plan_close(p);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+void ns_plan_close(struct ns_plan *p) {
+  for (int i = 0; i < SPEC_NS_COUNT; i++)
+    if (p->join_fd[i] >= 0) {
+      close(p->join_fd[i]);
+      p->join_fd[i] = -1;
+    }
+}
+
+unsigned long long ns_clone_flags(const struct ns_plan *p) {
+  unsigned long long f = 0;
+  for (int i = 0; i < SPEC_NS_COUNT; i++)
+    if (p->create[i] && i != SPEC_NS_CGROUP && i != SPEC_NS_TIME)
+      f |= (unsigned long long)spec_ns_cloneflag((enum spec_ns)i);
+  return f;
+}
+
+int ns_prepare_parent(const struct spec_config *c, const struct ns_plan *p,
+                      werr_t *err) {
+  if (p->join_fd[SPEC_NS_PID] >= 0 &&
+      setns(p->join_fd[SPEC_NS_PID], CLONE_NEWPID) < 0)
+    return werr_sys(err, "join pid namespace %s",
+                    c->linux_.namespaces[SPEC_NS_PID].path);
+  if (p->join_fd[SPEC_NS_TIME] >= 0 &&
+      setns(p->join_fd[SPEC_NS_TIME], CLONE_NEWTIME) < 0)
+    return werr_sys(err, "join time namespace %s",
+                    c->linux_.namespaces[SPEC_NS_TIME].path);
+  if (p->create[SPEC_NS_TIME]) {
+    /* Offsets can only be written before the first process enters, so
+     * ward unshares (its children land in the new namespace) and writes
+     * them before cloning the init. */
+    if (unshare(CLONE_NEWTIME) < 0)
+      return werr_sys(err, "unshare time namespace");
+    const struct spec_time_offset *m = &c->linux_.timeOffsets_monotonic;
+    const struct spec_time_offset *b = &c->linux_.timeOffsets_boottime;
+    char buf[128];
+    int n = snprintf(buf, sizeof(buf), "monotonic %lld %u\nboottime %lld %u\n",
+                     m->present ? (long long)m->secs : 0LL,
+                     m->present ? m->nanosecs : 0u,
+                     b->present ? (long long)b->secs : 0LL,
+                     b->present ? b->nanosecs : 0u);
+    if (write_file("/proc/self/timens_offsets", buf, (size_t)n, err) < 0)
+      return werr_prefix(err, "linux.timeOffsets");
+  }
+  return 0;
+}
+
+int ns_join_in_child(const struct ns_plan *p, werr_t *err) {
+  /* user first: joining the others needs privilege in their owner. */
+  static const enum spec_ns order[] = {SPEC_NS_USER,  SPEC_NS_NETWORK,
+                                       SPEC_NS_IPC,   SPEC_NS_UTS,
+                                       SPEC_NS_MOUNT, SPEC_NS_CGROUP};
+  for (size_t i = 0; i < sizeof(order) / sizeof(*order); i++) {
+    enum spec_ns n = order[i];
+    if (p->join_fd[n] < 0)
+      continue;
+    if (setns(p->join_fd[n], spec_ns_cloneflag(n)) < 0)
+      return werr_sys(err, "join %s namespace", spec_ns_name(n));
+  }
+  return 0;
+}

@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "process.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <linux/close_range.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "caps.h"
+#include "cleanup.h"
+#include "utils.h"
+
+#define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+static const char *env_get(char **env, const char *name) {
+  size_t n = strlen(name);
+  for (size_t i = 0; env && env[i]; i++)
+    if (strncmp(env[i], name, n) == 0 && env[i][n] == '=')
+      return env[i] + n + 1;
+  return NULL;
+}
+
+static bool is_executable(const char *path) {
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+         access(path, X_OK) == 0;
+}
+
+int process_resolve_exe(const struct spec_process *p, char **out,
+                        werr_t *err) {
+  const char *name = p->args[0];
+  if (strchr(name, '/')) {
+    if (!is_executable(name))
+      return werr_sys(err, "exec: \"%s\"", name);
+    *out = xstrdup(name);
+    return 0;
+  }
+  const char *path = env_get(p->env, "PATH");
+  _cleanup_free_ char *dirs = xstrdup(path ? path : DEFAULT_PATH);
+  char *save = NULL;
+  for (char *d = strtok_r(dirs, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+    char *cand = xasprintf("%s/%s", *d ? d : ".", name);
+    if (is_executable(cand)) {
+      *out = cand;
+      return 0;
+    }
+    free(cand);
+  }
+  return werr(err, ENOENT, "exec: \"%s\": executable file not found in $PATH",
+              name);
+}
+
+int process_set_limits(const struct spec_process *p, werr_t *err) {
+  for (size_t i = 0; i < p->rlimits_len; i++) {
+    struct rlimit rl = {.rlim_cur = p->rlimits[i].soft,
+                        .rlim_max = p->rlimits[i].hard};
+    if (setrlimit(p->rlimits[i].resource, &rl) < 0)
+      return werr_sys(err, "process.rlimits[%zu]: set %s to %llu/%llu", i,
+                      p->rlimits[i].type, (unsigned long long)rl.rlim_cur,
+                      (unsigned long long)rl.rlim_max);
+  }
+  if (p->has_oomScoreAdj) {
+    char buf[16];
+    snprintf(buf, sizeof(buf), "%d", p->oomScoreAdj);
+    if (write_file_str("/proc/self/oom_score_adj", buf, err) < 0)
+      return werr_prefix(err, "process.oomScoreAdj");
+  }
+  if (p->user.has_umask)
+    umask((mode_t)p->user.umask);
+  else
+    umask(022);
+  return 0;
+}
+
+static int load_seccomp(struct seccomp_prog *seccomp, int *notify_fd,
+                        werr_t *err) {
+  if (seccomp == NULL)
+    return 0;
+  if (seccomp_filter_install(seccomp, notify_fd, err) < 0)
+    return werr_prefix(err, "linux.seccomp");
+  return 0;
+}
+
+int process_become_user(const struct spec_process *p,
+                        struct seccomp_prog *seccomp, int *notify_fd,
+                        werr_t *err) {
+  const struct spec_user *u = &p->user;
+  *notify_fd = -1;
+  if (caps_drop_bounding(p, err) < 0)
+    return -1;
+  /* Without no_new_privs, seccomp(2) needs CAP_SYS_ADMIN, which the user
+   * may be about to lose: load the filter while we still hold it. */
+  if (!p->noNewPrivileges && load_seccomp(seccomp, notify_fd, err) < 0)
+    return -1;
+  if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
+    return werr_sys(err, "prctl(PR_SET_KEEPCAPS)");
+  gid_t *groups = (gid_t *)u->additionalGids;
+  /* setgroups is denied in a user namespace whose map ward could not
+   * write as root (rootless); with no extra groups that is harmless. */
+  if (setgroups(u->additionalGids_len, groups) < 0 &&
+      !(errno == EPERM && u->additionalGids_len == 0))
+    return werr_sys(err, "process.user.additionalGids: setgroups");
+  if (setresgid(u->gid, u->gid, u->gid) < 0)
+    return werr_sys(err, "process.user.gid: setgid %u", u->gid);
+  if (setresuid(u->uid, u->uid, u->uid) < 0)
+    return werr_sys(err, "process.user.uid: setuid %u", u->uid);
+  if (prctl(PR_SET_KEEPCAPS, 0, 0, 0, 0) < 0)
+    return werr_sys(err, "prctl(PR_SET_KEEPCAPS)");
+  if (caps_apply(p, err) < 0)
+    return -1;
+  if (p->noNewPrivileges) {
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+      return werr_sys(err, "process.noNewPrivileges: prctl");
+    if (load_seccomp(seccomp, notify_fd, err) < 0)
+      return -1;
+  }
+  return 0;
+}
+
+int process_close_fds(int preserve, werr_t *err) {
+  unsigned first = 3u + (unsigned)(preserve > 0 ? preserve : 0);
+  if (syscall(SYS_close_range, first, ~0u, CLOSE_RANGE_CLOEXEC) < 0)
+    return werr_sys(err, "close_range");
+  return 0;
+}
+
+int process_exec(const struct spec_process *p, const char *exe, werr_t *err) {
+  char *empty[] = {NULL};
+  execve(exe, p->args, p->env ? p->env : empty);
+  return werr_sys(err, "exec %s", exe);
+}

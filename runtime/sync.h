@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Messages between ward and the container init over a SOCK_SEQPACKET pair:
+ * one typed message per packet, optionally carrying fds (SCM_RIGHTS).  The
+ * init reports failures as SYNC_ERROR with the one-line message, so the
+ * user sees the init's error from `ward create`. */
+#ifndef WARD_SYNC_H
+#define WARD_SYNC_H
+
+#include <stddef.h>
+
+#include "ward_error.h"
+
+enum sync_type {
+  SYNC_GO = 1,         /* ward → init: maps written, cgroup entered */
+  SYNC_MOUNT_FDS,      /* ward → init: idmapped mount fds */
+  SYNC_PRE_PIVOT,      /* init → ward: mounts done, run createRuntime hooks */
+  SYNC_HOOKS_DONE,     /* ward → init: go on to pivot_root */
+  SYNC_CONSOLE,        /* init → ward: the pty master */
+  SYNC_SECCOMP_NOTIFY, /* init → ward: the seccomp listener fd */
+  SYNC_READY,          /* init → ward: waiting on the exec fifo */
+  SYNC_PID,            /* exec helper → ward: pid of the exec'd process */
+  SYNC_ERROR,          /* either way: errnum + message, then exit */
+  SYNC_ACK,
+};
+
+#define SYNC_MAX_FDS 250
+
+struct sync_msg {
+  int type;
+  int errnum;
+  long long value; /* e.g. a pid, or which mount an fd is for */
+  char text[1024];
+};
+
+int sync_send(int sock, int type, long long value, const int *fds,
+              size_t nfds, werr_t *err);
+/* Send E (or a generic message) as SYNC_ERROR; never fails loudly. */
+void sync_send_error(int sock, const struct ward_error *e);
+/* Receive one message; fds (up to *nfds in, count out) may be NULL.  A
+ * SYNC_ERROR from the peer becomes *err and -1; so does EOF. */
+int sync_recv(int sock, struct sync_msg *m, int *fds, size_t *nfds,
+              werr_t *err);
+/* Receive and require TYPE. */
+int sync_expect(int sock, int type, struct sync_msg *m, int *fds,
+                size_t *nfds, werr_t *err);
+
+#endif

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Small helpers over syscalls; each names the path it concerns on error. */
+#ifndef WARD_UTILS_H
+#define WARD_UTILS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "ward_error.h"
+
+void *xmalloc0(size_t n);
+char *xstrdup(const char *s);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int mkdir_p(const char *path, mode_t mode, werr_t *err);
+int write_file(const char *path, const char *data, size_t len, werr_t *err);
+int write_file_str(const char *path, const char *s, werr_t *err);
+/* Write via a temp file + rename so readers never see half a file. */
+int write_file_atomic(const char *path, const char *data, size_t len,
+                      werr_t *err);
+int read_file(const char *path, char **out, size_t *len, werr_t *err);
+/* rm -rf that never crosses a mount point. */
+int rm_rf(const char *path, werr_t *err);
+/* RFC 3339 UTC with nanoseconds, like runc's "created". Caller frees. */
+char *now_rfc3339(void);
+/* Parse a signal given as number, "KILL" or "SIGKILL". */
+int parse_signal(const char *s, int *sig, werr_t *err);
+/* openat2(RESOLVE_IN_ROOT): resolve PATH inside the tree of ROOTFD, so a
+ * symlink in the image can never lead outside it. */
+int open_in_root(int rootfd, const char *path, int flags, mode_t mode,
+                 werr_t *err);
+/* write() all of buf, retrying on EINTR/short writes. */
+int write_all(int fd, const void *buf, size_t len);
+
+
+/* mkdir -p of PATH inside the tree of ROOTFD (symlinks resolved inside it).
+ * Returns an O_PATH fd of the directory. */
+int mkdir_in_root(int rootfd, const char *path, mode_t mode, werr_t *err);
+/* Create an empty file at PATH inside ROOTFD if missing (parents too). */
+int mkfile_in_root(int rootfd, const char *path, mode_t mode, werr_t *err);
+/* "/proc/self/fd/N": lets mount(2) act on an fd opened safely. */
+#define FD_PATH_MAX 32
+void fd_path(int fd, char buf[FD_PATH_MAX]);
+#endif
