@@ -37,18 +37,20 @@ ward: $(BUILD)/ward
 
 $(BUILD)/%.o: %.c $(HEADERS)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARD_CFLAGS) -c -o $@ $<
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) $(WARD_CFLAGS) -c -o $@ $<
 
 $(BUILD)/libspec.a: $(SPEC_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(BUILD)/libward.a: $(RUNTIME_OBJS)
 	@rm -f $@
-	ar rcs $@ $^
+	@ar rcs $@ $^
 
 $(BUILD)/ward: $(BUILD)/runtime/main.o $(BUILD)/libward.a $(BUILD)/libspec.a
-	$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(WARD_LIBS)
+	@echo "  LD      $@"
+	@$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(WARD_LIBS)
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libward.a $(BUILD)/libspec.a
 	@mkdir -p $(dir $@)

@@ -145,15 +145,15 @@ static int prepare_destination(int rootfd, const struct spec_mount *mnt,
              : mkfile_in_root(rootfd, mnt->destination, 0644, err);
 }
 
+/* Binds a host tree instead of a fresh filesystem; mount_one then makes it
+ * nosuid/nodev/noexec (and read-only if asked) recursively. */
 static int mount_fallback_bind(const char *host, const char *target,
-                               unsigned long flags, werr_t *err) {
+                               struct mount_opts *o, werr_t *err) {
   if (mount(host, target, NULL, MS_BIND | MS_REC, NULL) < 0)
     return werr_sys(err, "bind %s", host);
-  if (mount(NULL, target, NULL,
-            MS_REMOUNT | MS_BIND | (flags & ~MS_REC) | MS_NOSUID | MS_NODEV |
-                MS_NOEXEC,
-            NULL) < 0)
-    return werr_sys(err, "remount %s", host);
+  o->attr_set |= MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC;
+  if (o->flags & MS_RDONLY)
+    o->attr_set |= MOUNT_ATTR_RDONLY;
   return 0;
 }
 
@@ -198,8 +198,8 @@ static int mount_one(const struct mount_ctx *m, int rootfd, size_t i,
     if (cgroup_mount) {
       if (cgroup_mount(m->cgroup, target, o.flags, m->cgroupns, err) < 0)
         goto out;
-    } else if (mount_fallback_bind("/sys/fs/cgroup", target,
-                                   o.flags | MS_RDONLY, err) < 0) {
+    } else if (o.flags |= MS_RDONLY,
+               mount_fallback_bind("/sys/fs/cgroup", target, &o, err) < 0) {
       goto out;
     }
   } else {
@@ -210,10 +210,10 @@ static int mount_one(const struct mount_ctx *m, int rootfd, size_t i,
       /* sysfs needs a network namespace owned by our user namespace, mqueue
        * an IPC one: without them, show the host's read-only. */
       if (e == EPERM && type && strcmp(type, "sysfs") == 0) {
-        if (mount_fallback_bind("/sys", target, flags | MS_RDONLY, err) < 0)
+        if (mount_fallback_bind("/sys", target, &o, err) < 0)
           goto out;
       } else if (e == EPERM && type && strcmp(type, "mqueue") == 0) {
-        if (mount_fallback_bind("/dev/mqueue", target, flags, err) < 0)
+        if (mount_fallback_bind("/dev/mqueue", target, &o, err) < 0)
           goto out;
       } else {
         errno = e;

@@ -94,7 +94,7 @@ int state_load(const char *root, const char *id,
     int en = e->errnum;
     werr_free(&e);
     if (en == ENOENT)
-      return werr(err, ENOENT, "container \"%s\" does not exist", id);
+      return werr_plain(err, ENOENT, "container \"%s\" does not exist", id);
     return werr(err, en, "container \"%s\": cannot read %s", id, path);
   }
   yajl_val v = NULL;
@@ -182,15 +182,15 @@ bool state_init_alive(const struct container_state *st) {
 
 int state_pidfd(const struct container_state *st, werr_t *err) {
   if (st->pid <= 0)
-    return werr(err, ESRCH, "container \"%s\": no such process", st->id);
+    return werr_plain(err, ESRCH, "container \"%s\": no such process", st->id);
   int fd = (int)syscall(SYS_pidfd_open, st->pid, 0);
   if (fd < 0)
-    return werr(err, ESRCH, "container \"%s\": no such process", st->id);
+    return werr_plain(err, ESRCH, "container \"%s\": no such process", st->id);
   /* Checked after the pidfd pins the process: if the start time still
    * matches now, the pidfd refers to our init and not a recycled pid. */
   if (!state_init_alive(st)) {
     close(fd);
-    return werr(err, ESRCH, "container \"%s\": no such process", st->id);
+    return werr_plain(err, ESRCH, "container \"%s\": no such process", st->id);
   }
   return fd;
 }

@@ -110,9 +110,9 @@ int read_file(const char *path, char **out, size_t *len, werr_t *err) {
   return 0;
 }
 
-static int rm_rf_at(int dirfd, const char *name, dev_t dev, werr_t *err) {
+static int rm_rf_at(int parent, const char *name, dev_t dev, werr_t *err) {
   struct stat st;
-  if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
+  if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {
     if (errno == ENOENT)
       return 0;
     return werr_sys(err, "stat %s", name);
@@ -120,7 +120,7 @@ static int rm_rf_at(int dirfd, const char *name, dev_t dev, werr_t *err) {
   if (S_ISDIR(st.st_mode)) {
     if (st.st_dev != dev)
       return werr(err, EBUSY, "%s: is a mount point, not removing", name);
-    int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
+    int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
                                      O_NOFOLLOW);
     if (fd < 0)
       return werr_sys(err, "open %s", name);
@@ -142,11 +142,11 @@ static int rm_rf_at(int dirfd, const char *name, dev_t dev, werr_t *err) {
     closedir(d);
     if (rc < 0)
       return -1;
-    if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+    if (unlinkat(parent, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
       return werr_sys(err, "rmdir %s", name);
     return 0;
   }
-  if (unlinkat(dirfd, name, 0) < 0 && errno != ENOENT)
+  if (unlinkat(parent, name, 0) < 0 && errno != ENOENT)
     return werr_sys(err, "unlink %s", name);
   return 0;
 }

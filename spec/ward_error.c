@@ -28,6 +28,16 @@ int werr(werr_t *err, int errnum, const char *fmt, ...) {
   return -1;
 }
 
+int werr_plain(werr_t *err, int errnum, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  werr_v(err, errnum, fmt, ap);
+  va_end(ap);
+  if (err && *err)
+    (*err)->plain = true;
+  return -1;
+}
+
 int werr_sys(werr_t *err, const char *fmt, ...) {
   int saved = errno;
   va_list ap;
@@ -65,7 +75,7 @@ void werr_free(werr_t *err) {
 
 char *werr_text(const struct ward_error *e) {
   char *s = NULL;
-  if (e->errnum != 0) {
+  if (e->errnum != 0 && !e->plain) {
     if (asprintf(&s, "%s: %s", e->msg, strerror(e->errnum)) < 0)
       abort();
   } else {

@@ -7,15 +7,21 @@
 #define WARD_ERROR_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 struct ward_error {
   int errnum;
   char *msg;
+  bool plain; /* the message says it all: print no strerror() */
 };
 typedef struct ward_error *werr_t;
 
 /* Set *err (freeing any previous one) and return -1. */
 int werr(werr_t *err, int errnum, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Carries ERRNUM for callers to test, but prints as MSG alone
+ * ("container \"x\" does not exist"). */
+int werr_plain(werr_t *err, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Same, with errno captured before anything can clobber it. */
 int werr_sys(werr_t *err, const char *fmt, ...)
