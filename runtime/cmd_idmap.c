@@ -106,6 +106,8 @@ static void list_json(const struct idmap_registry *r) {
   size_t len;
   yajl_gen_get_buf(g, &buf, &len);
   fwrite(buf, 1, len, stdout);
+  if (len == 0 || buf[len - 1] != '\n')
+    putchar('\n');
   yajl_gen_free(g);
 }
 

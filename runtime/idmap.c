@@ -287,13 +287,11 @@ static int decide_locked(const char *root, const char *id,
                          const struct idmap_request *rq,
                          const struct idmap_shadow *sh, const char *user,
                          struct idmap_registry *reg, werr_t *err) {
+  /* The caller made ROOT/ID exclusively before calling: an entry already
+   * recorded for it is left over from a container of the same name whose
+   * state was removed by hand.  It cannot be in use any more. */
   struct idmap_entry *self = idmap_registry_by_owner(reg, root, id);
   if (self) {
-    /* Left by a create that died before its state existed, or by a
-     * container whose state was removed by hand. */
-    if (idmap_entry_has_state(self))
-      return werr(err, EEXIST,
-                  "container %s already holds an id map allocation", id);
     if (self->key) {
       free(self->root);
       free(self->id);
