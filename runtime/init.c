@@ -190,6 +190,8 @@ static int init_setup(struct init_state *s, werr_t *err) {
 void container_init(const struct init_args *a) {
   werr_t err = NULL;
   struct init_state s = {.a = a, .rootfs_idmap_fd = -1};
+  if (a->lock_fd >= 0)
+    close(a->lock_fd);
   s.mount_fds = xmalloc0((a->c->mounts_len + 1) * sizeof(int));
   for (size_t i = 0; i < a->c->mounts_len; i++)
     s.mount_fds[i] = -1;
