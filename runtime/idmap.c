@@ -38,7 +38,8 @@ static char *absolute_root(const char *root) {
     r = strdup(root);
   } else {
     char cwd[4096];
-    if (getcwd(cwd, sizeof(cwd)) == NULL || asprintf(&r, "%s/%s", cwd, root) < 0)
+    if (getcwd(cwd, sizeof(cwd)) == NULL ||
+        asprintf(&r, "%s/%s", cwd, root) < 0)
       r = strdup(root);
   }
   if (r == NULL)
@@ -178,8 +179,8 @@ static const char *pool_source(const struct idmap_shadow *sh, bool gid) {
 static int pick_range(const struct idmap_request *rq,
                       const struct idmap_shadow *sh, const char *user,
                       struct idmap_registry *reg,
-                      const struct idmap_entry *self, bool gid,
-                      uint64_t *base, werr_t *err) {
+                      const struct idmap_entry *self, bool gid, uint64_t *base,
+                      werr_t *err) {
   const struct idmap_subids *ids = gid ? &sh->gid : &sh->uid;
   struct used_list used = {0};
   collect_taken(reg, self, gid, ids->pool, &used);
@@ -190,23 +191,25 @@ static int pick_range(const struct idmap_request *rq,
     for (size_t i = 0; i < ids->len && !inside; i++)
       inside = idmap_range_within(ids->items[i], want);
     if (!inside) {
-      werr(err, ERANGE,
-           IDMAP_ANNOT_BASE ": %s %llu-%llu is not inside %s's range (%s: "
-           "%llu-%llu)",
-           side_name(gid), (unsigned long long)want.base,
-           (unsigned long long)(want.base + want.size - 1), user,
-           pool_source(sh, gid), (unsigned long long)ids->pool.base,
-           (unsigned long long)(ids->pool.base + ids->pool.size - 1));
+      werr_plain(err, ERANGE,
+                 IDMAP_ANNOT_BASE
+                 ": %s %llu-%llu is not inside %s's range (%s: "
+                 "%llu-%llu)",
+                 side_name(gid), (unsigned long long)want.base,
+                 (unsigned long long)(want.base + want.size - 1), user,
+                 pool_source(sh, gid), (unsigned long long)ids->pool.base,
+                 (unsigned long long)(ids->pool.base + ids->pool.size - 1));
       goto out;
     }
-    const struct idmap_used *o = idmap_alloc_overlap(used.items, used.len, want);
+    const struct idmap_used *o =
+        idmap_alloc_overlap(used.items, used.len, want);
     if (o) {
-      werr(err, EEXIST,
-           IDMAP_ANNOT_BASE ": %s %llu-%llu overlaps %s (%llu-%llu)",
-           side_name(gid), (unsigned long long)want.base,
-           (unsigned long long)(want.base + want.size - 1), o->owner,
-           (unsigned long long)o->base,
-           (unsigned long long)(o->base + o->size - 1));
+      werr_plain(err, EEXIST,
+                 IDMAP_ANNOT_BASE ": %s %llu-%llu overlaps %s (%llu-%llu)",
+                 side_name(gid), (unsigned long long)want.base,
+                 (unsigned long long)(want.base + want.size - 1), o->owner,
+                 (unsigned long long)o->base,
+                 (unsigned long long)(o->base + o->size - 1));
       goto out;
     }
     *base = rq->base;
@@ -216,14 +219,14 @@ static int pick_range(const struct idmap_request *rq,
   struct idmap_free_info fi;
   if (idmap_alloc_first_fit(ids->pool, used.items, used.len, rq->size, base,
                             &fi) < 0) {
-    werr(err, ENOSPC,
-         "%s: no free range of %llu %ss left in %s (%llu-%llu): %llu %ss "
-         "free in %zu gaps, the largest %llu",
-         rq->isolated_why, (unsigned long long)rq->size, side_name(gid),
-         pool_source(sh, gid), (unsigned long long)ids->pool.base,
-         (unsigned long long)(ids->pool.base + ids->pool.size - 1),
-         (unsigned long long)fi.total, side_name(gid), fi.gaps,
-         (unsigned long long)fi.largest);
+    werr_plain(err, ENOSPC,
+               "%s: no free range of %llu %ss left in %s (%llu-%llu): %llu %ss "
+               "free in %zu gaps, the largest %llu",
+               rq->isolated_why, (unsigned long long)rq->size, side_name(gid),
+               pool_source(sh, gid), (unsigned long long)ids->pool.base,
+               (unsigned long long)(ids->pool.base + ids->pool.size - 1),
+               (unsigned long long)fi.total, side_name(gid), fi.gaps,
+               (unsigned long long)fi.largest);
     goto out;
   }
   rc = 0;
@@ -246,11 +249,11 @@ static int check_raw_hosts(const struct idmap_raw *raw,
       const struct idmap_used *o = idmap_alloc_overlap(
           iso.items, iso.len, (struct idmap_range){e->host, e->size});
       if (o) {
-        werr(err, EEXIST,
-             IDMAP_RAW_ANNOTATION " line %u: host %ss %u-%u lie inside the "
-             "isolated range of %s",
-             e->line, side_name(gid), e->host, e->host + e->size - 1,
-             o->owner);
+        werr_plain(
+            err, EEXIST,
+            IDMAP_RAW_ANNOTATION " line %u: host %ss %u-%u lie inside the "
+                                 "isolated range of %s",
+            e->line, side_name(gid), e->host, e->host + e->size - 1, o->owner);
         used_free(&iso);
         return -1;
       }
@@ -283,8 +286,7 @@ static void set_maps(struct spec_config *c, struct spec_idmaps *uid,
 
 /* Under the registry lock: choose, build, check and record. */
 static int decide_locked(const char *root, const char *id,
-                         struct spec_config *c,
-                         const struct idmap_request *rq,
+                         struct spec_config *c, const struct idmap_request *rq,
                          const struct idmap_shadow *sh, const char *user,
                          struct idmap_registry *reg, werr_t *err) {
   /* The caller made ROOT/ID exclusively before calling: an entry already
@@ -304,8 +306,8 @@ static int decide_locked(const char *root, const char *id,
   struct spec_idmaps uid = {0}, gid = {0};
   uint64_t ubase = 0, gbase = 0, usize = 0, gsize = 0;
   const char *kind;
-  struct idmap_entry *keyed = rq->key ? idmap_registry_by_key(reg, rq->key)
-                                      : NULL;
+  struct idmap_entry *keyed =
+      rq->key ? idmap_registry_by_key(reg, rq->key) : NULL;
   int rc = -1;
   if (oci) {
     kind = IDMAP_KIND_OCI;
@@ -313,22 +315,24 @@ static int decide_locked(const char *root, const char *id,
     gid = copy_map(&c->linux_.gidMappings);
   } else if (keyed) {
     if (keyed->id) {
-      werr(err, EBUSY, IDMAP_ANNOT_KEY " %s: in use by container %s in %s",
-           rq->key, keyed->id, keyed->root);
+      werr_plain(err, EBUSY,
+                 IDMAP_ANNOT_KEY " %s: in use by container %s in %s", rq->key,
+                 keyed->id, keyed->root);
       goto out;
     }
     if ((rq->has_size && rq->size != keyed->uid_size) ||
-        (rq->has_base && (rq->base != keyed->uid_base ||
-                          rq->base != keyed->gid_base))) {
-      werr(err, EEXIST,
-           IDMAP_ANNOT_KEY " %s: holds uids %llu-%llu, gids %llu-%llu; "
-           "ward.idmap.base/size ask for another range (run `ward idmap "
-           "release %s` first)",
-           rq->key, (unsigned long long)keyed->uid_base,
-           (unsigned long long)(keyed->uid_base + keyed->uid_size - 1),
-           (unsigned long long)keyed->gid_base,
-           (unsigned long long)(keyed->gid_base + keyed->gid_size - 1),
-           rq->key);
+        (rq->has_base &&
+         (rq->base != keyed->uid_base || rq->base != keyed->gid_base))) {
+      werr_plain(err, EEXIST,
+                 IDMAP_ANNOT_KEY
+                 " %s: holds uids %llu-%llu, gids %llu-%llu; "
+                 "ward.idmap.base/size ask for another range (run `ward idmap "
+                 "release %s` first)",
+                 rq->key, (unsigned long long)keyed->uid_base,
+                 (unsigned long long)(keyed->uid_base + keyed->uid_size - 1),
+                 (unsigned long long)keyed->gid_base,
+                 (unsigned long long)(keyed->gid_base + keyed->gid_size - 1),
+                 rq->key);
       goto out;
     }
     kind = IDMAP_KIND_ISOLATED;
@@ -384,8 +388,8 @@ out:
   return rc;
 }
 
-int idmap_prepare(const char *state_root, const char *id,
-                  struct spec_config *c, werr_t *err) {
+int idmap_prepare(const char *state_root, const char *id, struct spec_config *c,
+                  werr_t *err) {
   struct idmap_request rq;
   if (idmap_request_parse(&c->annotations, &rq, err) < 0)
     return -1;
@@ -399,10 +403,10 @@ int idmap_prepare(const char *state_root, const char *id,
   bool oci = c->linux_.uidMappings.len || c->linux_.gidMappings.len;
 
   if (wants && ns->present && ns->path) {
-    werr(err, EINVAL,
-         "%s: cannot apply when joining the user namespace %s "
-         "(linux.namespaces)",
-         asked, ns->path);
+    werr_plain(err, EINVAL,
+               "%s: cannot apply when joining the user namespace %s "
+               "(linux.namespaces)",
+               asked, ns->path);
     goto out;
   }
   if (wants && !ns->present) {
@@ -416,11 +420,12 @@ int idmap_prepare(const char *state_root, const char *id,
     goto out;
   }
   if (oci && rq.isolated) {
-    werr(err, EINVAL,
-         "%s and linux.%s cannot be used together: ward allocates an "
-         "isolated range itself (ward.idmap.raw can be added to OCI maps)",
-         rq.isolated_why,
-         c->linux_.uidMappings.len ? "uidMappings" : "gidMappings");
+    werr_plain(
+        err, EINVAL,
+        "%s and linux.%s cannot be used together: ward allocates an "
+        "isolated range itself (ward.idmap.raw can be added to OCI maps)",
+        rq.isolated_why,
+        c->linux_.uidMappings.len ? "uidMappings" : "gidMappings");
     goto out;
   }
   if (oci && !rq.has_raw) {
@@ -550,11 +555,11 @@ static int run_newidmap(const char *prog, pid_t pid,
       }
     if (status != 0) {
       _cleanup_free_ char *one = map_text(m, ", ");
-      rc = werr(err, EPERM, "%s %d \"%s\": %s", prog, pid, one,
-                WIFEXITED(status) && WEXITSTATUS(status) == 127
-                    ? "not found in PATH"
-                    : "failed (is the range delegated in /etc/subuid and "
-                      "/etc/subgid?)");
+      rc = werr_plain(err, EPERM, "%s %d \"%s\": %s", prog, pid, one,
+                      WIFEXITED(status) && WEXITSTATUS(status) == 127
+                          ? "not found in PATH"
+                          : "failed (is the range delegated in /etc/subuid and "
+                            "/etc/subgid?)");
     }
   }
   for (size_t i = 1; i < argc; i++)
@@ -611,8 +616,7 @@ static bool has_option(char **opts, const char *o) {
 /* A user namespace holding UID/GID for mount_setattr: a child unshares,
  * we write its maps, keep a reference to the namespace, and let it go. */
 static int helper_userns(const struct spec_idmaps *uid,
-                         const struct spec_idmaps *gid, int *out,
-                         werr_t *err) {
+                         const struct spec_idmaps *gid, int *out, werr_t *err) {
   int ready[2], hold[2];
   if (pipe2(ready, O_CLOEXEC) < 0)
     return werr_sys(err, "pipe");
@@ -646,7 +650,7 @@ static int helper_userns(const struct spec_idmaps *uid,
   while ((r = read(ready[0], &c, 1)) < 0 && errno == EINTR)
     ;
   if (r != 1 || c != 'y') {
-    werr(err, EPERM, "create a user namespace for an idmapped mount");
+    werr_plain(err, EPERM, "create a user namespace for an idmapped mount");
     goto out;
   }
   if (idmap_write(pid, uid, gid, err) < 0)
@@ -681,8 +685,9 @@ static int idmapped_clone(const char *path, bool recursive_tree,
       .attr_set = MOUNT_ATTR_IDMAP,
       .userns_fd = (uint64_t)userns_fd,
   };
-  if (mount_setattr(fd, "", AT_EMPTY_PATH | (recursive_idmap ? AT_RECURSIVE : 0),
-                    &attr, sizeof(attr)) < 0) {
+  if (mount_setattr(fd, "",
+                    AT_EMPTY_PATH | (recursive_idmap ? AT_RECURSIVE : 0), &attr,
+                    sizeof(attr)) < 0) {
     if (errno == EINVAL || errno == EOPNOTSUPP || errno == ENOSYS)
       return werr_sys(err,
                       "idmapped mount of %s: its filesystem (or a mount "
@@ -767,18 +772,17 @@ static int mount_fd_for(const struct spec_config *c, size_t i, pid_t init_pid,
               (m->type && strcmp(m->type, "bind") == 0);
   const char *dest = m->destination ? m->destination : "?";
   if (!bind)
-    return werr(err, EINVAL,
-                "mounts[%zu] (%s): idmapped mounts need a bind mount "
-                "(options \"bind\" or \"rbind\")",
-                i, dest);
+    return werr_plain(err, EINVAL,
+                      "mounts[%zu] (%s): idmapped mounts need a bind mount "
+                      "(options \"bind\" or \"rbind\")",
+                      i, dest);
   if (maps && (!m->uidMappings.len || !m->gidMappings.len))
-    return werr(err, EINVAL,
-                "mounts[%zu].%s: required together with %s", i,
-                m->uidMappings.len ? "gidMappings" : "uidMappings",
-                m->uidMappings.len ? "uidMappings" : "gidMappings");
+    return werr_plain(err, EINVAL, "mounts[%zu].%s: required together with %s",
+                      i, m->uidMappings.len ? "gidMappings" : "uidMappings",
+                      m->uidMappings.len ? "uidMappings" : "gidMappings");
   if (m->source == NULL)
-    return werr(err, EINVAL, "mounts[%zu].source: required for a bind mount",
-                i);
+    return werr_plain(err, EINVAL,
+                      "mounts[%zu].source: required for a bind mount", i);
   _cleanup_close_ int userns = -1;
   if (maps) {
     if (idmap_map_check(&m->uidMappings, "mounts[].uidMappings", err) < 0 ||
@@ -787,10 +791,11 @@ static int mount_fd_for(const struct spec_config *c, size_t i, pid_t init_pid,
       return werr_prefix(err, "mounts[%zu] (%s)", i, dest);
   } else {
     if (!has_userns)
-      return werr(err, EINVAL,
-                  "mounts[%zu] (%s): \"%s\" without uidMappings/gidMappings "
-                  "uses the container's user namespace, and it has none",
-                  i, dest, ridmap ? "ridmap" : "idmap");
+      return werr_plain(
+          err, EINVAL,
+          "mounts[%zu] (%s): \"%s\" without uidMappings/gidMappings "
+          "uses the container's user namespace, and it has none",
+          i, dest, ridmap ? "ridmap" : "idmap");
     char path[64];
     snprintf(path, sizeof(path), "/proc/%d/ns/user", init_pid);
     userns = open(path, O_RDONLY | O_CLOEXEC);

@@ -17,8 +17,8 @@
  * registry (idmap_registry.h) under (absolute STATE_ROOT, ID).  Called with
  * STATE_ROOT/ID freshly and exclusively created.  No-op without a user
  * namespace to create. */
-int idmap_prepare(const char *state_root, const char *id,
-                  struct spec_config *c, werr_t *err);
+int idmap_prepare(const char *state_root, const char *id, struct spec_config *c,
+                  werr_t *err);
 /* Give back what idmap_prepare recorded for ID (no-op if nothing); a
  * ward.idmap.key range stays reserved for its key. */
 int idmap_release(const char *state_root, const char *id, werr_t *err);

@@ -40,8 +40,7 @@ int idmap_alloc_first_fit(struct idmap_range pool,
 
 /* The first USED range (lowest base) that overlaps WANT, or NULL. */
 const struct idmap_used *idmap_alloc_overlap(const struct idmap_used *used,
-                                             size_t n,
-                                             struct idmap_range want);
+                                             size_t n, struct idmap_range want);
 
 /* Is WANT entirely inside POOL? */
 static inline int idmap_range_within(struct idmap_range pool,

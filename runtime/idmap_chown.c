@@ -147,7 +147,8 @@ static int restore_fcaps(struct shift *s, int dfd, const char *name,
   uint32_t newroot;
   if (!idmap_chown_shift_id(s->old_uid, s->uid, rootid, &newroot))
     newroot = rootid;
-  v3.magic_etc = VFS_CAP_REVISION_3 | (caps->magic_etc & VFS_CAP_FLAGS_EFFECTIVE);
+  v3.magic_etc =
+      VFS_CAP_REVISION_3 | (caps->magic_etc & VFS_CAP_FLAGS_EFFECTIVE);
   v3.rootid = newroot;
   /* Writing through /proc/self/fd keeps us on this inode (no path walk
    * through names the container could have planted). */
@@ -200,7 +201,7 @@ static int shift_one(struct shift *s, int dfd, const char *name,
 
 static int walk(struct shift *s, int dfd, int depth, werr_t *err) {
   if (depth > 4096)
-    return werr(err, ELOOP, "%s: directory tree too deep", s->rootfs);
+    return werr_plain(err, ELOOP, "%s: directory tree too deep", s->rootfs);
   int dup_fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
   if (dup_fd < 0)
     return werr_sys(err, "dup");
@@ -248,7 +249,8 @@ static int walk(struct shift *s, int dfd, int depth, werr_t *err) {
   return rc;
 }
 
-static bool maps_equal(const struct spec_idmaps *a, const struct spec_idmaps *b) {
+static bool maps_equal(const struct spec_idmaps *a,
+                       const struct spec_idmaps *b) {
   if (a->len != b->len)
     return false;
   for (size_t i = 0; i < a->len; i++)
@@ -277,15 +279,17 @@ int idmap_chown_rootfs(const char *rootfs, const struct spec_idmaps *uid,
     if (strcmp(have, want) == 0)
       return 0; /* already shifted to this very map */
     if (idmap_chown_parse_record(have, &old_uid, &old_gid) < 0)
-      return werr(err, EINVAL,
-                  "%s: unreadable " IDMAP_CHOWN_XATTR " record \"%s\"; remove "
-                  "it if the tree holds container ids",
-                  rootfs, have);
+      return werr_plain(err, EINVAL,
+                        "%s: unreadable " IDMAP_CHOWN_XATTR
+                        " record \"%s\"; remove "
+                        "it if the tree holds container ids",
+                        rootfs, have);
     has_old = true;
   } else if (errno != ENODATA) {
     if (errno == ENOTSUP)
-      return werr_sys(err, "ward.idmap.chown: %s cannot record its shift in "
-                           "the " IDMAP_CHOWN_XATTR " xattr",
+      return werr_sys(err,
+                      "ward.idmap.chown: %s cannot record its shift in "
+                      "the " IDMAP_CHOWN_XATTR " xattr",
                       rootfs);
     return werr_sys(err, "read " IDMAP_CHOWN_XATTR " of %s", rootfs);
   }

@@ -66,7 +66,8 @@ static int load_range(yajl_val obj, const char *path, const char *key,
   if (v == NULL)
     return 0;
   _cleanup_free_ char *p = json_path(path, key);
-  if (json_want_object(v, p, err) < 0 || json_u64(v, p, "base", base, err) < 0 ||
+  if (json_want_object(v, p, err) < 0 ||
+      json_u64(v, p, "base", base, err) < 0 ||
       json_u64(v, p, "size", size, err) < 0)
     return -1;
   return 0;
@@ -94,7 +95,7 @@ static int load_entry(yajl_val v, const char *path, struct idmap_entry *e,
   if (e->kind == NULL)
     e->kind = xstrdup_or_null(IDMAP_KIND_ISOLATED);
   if ((e->root == NULL) != (e->id == NULL) || (e->id == NULL && e->key == NULL))
-    return werr(err, 0, "%s: needs a container or a key", path);
+    return werr_plain(err, 0, "%s: needs a container or a key", path);
   return 0;
 }
 
@@ -146,8 +147,8 @@ int idmap_registry_open(const char *dir, bool write,
     abort();
   if (write && mkdir_p(dir, err) < 0)
     goto fail;
-  r->lock_fd = open(lock, (write ? O_RDWR | O_CREAT : O_RDONLY) | O_CLOEXEC,
-                    0600);
+  r->lock_fd =
+      open(lock, (write ? O_RDWR | O_CREAT : O_RDONLY) | O_CLOEXEC, 0600);
   if (r->lock_fd < 0) {
     if (!write && errno == ENOENT) {
       *out = r; /* nothing recorded yet */
@@ -233,7 +234,7 @@ static void gen_entry(yajl_gen g, const struct idmap_entry *e) {
 
 int idmap_registry_commit(struct idmap_registry *r, werr_t *err) {
   if (!r->writable)
-    return werr(err, EBADF, "%s: opened read-only", r->dir);
+    return werr_plain(err, EBADF, "%s: opened read-only", r->dir);
   yajl_gen g = yajl_gen_alloc(NULL);
   if (g == NULL)
     abort();
@@ -319,8 +320,7 @@ struct idmap_entry *idmap_registry_add(struct idmap_registry *r) {
 void idmap_registry_remove(struct idmap_registry *r, struct idmap_entry *e) {
   size_t i = (size_t)(e - r->items);
   idmap_entry_clear(e);
-  memmove(&r->items[i], &r->items[i + 1],
-          (r->len - i - 1) * sizeof(*r->items));
+  memmove(&r->items[i], &r->items[i + 1], (r->len - i - 1) * sizeof(*r->items));
   r->len--;
 }
 

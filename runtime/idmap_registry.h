@@ -29,8 +29,8 @@ struct idmap_entry {
   char *key;       /* ward.idmap.key, or NULL */
   char *kind;      /* IDMAP_KIND_* */
   uint64_t uid_base, uid_size, gid_base, gid_size; /* size 0: none */
-  char **raw;      /* normalized ward.idmap.raw lines, NULL-terminated */
-  char *created;   /* RFC 3339 */
+  char **raw;    /* normalized ward.idmap.raw lines, NULL-terminated */
+  char *created; /* RFC 3339 */
 };
 
 struct idmap_registry {

@@ -56,8 +56,8 @@ static bool parse_subid_line(const char *line, size_t len, char *name,
 
 /* Calls FN for every well-formed line of TEXT. */
 static void each_subid_line(const char *text,
-                            void (*fn)(const char *name,
-                                       struct idmap_range r, void *ud),
+                            void (*fn)(const char *name, struct idmap_range r,
+                                       void *ud),
                             void *ud) {
   const char *p = text;
   while (p && *p) {
@@ -152,8 +152,9 @@ static char *describe_short(const struct idmap_subids *s, const char *user,
   if (s->len == 0)
     r = asprintf(&d, "%s gives %s no subordinate %ss", file, user, what);
   else
-    r = asprintf(&d, "%s gives %s only %" PRIu64 " subordinate %ss (%s:%"
-                 PRIu64 ":%" PRIu64 ")",
+    r = asprintf(&d,
+                 "%s gives %s only %" PRIu64 " subordinate %ss (%s:%" PRIu64
+                 ":%" PRIu64 ")",
                  file, user, s->pool.size, what, user, s->pool.base,
                  s->pool.size);
   if (r < 0)
@@ -167,8 +168,8 @@ int idmap_shadow_decide(const struct idmap_shadow_probe *p, const char *user,
   *out = (struct idmap_shadow){0};
   bool have[4] = {p->has_subuid, p->has_subgid, p->has_newuidmap,
                   p->has_newgidmap};
-  static const char *const names[4] = {IDMAP_SUBUID, IDMAP_SUBGID,
-                                       "newuidmap", "newgidmap"};
+  static const char *const names[4] = {IDMAP_SUBUID, IDMAP_SUBGID, "newuidmap",
+                                       "newgidmap"};
   int n = have[0] + have[1] + have[2] + have[3];
   if (n == 0) {
     struct idmap_range def = {IDMAP_DEFAULT_BASE, IDMAP_DEFAULT_SIZE};
@@ -190,12 +191,13 @@ int idmap_shadow_decide(const struct idmap_shadow_probe *p, const char *user,
       size_t l = strlen(dst);
       snprintf(dst + l, 128 - l, "%s%s", l ? ", " : "", names[i]);
     }
-    return werr(err, ENOENT,
-                "broken shadow setup: %s found but %s missing; user "
-                "namespaces need all four (or none, for the default range "
-                "%llu-%llu)",
-                present, missing, IDMAP_DEFAULT_BASE,
-                IDMAP_DEFAULT_BASE + IDMAP_DEFAULT_SIZE - 1);
+    return werr_plain(
+        err, ENOENT,
+        "broken shadow setup: %s found but %s missing; user "
+        "namespaces need all four (or none, for the default range "
+        "%llu-%llu)",
+        present, missing, IDMAP_DEFAULT_BASE,
+        IDMAP_DEFAULT_BASE + IDMAP_DEFAULT_SIZE - 1);
   }
   out->use_files = true;
   idmap_subids_parse(p->subuid_text ? p->subuid_text : "", user, uid,
@@ -207,28 +209,29 @@ int idmap_shadow_decide(const struct idmap_shadow_probe *p, const char *user,
     return 0;
   /* One message that names the first problem and every line to add. */
   const struct idmap_subids *bad = uid_ok ? &out->gid : &out->uid;
-  _cleanup_free_ char *why =
-      describe_short(bad, user, uid_ok ? IDMAP_SUBGID : IDMAP_SUBUID,
-                     uid_ok ? "gid" : "uid");
+  _cleanup_free_ char *why = describe_short(
+      bad, user, uid_ok ? IDMAP_SUBGID : IDMAP_SUBUID, uid_ok ? "gid" : "uid");
   _cleanup_free_ char *uline =
       uid_ok ? NULL : suggest_line(p->subuid_text ? p->subuid_text : "", user);
   _cleanup_free_ char *gline =
       gid_ok ? NULL : suggest_line(p->subgid_text ? p->subgid_text : "", user);
   idmap_shadow_free(out);
   if (uline && gline && strcmp(uline, gline) == 0)
-    return werr(err, ERANGE,
-                "%s, at least %llu are needed: add the line \"%s\" to "
-                IDMAP_SUBUID " and " IDMAP_SUBGID,
-                why, IDMAP_MIN_POOL, uline);
+    return werr_plain(
+        err, ERANGE,
+        "%s, at least %llu are needed: add the line \"%s\" to " IDMAP_SUBUID
+        " and " IDMAP_SUBGID,
+        why, IDMAP_MIN_POOL, uline);
   if (uline && gline)
-    return werr(err, ERANGE,
-                "%s, at least %llu are needed: add the line \"%s\" to "
-                IDMAP_SUBUID " and \"%s\" to " IDMAP_SUBGID,
-                why, IDMAP_MIN_POOL, uline, gline);
-  return werr(err, ERANGE,
-              "%s, at least %llu are needed: add the line \"%s\" to %s", why,
-              IDMAP_MIN_POOL, uline ? uline : gline,
-              uline ? IDMAP_SUBUID : IDMAP_SUBGID);
+    return werr_plain(
+        err, ERANGE,
+        "%s, at least %llu are needed: add the line \"%s\" to " IDMAP_SUBUID
+        " and \"%s\" to " IDMAP_SUBGID,
+        why, IDMAP_MIN_POOL, uline, gline);
+  return werr_plain(err, ERANGE,
+                    "%s, at least %llu are needed: add the line \"%s\" to %s",
+                    why, IDMAP_MIN_POOL, uline ? uline : gline,
+                    uline ? IDMAP_SUBUID : IDMAP_SUBGID);
 }
 
 static bool in_path(const char *prog) {
@@ -331,20 +334,21 @@ int idmap_shadow_check_raw(const struct idmap_shadow *s, const char *user,
     return 0;
   for (size_t i = 0; i < raw->len; i++) {
     const struct idmap_raw_entry *e = &raw->items[i];
-    bool uid_bad = idmap_raw_applies(e, false) &&
-                   !allowed(&s->uid, e->host, e->size);
-    bool gid_bad = idmap_raw_applies(e, true) &&
-                   !allowed(&s->gid, e->host, e->size);
+    bool uid_bad =
+        idmap_raw_applies(e, false) && !allowed(&s->uid, e->host, e->size);
+    bool gid_bad =
+        idmap_raw_applies(e, true) && !allowed(&s->gid, e->host, e->size);
     if (!uid_bad && !gid_bad)
       continue;
     const char *files = uid_bad && gid_bad ? IDMAP_SUBUID " and " IDMAP_SUBGID
                         : uid_bad          ? IDMAP_SUBUID
                                            : IDMAP_SUBGID;
-    return werr(err, EPERM,
-                IDMAP_RAW_ANNOTATION " line %u: host ids %u-%u are not "
-                "delegated to %s: add the line \"%s:%u:%u\" to %s",
-                e->line, e->host, e->host + e->size - 1, user, user, e->host,
-                e->size, files);
+    return werr_plain(err, EPERM,
+                      IDMAP_RAW_ANNOTATION
+                      " line %u: host ids %u-%u are not "
+                      "delegated to %s: add the line \"%s:%u:%u\" to %s",
+                      e->line, e->host, e->host + e->size - 1, user, user,
+                      e->host, e->size, files);
   }
   return 0;
 }

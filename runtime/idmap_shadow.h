@@ -28,7 +28,7 @@
 struct idmap_subids {
   struct idmap_range *items; /* the user's entries, file order */
   size_t len;
-  struct idmap_range pool;   /* the largest entry */
+  struct idmap_range pool; /* the largest entry */
 };
 
 struct idmap_shadow {
@@ -51,8 +51,7 @@ void idmap_subids_free(struct idmap_subids *s);
 /* Apply the rules to what was probed (pure).  Errors are one line and say
  * what is missing or which line to add. */
 int idmap_shadow_decide(const struct idmap_shadow_probe *p, const char *user,
-                        const char *uid, struct idmap_shadow *out,
-                        werr_t *err);
+                        const char *uid, struct idmap_shadow *out, werr_t *err);
 /* Look at the host: the two files, newuidmap/newgidmap in PATH. */
 int idmap_shadow_probe(struct idmap_shadow_probe *p, werr_t *err);
 void idmap_shadow_probe_free(struct idmap_shadow_probe *p);

@@ -135,7 +135,8 @@ static void test_overlap(void) {
   CHECK(u && strcmp(u->owner, "c0") == 0);
   CHECK(idmap_range_within(POOL, (struct idmap_range){1000000, K}));
   CHECK(!idmap_range_within(POOL, (struct idmap_range){999999, K}));
-  CHECK(!idmap_range_within(POOL, (struct idmap_range){1000000000 + 1000000 - K + 1, K}));
+  CHECK(!idmap_range_within(
+      POOL, (struct idmap_range){1000000000 + 1000000 - K + 1, K}));
 }
 
 static void test_many(void) {

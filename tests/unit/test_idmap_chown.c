@@ -37,7 +37,8 @@ static void test_record(void) {
   CHECK(strcmp(s, "uid 0:1000000:1000,1000:1000:1 gid 0:1000000:65536") == 0);
   struct spec_idmaps pu, pg;
   CHECK(idmap_chown_parse_record(s, &pu, &pg) == 0);
-  CHECK(pu.len == 2 && pu.items[1].containerID == 1000 && pu.items[1].size == 1);
+  CHECK(pu.len == 2 && pu.items[1].containerID == 1000 &&
+        pu.items[1].size == 1);
   CHECK(pg.len == 1 && pg.items[0].size == 65536);
   free(pu.items);
   free(pg.items);
@@ -47,7 +48,8 @@ static void test_record(void) {
 }
 
 static void test_shift_id(void) {
-  struct spec_idmap o[1] = {{0, B, 65536}}, n[2] = {{0, C, 1000}, {1000, 1000, 1}};
+  struct spec_idmap o[1] = {{0, B, 65536}},
+                    n[2] = {{0, C, 1000}, {1000, 1000, 1}};
   struct spec_idmaps old = {o, 1}, new_ = {n, 2};
   uint32_t x;
   /* Never shifted: on-disk ids are container ids. */
@@ -107,7 +109,8 @@ static void test_tree(void) {
   snprintf(q, sizeof(q), "%s/home/hardlink", root);
   link(p, q);
   mk("ping", 0755, 0, 0);
-  struct vfs_cap_data v2 = {.magic_etc = VFS_CAP_REVISION_2 | VFS_CAP_FLAGS_EFFECTIVE};
+  struct vfs_cap_data v2 = {.magic_etc =
+                                VFS_CAP_REVISION_2 | VFS_CAP_FLAGS_EFFECTIVE};
   v2.data[0].permitted = 1u << CAP_NET_RAW;
   snprintf(p, sizeof(p), "%s/ping", root);
   CHECK(setxattr(p, "security.capability", &v2, XATTR_CAPS_SZ_2, 0) == 0);

@@ -42,9 +42,9 @@ static char *map_text(const struct spec_idmaps *m) {
   size_t off = 0;
   buf[0] = '\0';
   for (size_t i = 0; i < m->len; i++)
-    off += snprintf(buf + off, sizeof(buf) - off, "%s%u %u %u", i ? "," : "",
-                    m->items[i].containerID, m->items[i].hostID,
-                    m->items[i].size);
+    off +=
+        snprintf(buf + off, sizeof(buf) - off, "%s%u %u %u", i ? "," : "",
+                 m->items[i].containerID, m->items[i].hostID, m->items[i].size);
   return buf;
 }
 
@@ -115,16 +115,18 @@ static void test_parse_ok(void) {
   CHECK(r.items[1].kind == IDMAP_RAW_UID && r.items[1].host == 2000 &&
         r.items[1].container == 10 && r.items[1].size == 10 &&
         r.items[1].line == 3);
-  CHECK(r.items[2].kind == IDMAP_RAW_GID && r.items[2].container == 4294967294u &&
-        r.items[2].line == 4);
+  CHECK(r.items[2].kind == IDMAP_RAW_GID &&
+        r.items[2].container == 4294967294u && r.items[2].line == 4);
   char *s = idmap_raw_format(&r.items[1]);
   CHECK(strcmp(s, "uid 2000-2009 10-19") == 0);
   free(s);
   s = idmap_raw_format(&r.items[0]);
   CHECK(strcmp(s, "both 1000 1000") == 0);
   free(s);
-  CHECK(idmap_raw_applies(&r.items[0], true) && idmap_raw_applies(&r.items[0], false));
-  CHECK(idmap_raw_applies(&r.items[1], false) && !idmap_raw_applies(&r.items[1], true));
+  CHECK(idmap_raw_applies(&r.items[0], true) &&
+        idmap_raw_applies(&r.items[0], false));
+  CHECK(idmap_raw_applies(&r.items[1], false) &&
+        !idmap_raw_applies(&r.items[1], true));
   idmap_raw_free(&r);
   /* Empty and blank-only text is no entries. */
   CHECK(idmap_raw_parse("", &r, &err) == 0 && r.len == 0);
@@ -137,17 +139,21 @@ static void test_parse_ok(void) {
 static void test_parse_errors(void) {
   PARSE_FAILS("both 1000", "ward.idmap.raw line 1: \"both 1000\": want");
   PARSE_FAILS("both 1000 1000 1", "line 1:");
-  PARSE_FAILS("\n\nuser 1000 1000", "ward.idmap.raw line 3: \"user\": unknown kind");
+  PARSE_FAILS("\n\nuser 1000 1000",
+              "ward.idmap.raw line 3: \"user\": unknown kind");
   PARSE_FAILS("both x 1000", "line 1: host ids \"x\"");
   PARSE_FAILS("both 1000 -1", "line 1: container ids \"-1\"");
   PARSE_FAILS("both +5 5", "host ids \"+5\"");
-  PARSE_FAILS("both 1000-999 0-1", "line 1: host range \"1000-999\" ends before it starts");
+  PARSE_FAILS("both 1000-999 0-1",
+              "line 1: host range \"1000-999\" ends before it starts");
   PARSE_FAILS("both 1000-1009 0-8", "line 1: 10 host ids but 9 container ids");
   PARSE_FAILS("both 4294967295 0", "host ids \"4294967295\"");
   PARSE_FAILS("both 0 99999999999", "container ids");
-  PARSE_FAILS("both 1000-1001 0-1\nuid 2000 1", "line 2: container ids overlap line 1");
+  PARSE_FAILS("both 1000-1001 0-1\nuid 2000 1",
+              "line 2: container ids overlap line 1");
   PARSE_FAILS("uid 1000 0\nboth 1000 5", "line 2: host ids overlap line 1");
-  PARSE_FAILS("both 1000 1000\nboth 1000 1000", "line 2: container ids overlap line 1");
+  PARSE_FAILS("both 1000 1000\nboth 1000 1000",
+              "line 2: container ids overlap line 1");
   PARSE_FAILS("both 1000 1000\n\tbad", "line 2:");
 }
 
@@ -170,11 +176,11 @@ static void test_punch_edges(void) {
   APPLY("uid 5000 70000", one(0, B, 65536), "0 1000000 65536,70000 5000 1",
         "0 1000000 65536");
   /* Overlapping the end of the range: the range is cut, the entry added. */
-  APPLY("gid 5000-5009 65530-65539", one(0, B, 65536),
-        "0 1000000 65536", "0 1000000 65530,65530 5000 10");
+  APPLY("gid 5000-5009 65530-65539", one(0, B, 65536), "0 1000000 65536",
+        "0 1000000 65530,65530 5000 10");
   /* The largest container id. */
-  APPLY("both 7 4294967294", one(0, B, 65536),
-        "0 1000000 65536,4294967294 7 1", "0 1000000 65536,4294967294 7 1");
+  APPLY("both 7 4294967294", one(0, B, 65536), "0 1000000 65536,4294967294 7 1",
+        "0 1000000 65536,4294967294 7 1");
 }
 
 static void test_punch_adjacent(void) {
@@ -233,7 +239,8 @@ static void test_map_check(void) {
   CHECK(err && strstr(err->msg, "container id 5 is mapped twice"));
   two[1] = (struct spec_idmap){10, 105, 10};
   CHECK(idmap_map_check(&m, "linux.gidMappings", &err) == -1);
-  CHECK(err && strstr(err->msg, "linux.gidMappings: host id 105 is mapped twice"));
+  CHECK(err &&
+        strstr(err->msg, "linux.gidMappings: host id 105 is mapped twice"));
   two[1] = (struct spec_idmap){10, 4294967290u, 10};
   CHECK(idmap_map_check(&m, "linux.uidMappings", &err) == -1);
   CHECK(err && strstr(err->msg, "runs past the largest id"));
@@ -251,7 +258,8 @@ static void test_map_check(void) {
 }
 
 static void test_lookup(void) {
-  struct spec_idmap l[3] = {{0, B, 1000}, {1000, 1000, 1}, {1001, B + 1001, 64535}};
+  struct spec_idmap l[3] = {
+      {0, B, 1000}, {1000, 1000, 1}, {1001, B + 1001, 64535}};
   struct spec_idmaps m = {l, 3};
   uint32_t x;
   CHECK(idmap_map_to_container(&m, 1000, &x) && x == 1000);

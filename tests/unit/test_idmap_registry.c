@@ -112,8 +112,8 @@ static void test_concurrent(void) {
         used[j] = (struct idmap_used){r->items[j].uid_base,
                                       r->items[j].uid_size, "x"};
       uint64_t base;
-      if (idmap_alloc_first_fit((struct idmap_range){1000000, 100000000},
-                                used, r->len, 65536, &base, NULL) < 0)
+      if (idmap_alloc_first_fit((struct idmap_range){1000000, 100000000}, used,
+                                r->len, 65536, &base, NULL) < 0)
         _exit(2);
       usleep(1000); /* widen the window a missing lock would open */
       struct idmap_entry *e = idmap_registry_add(r);
@@ -148,8 +148,8 @@ static void test_concurrent(void) {
   idmap_registry_close(r);
 }
 
-static int parse(const char *k1, const char *v1, const char *k2,
-                 const char *v2, struct idmap_request *rq, werr_t *err) {
+static int parse(const char *k1, const char *v1, const char *k2, const char *v2,
+                 struct idmap_request *rq, werr_t *err) {
   struct kvlist l = {0};
   if (k1)
     kvlist_set(&l, k1, v1);
@@ -186,12 +186,16 @@ static void test_request(void) {
         strcmp(rq.isolated_why, "ward.idmap.isolated") == 0);
   idmap_request_free(&rq);
   CHECK(parse("ward.idmap.size", "1", NULL, NULL, &rq, &err) == 0);
-  CHECK(rq.isolated && rq.size == 1 && strcmp(rq.isolated_why, "ward.idmap.size") == 0);
+  CHECK(rq.isolated && rq.size == 1 &&
+        strcmp(rq.isolated_why, "ward.idmap.size") == 0);
   idmap_request_free(&rq);
-  CHECK(parse("ward.idmap.key", "web-1", "ward.idmap.base", "2000000", &rq, &err) == 0);
-  CHECK(rq.isolated && rq.has_base && rq.base == 2000000 && strcmp(rq.key, "web-1") == 0);
+  CHECK(parse("ward.idmap.key", "web-1", "ward.idmap.base", "2000000", &rq,
+              &err) == 0);
+  CHECK(rq.isolated && rq.has_base && rq.base == 2000000 &&
+        strcmp(rq.key, "web-1") == 0);
   idmap_request_free(&rq);
-  CHECK(parse("ward.idmap.raw", "both 1000 1000", "ward.idmap.chown", "true", &rq, &err) == 0);
+  CHECK(parse("ward.idmap.raw", "both 1000 1000", "ward.idmap.chown", "true",
+              &rq, &err) == 0);
   CHECK(!rq.isolated && rq.has_raw && rq.raw.len == 1 && rq.chown &&
         idmap_request_wants_userns(&rq));
   idmap_request_free(&rq);
@@ -202,17 +206,23 @@ static void test_request(void) {
   REQ_FAILS("ward.idmap.isolated", "yes", NULL, NULL,
             "ward.idmap.isolated: must be \"true\" or \"false\", got \"yes\"");
   REQ_FAILS("ward.idmap.size", "0", NULL, NULL,
-            "ward.idmap.size: must be a whole number from 1 to 4294967295, got \"0\"");
+            "ward.idmap.size: must be a whole number from 1 to 4294967295, got "
+            "\"0\"");
   REQ_FAILS("ward.idmap.size", "65536k", NULL, NULL,
-            "ward.idmap.size: must be a whole number from 1 to 4294967295, got \"65536k\"");
+            "ward.idmap.size: must be a whole number from 1 to 4294967295, got "
+            "\"65536k\"");
   REQ_FAILS("ward.idmap.base", "-1", NULL, NULL,
-            "ward.idmap.base: must be a whole number from 0 to 4294967294, got \"-1\"");
+            "ward.idmap.base: must be a whole number from 0 to 4294967294, got "
+            "\"-1\"");
   REQ_FAILS("ward.idmap.base", "4294967000", NULL, NULL,
-            "ward.idmap.base: 4294967000 + 65536 ids runs past the largest id 4294967294");
-  REQ_FAILS("ward.idmap.key", "a/b", NULL, NULL,
-            "ward.idmap.key: \"a/b\": want 1-255 characters of [A-Za-z0-9_+.-]");
+            "ward.idmap.base: 4294967000 + 65536 ids runs past the largest id "
+            "4294967294");
+  REQ_FAILS(
+      "ward.idmap.key", "a/b", NULL, NULL,
+      "ward.idmap.key: \"a/b\": want 1-255 characters of [A-Za-z0-9_+.-]");
   REQ_FAILS("ward.idmap.isolated", "false", "ward.idmap.size", "10",
-            "ward.idmap.size: needs an isolated range, but ward.idmap.isolated is false");
+            "ward.idmap.size: needs an isolated range, but ward.idmap.isolated "
+            "is false");
   REQ_FAILS("ward.idmap.isolate", "true", NULL, NULL,
             "ward.idmap.isolate: unknown annotation (known: isolated, base, "
             "size, key, raw, chown)");

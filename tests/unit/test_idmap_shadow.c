@@ -20,8 +20,8 @@ static int passed, failed;
 
 static struct idmap_shadow_probe probe(int su, int sg, int nu, int ng,
                                        const char *tu, const char *tg) {
-  struct idmap_shadow_probe p = {su, sg, nu, ng, su ? (char *)tu : NULL,
-                                 sg ? (char *)tg : NULL};
+  struct idmap_shadow_probe p = {
+      su, sg, nu, ng, su ? (char *)tu : NULL, sg ? (char *)tg : NULL};
   return p;
 }
 
@@ -56,7 +56,8 @@ static void test_parse(void) {
   idmap_subids_parse("", "root", "0", &s);
   CHECK(s.len == 0 && s.pool.size == 0);
   /* Past the last id. */
-  idmap_subids_parse("root:4294967200:96\nroot:4294967200:95\n", "root", "0", &s);
+  idmap_subids_parse("root:4294967200:96\nroot:4294967200:95\n", "root", "0",
+                     &s);
   CHECK(s.len == 1 && s.items[0].size == 95);
   idmap_subids_free(&s);
 }
@@ -105,17 +106,16 @@ static void test_short_range(void) {
                "(root:100000:65535), at least 65536 are needed: add the line "
                "\"root:1000000:1000000000\" to /etc/subuid");
   /* The suggestion avoids other users' ranges. */
-  DECIDE_FAILS(probe(1, 1, 1, 1,
-                     "alice:1000000:65536\nbob:1065536:100\n", ""),
+  DECIDE_FAILS(probe(1, 1, 1, 1, "alice:1000000:65536\nbob:1065536:100\n", ""),
                "/etc/subuid gives root no subordinate uids, at least 65536 "
                "are needed: add the line \"root:1114112:1000000000\" to "
                "/etc/subuid and \"root:1000000:1000000000\" to /etc/subgid");
   /* Near the top of the id space the suggestion shrinks to fit. */
-  DECIDE_FAILS(probe(1, 1, 1, 1, "alice:1000:4294000000\n",
-                     "root:1000000:1000000000\n"),
-               "/etc/subuid gives root no subordinate uids, at least 65536 "
-               "are needed: add the line \"root:4294049792:917503\" to "
-               "/etc/subuid");
+  DECIDE_FAILS(
+      probe(1, 1, 1, 1, "alice:1000:4294000000\n", "root:1000000:1000000000\n"),
+      "/etc/subuid gives root no subordinate uids, at least 65536 "
+      "are needed: add the line \"root:4294049792:917503\" to "
+      "/etc/subuid");
 }
 
 static void test_good(void) {
@@ -142,7 +142,8 @@ static void test_good(void) {
   idmap_raw_free(&raw);
   CHECK(idmap_raw_parse("both 1000-1001 1000-1001", &raw, &err) == 0);
   CHECK(idmap_shadow_check_raw(&s, "root", &raw, &err) == -1);
-  CHECK(err && strstr(err->msg, "\"root:1000:2\" to /etc/subuid and /etc/subgid"));
+  CHECK(err &&
+        strstr(err->msg, "\"root:1000:2\" to /etc/subuid and /etc/subgid"));
   idmap_raw_free(&raw);
   /* Inside the big pool is delegated too. */
   CHECK(idmap_raw_parse("uid 2000000 1000", &raw, &err) == 0);
