@@ -159,6 +159,17 @@ static int init_setup(struct init_state *s, werr_t *err) {
     return werr_sys(err, "chroot %s", a->rootfs);
   if (set_sysctls(c, err) < 0 || set_names(c, err) < 0)
     return -1;
+  /* runc creates a missing cwd; do it while the root is still writable,
+   * resolving inside the new root so it cannot land outside. */
+  if (p->cwd && strcmp(p->cwd, "/") != 0) {
+    _cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+      return werr_sys(err, "open /");
+    int fd = mkdir_in_root(rootfd, p->cwd, 0755, err);
+    if (fd < 0)
+      return werr_prefix(err, "process.cwd");
+    close(fd);
+  }
   if (mntns && mount_finalize(&mc, err) < 0)
     return -1;
 
@@ -172,16 +183,8 @@ static int init_setup(struct init_state *s, werr_t *err) {
       return -1;
   }
   const char *cwd = p->cwd ? p->cwd : "/";
-  if (chdir(cwd) < 0) {
-    /* runc creates a missing cwd; the root is ours, so it stays inside. */
-    werr_t e = NULL;
-    int fd = mkdir_in_root(AT_FDCWD, cwd, 0755, &e);
-    werr_free(&e);
-    if (fd >= 0)
-      close(fd);
-    if (chdir(cwd) < 0)
-      return werr_sys(err, "process.cwd: chdir %s", cwd);
-  }
+  if (chdir(cwd) < 0)
+    return werr_sys(err, "process.cwd: chdir %s", cwd);
   if (set_personality(c, err) < 0 || process_set_limits(p, err) < 0)
     return -1;
   return 0;
