@@ -312,6 +312,11 @@ int idmap_shadow_load(struct idmap_shadow *out, werr_t *err) {
   snprintf(uid, sizeof(uid), "%u", (unsigned)geteuid());
   int r = idmap_shadow_decide(&p, user, uid, out, err);
   idmap_shadow_probe_free(&p);
+  if (r == 0 && geteuid() != 0) {
+    out->has_self = true;
+    out->self_uid = geteuid();
+    out->self_gid = getegid();
+  }
   return r;
 }
 
@@ -334,10 +339,12 @@ int idmap_shadow_check_raw(const struct idmap_shadow *s, const char *user,
     return 0;
   for (size_t i = 0; i < raw->len; i++) {
     const struct idmap_raw_entry *e = &raw->items[i];
-    bool uid_bad =
-        idmap_raw_applies(e, false) && !allowed(&s->uid, e->host, e->size);
-    bool gid_bad =
-        idmap_raw_applies(e, true) && !allowed(&s->gid, e->host, e->size);
+    bool own_uid = s->has_self && e->size == 1 && e->host == s->self_uid;
+    bool own_gid = s->has_self && e->size == 1 && e->host == s->self_gid;
+    bool uid_bad = idmap_raw_applies(e, false) && !own_uid &&
+                   !allowed(&s->uid, e->host, e->size);
+    bool gid_bad = idmap_raw_applies(e, true) && !own_gid &&
+                   !allowed(&s->gid, e->host, e->size);
     if (!uid_bad && !gid_bad)
       continue;
     const char *files = uid_bad && gid_bad ? IDMAP_SUBUID " and " IDMAP_SUBGID

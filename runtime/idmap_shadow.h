@@ -11,6 +11,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "idmap_alloc.h"
 #include "idmap_raw.h"
@@ -34,6 +35,10 @@ struct idmap_subids {
 struct idmap_shadow {
   bool use_files; /* false: none of the four, default pool */
   struct idmap_subids uid, gid;
+  /* An unprivileged ward may also map its own uid/gid (newuidmap allows a
+   * user's own id); root's own id 0 is never implied. */
+  bool has_self;
+  uint32_t self_uid, self_gid;
 };
 
 /* What was found on the host; filled by idmap_shadow_probe. */
@@ -60,8 +65,8 @@ int idmap_shadow_load(struct idmap_shadow *out, werr_t *err);
 void idmap_shadow_free(struct idmap_shadow *s);
 
 /* With shadow files in use, every raw host id must lie inside one of the
- * user's entries; else an error naming the raw line and the line to add
- * ("root:1000:1"). */
+ * user's entries (or be the unprivileged user's own id); else an error
+ * naming the raw line and the line to add ("root:1000:1"). */
 int idmap_shadow_check_raw(const struct idmap_shadow *s, const char *user,
                            const struct idmap_raw *raw, werr_t *err);
 

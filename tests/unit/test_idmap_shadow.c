@@ -145,6 +145,14 @@ static void test_good(void) {
   CHECK(err &&
         strstr(err->msg, "\"root:1000:2\" to /etc/subuid and /etc/subgid"));
   idmap_raw_free(&raw);
+  /* An unprivileged user's own id is always allowed (newuidmap agrees). */
+  s.has_self = true;
+  s.self_uid = s.self_gid = 1001;
+  CHECK(idmap_raw_parse("both 1001 0", &raw, &err) == 0);
+  CHECK(idmap_shadow_check_raw(&s, "root", &raw, &err) == 0);
+  s.has_self = false;
+  CHECK(idmap_shadow_check_raw(&s, "root", &raw, &err) == -1);
+  idmap_raw_free(&raw);
   /* Inside the big pool is delegated too. */
   CHECK(idmap_raw_parse("uid 2000000 1000", &raw, &err) == 0);
   CHECK(idmap_shadow_check_raw(&s, "root", &raw, &err) == 0);
