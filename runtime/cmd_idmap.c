@@ -13,12 +13,10 @@
 #include "idmap_registry.h"
 
 static const char usage[] =
-    "Usage: ward idmap [list] [--format table|json]\n"
-    "       ward idmap release NAME\n"
-    "\n"
-    "List the id ranges ward allocated (isolated, shared default, raw ids),\n"
-    "host-wide, or release the range kept for ward.idmap.key=NAME (or for a\n"
-    "container NAME whose state directory no longer exists).\n";
+    "ward idmap [list] [--format table|json] | ward idmap release NAME\n"
+    "  list: the id ranges ward allocated host-wide (isolated, shared\n"
+    "        default, raw ids); release: give back the range kept for\n"
+    "        ward.idmap.key=NAME, or a container NAME whose state is gone";
 
 static const char *entry_state(const struct idmap_entry *e) {
   if (e->id == NULL)
