@@ -175,6 +175,14 @@ static const char *pool_source(const struct idmap_shadow *sh, bool gid) {
   return gid ? "the range in " IDMAP_SUBGID : "the range in " IDMAP_SUBUID;
 }
 
+static bool delegated(const struct idmap_subids *ids, uint64_t base,
+                      uint64_t size) {
+  for (size_t i = 0; i < ids->len; i++)
+    if (idmap_range_within(ids->items[i], (struct idmap_range){base, size}))
+      return true;
+  return false;
+}
+
 /* Pick the isolated range on one side. */
 static int pick_range(const struct idmap_request *rq,
                       const struct idmap_shadow *sh, const char *user,
@@ -187,10 +195,7 @@ static int pick_range(const struct idmap_request *rq,
   int rc = -1;
   if (rq->has_base) {
     struct idmap_range want = {rq->base, rq->size};
-    bool inside = false;
-    for (size_t i = 0; i < ids->len && !inside; i++)
-      inside = idmap_range_within(ids->items[i], want);
-    if (!inside) {
+    if (!delegated(ids, want.base, want.size)) {
       werr_plain(err, ERANGE,
                  IDMAP_ANNOT_BASE
                  ": %s %llu-%llu is not inside %s's range (%s: "
@@ -338,6 +343,20 @@ static int decide_locked(const char *root, const char *id,
     kind = IDMAP_KIND_ISOLATED;
     ubase = keyed->uid_base, usize = keyed->uid_size;
     gbase = keyed->gid_base, gsize = keyed->gid_size;
+    /* The shadow files may have changed since the key was made. */
+    if (!delegated(&sh->uid, ubase, usize) ||
+        !delegated(&sh->gid, gbase, gsize)) {
+      werr_plain(err, ERANGE,
+                 IDMAP_ANNOT_KEY
+                 " %s: its range (uids %llu-%llu, gids "
+                 "%llu-%llu) is no longer delegated to %s; release it with "
+                 "`ward idmap release %s`",
+                 rq->key, (unsigned long long)ubase,
+                 (unsigned long long)(ubase + usize - 1),
+                 (unsigned long long)gbase,
+                 (unsigned long long)(gbase + gsize - 1), user, rq->key);
+      goto out;
+    }
   } else if (rq->isolated) {
     kind = IDMAP_KIND_ISOLATED;
     if (pick_range(rq, sh, user, reg, NULL, false, &ubase, err) < 0 ||

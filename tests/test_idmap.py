@@ -419,6 +419,19 @@ def test_key_keeps_range_across_delete(iw, bundle, make_bundle):
           "idmap release: no key or container named web")
 
 
+def test_key_range_no_longer_delegated(iw, host, bundle):
+    annotate(bundle, key="db", base="5000000")
+    a = create(iw, bundle)
+    iw("delete", a, check=True)
+    host.shadow("root:1000000:2000000\n")
+    fails(create(iw, bundle, check=False),
+          "ward.idmap.key db: its range (uids 5000000-5065535, gids "
+          "5000000-5065535) is no longer delegated to root; release it with "
+          "`ward idmap release db`")
+    iw("idmap", "release", "db", check=True)
+    assert_nothing_left(iw)
+
+
 def test_base_collisions(iw, bundle, make_bundle):
     annotate(bundle, base="2000000")
     a = create(iw, bundle)
