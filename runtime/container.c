@@ -258,7 +258,8 @@ static int do_create(struct global_opts *g, const struct create_opts *o,
                     c->linux_.resources, &u->cgroup, err) < 0)
     return -1;
   _cleanup_free_ char *fifo = xasprintf("%s/" EXEC_FIFO, u->dir);
-  if (mkfifo(fifo, 0622) < 0)
+  /* Writable by all: the init opens it after switching to process.user. */
+  if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0)
     return werr_sys(err, "mkfifo %s", fifo);
   _cleanup_close_ int fifo_fd = open(fifo, O_PATH | O_CLOEXEC);
   if (fifo_fd < 0)
@@ -298,6 +299,7 @@ static int do_create(struct global_opts *g, const struct create_opts *o,
                           .rootfs = rootfs,
                           .sync_fd = sv[1],
                           .fifo_fd = fifo_fd,
+                          .lock_fd = lock,
                           .preserve_fds = preserve_count(o),
                           .no_pivot = o->no_pivot,
                           .no_new_keyring = o->no_new_keyring,

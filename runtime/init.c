@@ -114,6 +114,10 @@ static int init_setup(struct init_state *s, werr_t *err) {
     return -1;
   if (wait_go(s, err) < 0)
     return -1;
+  /* Until exec, /proc/self/exe of this process is ward itself: keep it out
+   * of reach of other processes in the container (CVE-2019-5736).  Not
+   * before GO: an unprivileged ward must still open our uid_map. */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (a->ns->create[SPEC_NS_USER]) {
     /* Become the container's root now that the maps exist. */
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
@@ -159,6 +163,17 @@ static int init_setup(struct init_state *s, werr_t *err) {
     return werr_sys(err, "chroot %s", a->rootfs);
   if (set_sysctls(c, err) < 0 || set_names(c, err) < 0)
     return -1;
+  /* runc creates a missing cwd; do it while the root is still writable,
+   * resolving inside the new root so it cannot land outside. */
+  if (p->cwd && strcmp(p->cwd, "/") != 0) {
+    _cleanup_close_ int rootfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+      return werr_sys(err, "open /");
+    int fd = mkdir_in_root(rootfd, p->cwd, 0755, err);
+    if (fd < 0)
+      return werr_prefix(err, "process.cwd");
+    close(fd);
+  }
   if (mntns && mount_finalize(&mc, err) < 0)
     return -1;
 
@@ -172,16 +187,8 @@ static int init_setup(struct init_state *s, werr_t *err) {
       return -1;
   }
   const char *cwd = p->cwd ? p->cwd : "/";
-  if (chdir(cwd) < 0) {
-    /* runc creates a missing cwd; the root is ours, so it stays inside. */
-    werr_t e = NULL;
-    int fd = mkdir_in_root(AT_FDCWD, cwd, 0755, &e);
-    werr_free(&e);
-    if (fd >= 0)
-      close(fd);
-    if (chdir(cwd) < 0)
-      return werr_sys(err, "process.cwd: chdir %s", cwd);
-  }
+  if (chdir(cwd) < 0)
+    return werr_sys(err, "process.cwd: chdir %s", cwd);
   if (set_personality(c, err) < 0 || process_set_limits(p, err) < 0)
     return -1;
   return 0;
@@ -190,12 +197,11 @@ static int init_setup(struct init_state *s, werr_t *err) {
 void container_init(const struct init_args *a) {
   werr_t err = NULL;
   struct init_state s = {.a = a, .rootfs_idmap_fd = -1};
+  if (a->lock_fd >= 0)
+    close(a->lock_fd);
   s.mount_fds = xmalloc0((a->c->mounts_len + 1) * sizeof(int));
   for (size_t i = 0; i < a->c->mounts_len; i++)
     s.mount_fds[i] = -1;
-  /* Until exec, /proc/self/exe of this process is ward itself: keep it out
-   * of reach of other processes in the container (CVE-2019-5736). */
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (init_setup(&s, &err) < 0)
     die(a, &err);
 

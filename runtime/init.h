@@ -19,6 +19,7 @@ struct init_args {
   const char *rootfs;
   int sync_fd;
   int fifo_fd; /* O_PATH fd of the exec fifo */
+  int lock_fd; /* ward's state lock: closed at once, the init must not hold it */
   int preserve_fds;
   bool no_pivot;
   bool no_new_keyring;

@@ -183,8 +183,9 @@ static int mount_one(const struct mount_ctx *m, int rootfd, size_t i,
 
   int idfd = m->mount_fds ? m->mount_fds[i] : -1;
   if (idfd >= 0) {
-    if (syscall(SYS_move_mount, idfd, "", AT_FDCWD, target,
-                MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+    /* move_mount refuses a /proc/self/fd/N target path: name it by fd. */
+    if (syscall(SYS_move_mount, idfd, "", dfd, "",
+                MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
       werr_sys(err, "move idmapped mount onto %s", mnt->destination);
       goto out;
     }

@@ -2,6 +2,7 @@
 #include "sync.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -36,8 +37,10 @@ int sync_send(int sock, int type, long long value, const int *fds,
 void sync_send_error(int sock, const struct ward_error *e) {
   struct sync_msg m = {.type = SYNC_ERROR};
   if (e) {
+    char *t = werr_text(e);
     m.errnum = e->errnum;
-    strncpy(m.text, e->msg, sizeof(m.text) - 1);
+    strncpy(m.text, t, sizeof(m.text) - 1);
+    free(t);
   } else {
     strcpy(m.text, "container init failed");
   }

@@ -224,10 +224,13 @@ void fd_path(int fd, char buf[FD_PATH_MAX]) {
   snprintf(buf, FD_PATH_MAX, "/proc/self/fd/%d", fd);
 }
 
-int mkdir_in_root(int rootfd, const char *path, mode_t mode, werr_t *err) {
+static int mkdir_in_root_depth(int rootfd, const char *path, mode_t mode,
+                               int depth, werr_t *err) {
   int fd = open_in_root(rootfd, path, O_PATH | O_DIRECTORY, 0, NULL);
   if (fd >= 0)
     return fd;
+  if (depth > 40)
+    return werr(err, ELOOP, "mkdir %s in rootfs: too many symlinks", path);
   _cleanup_free_ char *p = xstrdup(path);
   int parent = dup(rootfd);
   if (parent < 0)
@@ -241,12 +244,30 @@ int mkdir_in_root(int rootfd, const char *path, mode_t mode, werr_t *err) {
     prefix = np;
     fd = open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY, 0, NULL);
     if (fd < 0 && errno == ENOENT) {
-      if (mkdirat(parent, comp, mode) < 0 && errno != EEXIST) {
-        werr_sys(err, "mkdir %s in rootfs", prefix);
-        close(parent);
-        return -1;
+      if (mkdirat(parent, comp, mode) == 0 || errno != EEXIST) {
+        fd = open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY, 0, err);
+      } else {
+        /* A dangling symlink in the image: create what it points to, the
+         * way the kernel would resolve it with this rootfs as /. */
+        char target[4096];
+        ssize_t n = readlinkat(parent, comp, target, sizeof(target) - 1);
+        if (n < 0) {
+          werr_sys(err, "mkdir %s in rootfs", prefix);
+        } else {
+          target[n] = '\0';
+          _cleanup_free_ char *dir = xstrdup(prefix);
+          *strrchr(dir, '/') = '\0';
+          _cleanup_free_ char *resolved =
+              target[0] == '/' ? xstrdup(target)
+                               : xasprintf("%s/%s", dir, target);
+          int t = mkdir_in_root_depth(rootfd, resolved, mode, depth + 1, err);
+          if (t >= 0)
+            close(t);
+          fd = t < 0 ? -1
+                     : open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY, 0,
+                                    err);
+        }
       }
-      fd = open_in_root(rootfd, prefix, O_PATH | O_DIRECTORY, 0, err);
     } else if (fd < 0) {
       werr_sys(err, "open %s in rootfs", prefix);
     }
@@ -256,6 +277,10 @@ int mkdir_in_root(int rootfd, const char *path, mode_t mode, werr_t *err) {
     parent = fd;
   }
   return parent;
+}
+
+int mkdir_in_root(int rootfd, const char *path, mode_t mode, werr_t *err) {
+  return mkdir_in_root_depth(rootfd, path, mode, 0, err);
 }
 
 int mkfile_in_root(int rootfd, const char *path, mode_t mode, werr_t *err) {

@@ -25,6 +25,8 @@ int werr(werr_t *err, int errnum, const char *fmt, ...) {
   va_start(ap, fmt);
   werr_v(err, errnum, fmt, ap);
   va_end(ap);
+  if (err && *err)
+    (*err)->plain = true;
   return -1;
 }
 

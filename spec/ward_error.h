@@ -16,7 +16,9 @@ struct ward_error {
 };
 typedef struct ward_error *werr_t;
 
-/* Set *err (freeing any previous one) and return -1. */
+/* Set *err (freeing any previous one) and return -1.  The message is
+ * complete: ERRNUM is kept for callers to test (ENOENT, ESRCH ...) but not
+ * printed.  Use werr_sys() when a syscall failed: it appends strerror. */
 int werr(werr_t *err, int errnum, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Carries ERRNUM for callers to test, but prints as MSG alone

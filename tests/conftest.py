@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 import uuid
 
 import pytest
@@ -131,8 +132,15 @@ class Ward:
     def __call__(self, *args, input=None, timeout=60, check=False, root=True,
                  **kw):
         cmd = [WARD] + (["--root", self.root] if root else []) + list(args)
-        p = subprocess.run(cmd, input=input, capture_output=True, text=True,
-                           timeout=timeout, **kw)
+        # Files, not pipes: a detached container keeps ward's stdio open,
+        # and waiting for EOF on a pipe would wait for the container.
+        with tempfile.TemporaryFile("w+") as out, \
+                tempfile.TemporaryFile("w+") as err:
+            p = subprocess.run(cmd, input=input, stdout=out, stderr=err,
+                               text=True, timeout=timeout, **kw)
+            out.seek(0)
+            err.seek(0)
+            p.stdout, p.stderr = out.read(), err.read()
         if check and p.returncode != 0:
             raise AssertionError("%s failed (%d): %s%s" % (
                 " ".join(cmd), p.returncode, p.stdout, p.stderr))
@@ -184,3 +192,31 @@ def run_container(ward, bundle, *args, timeout=60):
 def mounts_with(text):
     with open("/proc/self/mountinfo") as f:
         return [l for l in f if text in l]
+
+
+def processes_with(text):
+    """Host pids whose command line contains TEXT."""
+    found = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in cmd:
+            found.append(int(pid))
+    return found
+
+
+def assert_nothing_left(ward, cid, bundle=None):
+    """What a failed or deleted container must not leave behind."""
+    assert not os.path.exists(os.path.join(ward.root, cid)), \
+        "state dir left for %s" % cid
+    if bundle is not None:
+        assert mounts_with(bundle.rootfs) == [], "mounts left under the rootfs"
+    for base, dirs, _ in os.walk("/sys/fs/cgroup"):
+        assert cid not in os.path.basename(base), "cgroup left: %s" % base
+        if base.count("/") > 6:
+            dirs[:] = []
