@@ -15,7 +15,8 @@ import pytest
 from conftest import WARD
 from test_cgroup_helpers import (all_cgroup_dirs, controller_dir,
                                  cpu_usage_ns, create, file_of, host_layout,
-                                 memsw_enabled, read, state, wait_for)
+                                 memsw_enabled, probe_device, read, state,
+                                 wait_for)
 
 LAYOUT = host_layout()
 
@@ -67,18 +68,45 @@ def test_limits_land_in_the_files(ward, bundle):
     assert gone(dirs) == []
 
 
+PROBE = probe_device()
+
+
+@pytest.mark.skipif(PROBE is None, reason="no device the host can open")
 def test_devices_denied_inside(ward, bundle):
-    # The default config denies everything; ward adds runc's defaults.
+    # The default config denies everything; ward adds runc's defaults.  The
+    # probe device opens on the host, so a refusal is the cgroup's.
     script = ("head -c1 /dev/null && echo null-ok; head -c1 /dev/zero | wc -c; "
-              "mknod /dev/blk b 254 0 && echo mknod-ok; "
-              "head -c1 /dev/blk; echo blk=$?")
+              "mknod /dev/probe %s %d %d && echo mknod-ok; "
+              "(: < /dev/probe); echo probe=$?" % PROBE)
     bundle.set_args("sh", "-c", script).write()
     cid = ward.new_id("cg")
     p = ward("run", "--bundle", bundle.path, cid)
     assert "null-ok" in p.stdout
     assert "mknod-ok" in p.stdout
-    assert "blk=1" in p.stdout
+    assert "probe=1" in p.stdout or "probe=2" in p.stdout
     assert "Operation not permitted" in p.stderr
+
+
+@pytest.mark.skipif(PROBE is None, reason="no device the host can open")
+def test_update_devices_of_running_container(ward, bundle):
+    cid, pid = start(ward, bundle, "sh", "-c",
+                     "mknod /dev/probe %s %d %d; sleep 600" % PROBE)
+    probe = ["exec", cid, "sh", "-c", ": < /dev/probe && echo open-ok"]
+    assert wait_for(lambda: "Operation not permitted" in ward(*probe).stderr)
+    rules = [{"allow": False, "access": "rwm"},
+             {"allow": True, "type": PROBE[0], "major": PROBE[1],
+              "minor": PROBE[2], "access": "r"}]
+    p = ward("update", "--resources", "-", cid,
+             input=json.dumps({"devices": rules}))
+    assert p.returncode == 0, p.stderr
+    assert "open-ok" in ward(*probe).stdout
+    # And taken away again.
+    p = ward("update", "--resources", "-", cid,
+             input=json.dumps({"devices": rules[:1]}))
+    assert p.returncode == 0, p.stderr
+    assert "Operation not permitted" in ward(*probe).stderr
+    assert ward("exec", cid, "sh", "-c", ": < /dev/null && echo null-ok"
+                ).stdout.strip() == "null-ok"
 
 
 def test_update_running_container(ward, bundle):

@@ -133,3 +133,39 @@ def create(ward, bundle_path, cid, *global_args):
 def ward_bin():
     from conftest import WARD
     return WARD
+
+
+DEFAULT_ALLOWED = {("c", 1, 3), ("c", 1, 5), ("c", 1, 7), ("c", 1, 8),
+                   ("c", 1, 9), ("c", 5, 0), ("c", 5, 2), ("c", 10, 200)}
+
+
+def probe_device():
+    """(type, major, minor) of a device the host itself may open (so a
+    refusal inside can only come from the device cgroup) and that is not
+    in ward's default allow list; block devices first.  None if none."""
+    import stat
+    import tempfile
+    for kind, sysdir, mode in (("b", "/sys/dev/block", stat.S_IFBLK),
+                               ("c", "/sys/dev/char", stat.S_IFCHR)):
+        try:
+            names = sorted(os.listdir(sysdir))
+        except OSError:
+            continue
+        for n in names:
+            maj, mi = (int(x) for x in n.split(":"))
+            if (kind, maj, mi) in DEFAULT_ALLOWED or (kind == "c" and maj in (4, 5, 136)):
+                continue
+            d = tempfile.mkdtemp()
+            node = os.path.join(d, "dev")
+            try:
+                os.mknod(node, mode | 0o600, os.makedev(maj, mi))
+                fd = os.open(node, os.O_RDONLY | os.O_NONBLOCK)
+                os.close(fd)
+                return (kind, maj, mi)
+            except OSError:
+                pass
+            finally:
+                if os.path.exists(node):
+                    os.unlink(node)
+                os.rmdir(d)
+    return None

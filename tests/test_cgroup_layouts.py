@@ -12,9 +12,12 @@ import shlex
 import pytest
 
 from conftest import WARD
-from test_cgroup_helpers import cgroup_mounts, host_layout, ns_run
+from test_cgroup_helpers import (cgroup_mounts, host_layout, ns_run,
+                                 probe_device)
 
 LAYOUT = host_layout()
+PROBE = probe_device()
+MKNOD = "mknod /dev/probe %s %d %d" % PROBE if PROBE else "true"
 
 
 def script(ward, bundle, cid, setup, body):
@@ -74,8 +77,8 @@ def run(s):
 
 def test_v2_limits_devices_freezer_and_cleanup(ward, bundle):
     bundle.set_args("sh", "-c",
-                    "head -c1 /dev/null && echo null-ok; mknod /dev/blk b 254 0;"
-                    " head -c1 /dev/blk; echo blk=$?; cat /proc/self/cgroup;"
+                    "head -c1 /dev/null && echo null-ok; " + MKNOD + ";"
+                    " (: < /dev/probe); echo blk=$?; cat /proc/self/cgroup;"
                     " echo ready; while :; do :; done")
     res = bundle.config["linux"]["resources"]
     res["hugepageLimits"] = [{"pageSize": "2MB", "limit": 4 << 20}]
@@ -100,6 +103,14 @@ $W update --resources - $ID <<EOF
 {"hugepageLimits": [{"pageSize": "2MB", "limit": 2097152}]}
 EOF
 echo HUGE2=$(cat $D/hugetlb.2MB.max)
+if [ -n "$PROBE" ]; then
+  $W exec $ID sh -c ': < /dev/probe' 2>/dev/null || echo BEFORE=denied
+  $W update --resources - $ID <<EOF
+{"devices": [{"allow": false, "access": "rwm"}, $PROBE]}
+EOF
+  echo FILTERS=$(bpftool cgroup list $D 2>/dev/null | grep -c cgroup_device)
+  $W exec $ID sh -c ': < /dev/probe' && echo AFTER=allowed
+fi
 echo PIDSERR=$($W update --pids-limit 5 $ID 2>&1)
 echo STATS=$($W events --stats $ID)
 $W delete --force $ID
@@ -107,15 +118,29 @@ $W delete --force $ID
 [ -e /sys/fs/cgroup/ward ] || echo PARENT_GONE=yes
 cat $OUT
 """
-    p = run(script(ward, bundle, cid, V2_SETUP, body))
+    probe = ""
+    if PROBE:
+        probe = json.dumps({"allow": True, "type": PROBE[0], "major": PROBE[1],
+                            "minor": PROBE[2], "access": "r"})
+    p = run(script(ward, bundle, cid, V2_SETUP,
+                   "PROBE=%s\n" % shlex.quote(probe) + body))
     out = kv(p.stdout)
     assert out.get("HUGE") == str(4 << 20), p.stdout + p.stderr
-    assert "null-ok" in p.stdout and "blk=1" in p.stdout
+    if PROBE:
+        # The eBPF filter was replaced in place: the update took effect.
+        assert out.get("BEFORE") == "denied", p.stdout + p.stderr
+        assert out.get("AFTER") == "allowed", p.stdout + p.stderr
+        if out.get("FILTERS", "0") != "0":
+            assert out["FILTERS"] == "1"
+    assert "null-ok" in p.stdout
+    if PROBE:
+        assert "blk=1" in p.stdout or "blk=2" in p.stdout
+        assert "Operation not permitted" in p.stdout
     assert "0::/ward/" + cid in p.stdout
     pid = int(out["PROCS"].split()[0])
     assert json.loads(out["PS"]) == [pid]
     assert out.get("STATUS_PAUSED") == '"paused"'
-    assert out.get("FROZEN") == "frozen 1"
+    assert out.get("FROZEN") == "frozen 1", p.stdout + p.stderr
     assert out.get("STOPPED") == "yes" and out.get("RUNNING_AGAIN") == "yes"
     assert out.get("HUGE2") == str(2 << 20)
     # The controllers this VM binds to v1 are refused by name.
@@ -169,8 +194,8 @@ def test_v2_cgroup_namespace_mount(ward, bundle):
 def test_v1_limits_devices_and_cleanup(ward, bundle):
     need_v1_host()
     bundle.set_args("sh", "-c",
-                    "head -c1 /dev/null && echo null-ok; mknod /dev/blk b 254 0;"
-                    " head -c1 /dev/blk; echo blk=$?; ls /sys/fs/cgroup | tr '\\n' ' ';"
+                    "head -c1 /dev/null && echo null-ok; " + MKNOD + ";"
+                    " (: < /dev/probe); echo blk=$?; ls /sys/fs/cgroup | tr '\\n' ' ';"
                     " echo; echo ready; sleep 600")
     bundle.config["linux"]["resources"].update(
         {"memory": {"limit": 32 << 20}, "pids": {"limit": 20},
@@ -204,11 +229,14 @@ cat $OUT
     assert out["LAYOUT_V2"] == "0"
     assert out["PIDS"] == "20" and out["SHARES"] == "256"
     assert out["DEVS"] == "c *:* m"
-    assert out.get("MEM2") == str(64 << 20)
+    assert out.get("MEM2") == str(64 << 20), p.stdout + p.stderr
     assert out["UNIFIEDERR"] == ("ward: resources.unified: requires cgroup v2 "
                                  "(this host has only v1)")
     assert out.get("FREEZER") == "FROZEN"
     assert out["LEFT"] == "0"
-    assert "null-ok" in p.stdout and "blk=1" in p.stdout
+    assert "null-ok" in p.stdout
+    if PROBE:
+        assert "blk=1" in p.stdout or "blk=2" in p.stdout
+        assert "Operation not permitted" in p.stdout
     listing = [l for l in p.stdout.splitlines() if "memory" in l.split()]
     assert listing and "unified" not in listing[0].split()
