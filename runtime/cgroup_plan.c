@@ -222,10 +222,12 @@ struct spec_res_device_rule *cg_device_rules(const struct spec_resources *r,
   struct spec_res_device_rule *v = calloc(total, sizeof(*v));
   if (v == NULL)
     abort();
-  memcpy(v, r->devices, r->devices_len * sizeof(*v));
+  if (r->devices_len)
+    memcpy(v, r->devices, r->devices_len * sizeof(*v));
   memcpy(v + r->devices_len, default_devices, sizeof(default_devices));
-  memcpy(v + r->devices_len + nd, r->config_devices,
-         r->config_devices_len * sizeof(*v));
+  if (r->config_devices_len)
+    memcpy(v + r->devices_len + nd, r->config_devices,
+           r->config_devices_len * sizeof(*v));
   *n = total;
   return v;
 }

@@ -115,7 +115,10 @@ echo PIDSERR=$($W update --pids-limit 5 $ID 2>&1)
 echo STATS=$($W events --stats $ID)
 $W delete --force $ID
 [ -e $D ] || echo GONE=yes
-[ -e /sys/fs/cgroup/ward ] || echo PARENT_GONE=yes
+# /ward goes with its last container; another run's container (a name
+# with a dash) may still hold it.
+if ls /sys/fs/cgroup/ward 2>/dev/null | grep -q -- -; then echo PARENT_GONE=yes
+elif [ ! -e /sys/fs/cgroup/ward ]; then echo PARENT_GONE=yes; fi
 cat $OUT
 """
     probe = ""
@@ -220,7 +223,7 @@ EOF
 $W pause $ID && echo FREEZER=$(cat $C/freezer/ward/$ID/freezer.state)
 $W resume $ID
 $W delete --force $ID
-echo LEFT=$(ls -d $C/*/ward 2>/dev/null | wc -l)
+echo LEFT=$(ls -d $C/*/ward/$ID 2>/dev/null | wc -l)
 cat $OUT
 """
     p = run(script(ward, bundle, cid, v1_setup(), body))

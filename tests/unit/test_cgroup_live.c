@@ -500,6 +500,7 @@ static int pick_probe_device(void) {
         close(fd);
         closedir(d);
         printf("probe device: %c %u:%u\n", k == 0 ? 'b' : 'c', maj, min);
+        fflush(stdout);
         return 0;
       }
     }
