@@ -77,7 +77,7 @@ const char *cg_layout_name(enum cg_layout l) {
 }
 
 const char *cgroup_layout(const struct cgroup_handle *h) {
-  return cg_layout_name(h->layout);
+  return h->none ? "none" : cg_layout_name(h->layout);
 }
 
 /* ---- cgroupsPath ---------------------------------------------------- */
@@ -535,6 +535,45 @@ static void enable_controllers(struct cgroup_handle *h, struct cg_hier *x) {
   }
 }
 
+static int no_cgroup(werr_t *err) {
+  return werr_plain(err, ENOTSUP,
+                    "the container has no cgroup of its own (ward ran "
+                    "rootless without write access to cgroupfs)");
+}
+
+/* Not real root: an unprivileged user, or root of a user namespace. */
+static bool running_rootless(void) {
+  if (geteuid() != 0)
+    return true;
+  _cleanup_free_ char *map = NULL;
+  _cleanup_werr_ werr_t e = NULL;
+  if (cg_read("/proc/self", "uid_map", &map, &e) < 0)
+    return false;
+  unsigned a, b, c;
+  return !(sscanf(map, "%u %u %u", &a, &b, &c) == 3 && a == 0 && b == 0 &&
+           c == 4294967295u);
+}
+
+/* Anything a cgroup must exist for (devices cannot be enforced rootless
+ * anyway: the nodes are bind mounts of the host's). */
+static bool needs_limits(const struct spec_resources *r) {
+  return r && (r->memory.present || r->cpu.present || r->pids.present ||
+               r->blockIO.present || r->hugepageLimits_len ||
+               r->network.present || r->rdma_len || r->unified.len);
+}
+
+static bool permission_error(int e) {
+  return e == EACCES || e == EPERM || e == EROFS;
+}
+
+static void become_none(struct cgroup_handle *h) {
+  remove_created(h, NULL);
+  for (size_t i = 0; i < h->n; i++)
+    hier_free(&h->h[i]);
+  h->n = 0;
+  h->none = true;
+}
+
 int cgroup_create(const char *id, const char *cgroupsPath, bool systemd,
                   const struct spec_resources *resources,
                   struct cgroup_handle **out, werr_t *err) {
@@ -545,10 +584,22 @@ int cgroup_create(const char *id, const char *cgroupsPath, bool systemd,
       cg_detect(h, err) < 0)
     goto fail;
   set_dirs(h);
+  h->rootless = running_rootless();
   for (size_t i = 0; i < h->n; i++) {
     struct cg_hier *x = &h->h[i];
-    if (mkdir_path(h, x, err) < 0)
+    if (mkdir_path(h, x, err) < 0) {
+      if (h->rootless && permission_error((*err)->errnum)) {
+        if (!needs_limits(resources)) {
+          werr_free(err);
+          become_none(h);
+          *out = h;
+          return 0;
+        }
+        werr_prefix(err, "linux.resources need a cgroup ward can write "
+                         "(rootless)");
+      }
       goto fail;
+    }
     if (x->created == 0 && dir_has_procs(x->dir)) {
       werr(err, EBUSY, "linux.cgroupsPath: %s already has processes in it",
            x->dir);
@@ -576,6 +627,8 @@ fail:
 
 int cgroup_update(struct cgroup_handle *h, const struct spec_resources *r,
                   const char *path, werr_t *err) {
+  if (h->none)
+    return no_cgroup(err);
   struct cg_plan plan;
   cg_plan_init(&plan);
   int rc = cg_plan_resources(h, r, path, true, &plan, err);
@@ -589,8 +642,16 @@ int cgroup_enter(struct cgroup_handle *h, pid_t pid, werr_t *err) {
   char buf[32];
   snprintf(buf, sizeof(buf), "%d", (int)pid);
   for (size_t i = 0; i < h->n; i++)
-    if (cg_write(h->h[i].dir, "cgroup.procs", buf, err) < 0)
+    if (cg_write(h->h[i].dir, "cgroup.procs", buf, err) < 0) {
+      /* Rootless, moving a process needs write access to the common
+       * ancestor too: without limits to enforce, stay where we are. */
+      if (h->rootless && permission_error((*err)->errnum) &&
+          !h->h[i].created) {
+        werr_free(err);
+        continue;
+      }
       return -1;
+    }
   return 0;
 }
 
@@ -607,7 +668,7 @@ char *cgroup_serialize(const struct cgroup_handle *h) {
 #define S(s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
   yajl_gen_map_open(g);
   S("layout");
-  S(cg_layout_name(h->layout));
+  S(h->none ? "none" : cg_layout_name(h->layout));
   S("path");
   S(h->path);
   S("created");
@@ -648,6 +709,12 @@ int cgroup_open(const char *serialized, struct cgroup_handle **out,
     werr(err, EINVAL, "cgroup: malformed state \"%s\"", serialized);
     goto fail;
   }
+  if (strcmp(layout, "none") == 0) {
+    h->none = true;
+    yajl_tree_free(v);
+    *out = h;
+    return 0;
+  }
   if (cg_detect(h, err) < 0)
     goto fail;
   if (strcmp(layout, cg_layout_name(h->layout)) != 0) {
@@ -658,6 +725,7 @@ int cgroup_open(const char *serialized, struct cgroup_handle **out,
     goto fail;
   }
   set_dirs(h);
+  h->rootless = running_rootless();
   yajl_val created = json_get(v, "created");
   for (size_t i = 0; i < h->n; i++) {
     yajl_val c = json_get(created, h->h[i].name);
@@ -728,6 +796,8 @@ static const struct cg_hier *procs_hier(const struct cgroup_handle *h) {
 
 int cgroup_pids(struct cgroup_handle *h, pid_t **pids, size_t *n,
                 werr_t *err) {
+  if (h->none)
+    return no_cgroup(err);
   const struct cg_hier *x = procs_hier(h);
   if (x == NULL)
     return werr(err, ENOENT, "cgroup: no hierarchy");
@@ -737,6 +807,9 @@ int cgroup_pids(struct cgroup_handle *h, pid_t **pids, size_t *n,
 /* ---- freezer ------------------------------------------------------- */
 
 int cgroup_is_frozen(struct cgroup_handle *h, bool *frozen, werr_t *err) {
+  *frozen = false;
+  if (h->none)
+    return 0;
   const struct cg_hier *x = cg_v1(h, "freezer");
   _cleanup_free_ char *s = NULL;
   if (x) {
@@ -755,6 +828,8 @@ int cgroup_is_frozen(struct cgroup_handle *h, bool *frozen, werr_t *err) {
 }
 
 int cgroup_freeze(struct cgroup_handle *h, bool freeze, werr_t *err) {
+  if (h->none)
+    return freeze ? no_cgroup(err) : 0;
   const struct cg_hier *x = cg_v1(h, "freezer");
   const char *want = freeze ? "FROZEN" : "THAWED";
   long wait = 1, waited = 0;

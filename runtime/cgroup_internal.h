@@ -32,6 +32,10 @@ struct cgroup_handle {
   char *path; /* "/ward/ID", relative to every hierarchy root */
   struct cg_hier *h;
   size_t n;
+  /* Rootless without write access to cgroupfs and nothing to limit: the
+   * container runs in ward's own cgroup, as runc's rootless mode does. */
+  bool none;
+  bool rootless;
 };
 
 const char *cg_layout_name(enum cg_layout l);

@@ -505,8 +505,10 @@ int cg_plan_resources(const struct cgroup_handle *h,
     if (cg_v2_plan_unified(h, hr, &r->unified, f, p, err) < 0)
       return -1;
   }
-  /* Last: a half-applied device list is the worst place to fail. */
-  if (r->has_devices && plan_devices(h, r, path, p, err) < 0)
+  /* Last: a half-applied device list is the worst place to fail.
+   * Rootless, device nodes are bind mounts of the host's and the filter
+   * cannot be installed: skipped, as runc does. */
+  if (r->has_devices && !h->rootless && plan_devices(h, r, path, p, err) < 0)
     return -1;
   return 0;
 }

@@ -312,6 +312,9 @@ static void hugetlb_stats(yajl_gen g, const struct cgroup_handle *h) {
 }
 
 int cgroup_stats_json(struct cgroup_handle *h, char **json, werr_t *err) {
+  if (h->none)
+    return werr_plain(err, ENOTSUP, "the container has no cgroup of its own "
+                                    "(ward ran rootless)");
   /* A cgroup that is gone means a container that is gone. */
   if (h->n == 0 || !cg_exists(h->h[0].dir, "cgroup.procs"))
     return werr(err, ENOENT, "cgroup %s: no longer exists", h->path);
