@@ -87,7 +87,8 @@ const char *cgroup_layout(const struct cgroup_handle *h) {
 static int append_components(char **buf, const char *rel, werr_t *err) {
   _cleanup_free_ char *copy = xstrdup(rel);
   char *save = NULL;
-  for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+  for (char *c = strtok_r(copy, "/", &save); c;
+       c = strtok_r(NULL, "/", &save)) {
     if (strcmp(c, ".") == 0 || strcmp(c, "..") == 0)
       return werr(err, 0,
                   "linux.cgroupsPath: \"%s\" must not contain \".\" or \"..\"",
@@ -103,8 +104,7 @@ static int append_components(char **buf, const char *rel, werr_t *err) {
  * slices; "-.slice" is the root. */
 static int expand_slice(const char *slice, char **out, werr_t *err) {
   size_t len = strlen(slice);
-  if (len < 6 || strcmp(slice + len - 6, ".slice") != 0 ||
-      strchr(slice, '/'))
+  if (len < 6 || strcmp(slice + len - 6, ".slice") != 0 || strchr(slice, '/'))
     return werr(err, 0, "linux.cgroupsPath: \"%s\" is not a slice name", slice);
   _cleanup_free_ char *base = strndup(slice, len - 6);
   if (base == NULL)
@@ -213,10 +213,17 @@ void cgroup_handle_free(struct cgroup_handle *h) {
 
 /* Mount options of a v1 cgroup that are not controllers. */
 static bool v1_option_is_flag(const char *name) {
-  static const char *const flags[] = {"rw", "ro", "noprefix",
-                                      "clone_children", "xattr",
-                                      "cpuset_v2_mode", "favordynmods",
-                                      "release_agent", "none", "all", NULL};
+  static const char *const flags[] = {"rw",
+                                      "ro",
+                                      "noprefix",
+                                      "clone_children",
+                                      "xattr",
+                                      "cpuset_v2_mode",
+                                      "favordynmods",
+                                      "release_agent",
+                                      "none",
+                                      "all",
+                                      NULL};
   return strv_contains((char *const *)flags, name);
 }
 
@@ -391,8 +398,7 @@ static int cpuset_inherit(const char *dir, werr_t *err) {
   return 0;
 }
 
-static int mkdir_path(struct cgroup_handle *h, struct cg_hier *x,
-                      werr_t *err) {
+static int mkdir_path(struct cgroup_handle *h, struct cg_hier *x, werr_t *err) {
   int ncomp = 0;
   for (const char *c = h->path; *c; c++)
     ncomp += *c == '/';
@@ -645,8 +651,7 @@ int cgroup_enter(struct cgroup_handle *h, pid_t pid, werr_t *err) {
     if (cg_write(h->h[i].dir, "cgroup.procs", buf, err) < 0) {
       /* Rootless, moving a process needs write access to the common
        * ancestor too: without limits to enforce, stay where we are. */
-      if (h->rootless && permission_error((*err)->errnum) &&
-          !h->h[i].created) {
+      if (h->rootless && permission_error((*err)->errnum) && !h->h[i].created) {
         werr_free(err);
         continue;
       }
@@ -794,8 +799,7 @@ static const struct cg_hier *procs_hier(const struct cgroup_handle *h) {
   return x;
 }
 
-int cgroup_pids(struct cgroup_handle *h, pid_t **pids, size_t *n,
-                werr_t *err) {
+int cgroup_pids(struct cgroup_handle *h, pid_t **pids, size_t *n, werr_t *err) {
   if (h->none)
     return no_cgroup(err);
   const struct cg_hier *x = procs_hier(h);

@@ -29,8 +29,7 @@ int cgroup_open(const char *serialized, struct cgroup_handle **out,
 /* Remove every directory cgroup_create made (retrying while tasks drain). */
 int cgroup_destroy(struct cgroup_handle *h, werr_t *err);
 int cgroup_signal_all(struct cgroup_handle *h, int sig, werr_t *err);
-int cgroup_pids(struct cgroup_handle *h, pid_t **pids, size_t *n,
-                werr_t *err);
+int cgroup_pids(struct cgroup_handle *h, pid_t **pids, size_t *n, werr_t *err);
 int cgroup_is_frozen(struct cgroup_handle *h, bool *frozen, werr_t *err);
 int cgroup_freeze(struct cgroup_handle *h, bool freeze, werr_t *err);
 void cgroup_handle_free(struct cgroup_handle *h);

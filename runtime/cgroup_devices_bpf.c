@@ -174,7 +174,8 @@ int cg_bpf_load(const struct spec_res_device_rule *rules, size_t n,
       *c = ' ';
   errno = saved;
   if (log[0])
-    return werr(err, saved, "load device filter (BPF_PROG_TYPE_CGROUP_DEVICE): %.300s",
+    return werr(err, saved,
+                "load device filter (BPF_PROG_TYPE_CGROUP_DEVICE): %.300s",
                 log);
   return werr_sys(err, "load device filter (BPF_PROG_TYPE_CGROUP_DEVICE)");
 }
@@ -242,8 +243,7 @@ int cg_bpf_attach(const char *dir, int prog, werr_t *err) {
     a.attach_bpf_fd = (uint32_t)fd;
     a.attach_type = BPF_CGROUP_DEVICE;
     if (sys_bpf(BPF_PROG_DETACH, &a) < 0)
-      return werr_sys(err, "detach old device filter %u from %s", ids[i],
-                      dir);
+      return werr_sys(err, "detach old device filter %u from %s", ids[i], dir);
   }
   return 0;
 }

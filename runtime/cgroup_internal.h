@@ -22,9 +22,9 @@ struct cg_hier {
   char **controllers; /* v1: bound controllers; v2: root cgroup.controllers */
   char *mnt;          /* where it is mounted */
   bool v2;
-  bool named;         /* v1 without controllers (name=systemd) */
-  char *dir;          /* mnt + container path */
-  int created;        /* trailing path components ward created */
+  bool named;  /* v1 without controllers (name=systemd) */
+  char *dir;   /* mnt + container path */
+  int created; /* trailing path components ward created */
 };
 
 struct cgroup_handle {
@@ -54,8 +54,7 @@ struct cg_hier *cg_v2_with(const struct cgroup_handle *h,
 bool strv_contains(char *const *v, const char *s);
 
 /* Small file helpers; errors name the file. */
-int cg_write(const char *dir, const char *file, const char *value,
-             werr_t *err);
+int cg_write(const char *dir, const char *file, const char *value, werr_t *err);
 /* Whole file, trailing newline stripped.  Caller frees. */
 int cg_read(const char *dir, const char *file, char **out, werr_t *err);
 bool cg_exists(const char *dir, const char *file);
@@ -71,7 +70,7 @@ struct cg_op {
   char *field;  /* JSON path named in errors */
   bool restore; /* single-value file: read before, restore on failure */
   enum cg_check check;
-  char *old;    /* filled while applying */
+  char *old; /* filled while applying */
 };
 struct cg_plan {
   struct cg_op *ops;
@@ -96,9 +95,9 @@ int cg_unsupported(werr_t *err, const char *field, const char *why, ...)
 int cg_plan_resources(const struct cgroup_handle *h,
                       const struct spec_resources *r, const char *path,
                       bool update, struct cg_plan *p, werr_t *err);
-int cg_v1_plan_memory(const struct cg_hier *hr,
-                      const struct spec_res_memory *m, const char *path,
-                      bool update, struct cg_plan *p, werr_t *err);
+int cg_v1_plan_memory(const struct cg_hier *hr, const struct spec_res_memory *m,
+                      const char *path, bool update, struct cg_plan *p,
+                      werr_t *err);
 int cg_v1_plan_cpu(const struct cg_hier *hr, const struct spec_res_cpu *c,
                    const char *path, struct cg_plan *p, werr_t *err);
 int cg_plan_cpuset(const struct cg_hier *hr, const struct spec_res_cpu *c,
@@ -106,20 +105,19 @@ int cg_plan_cpuset(const struct cg_hier *hr, const struct spec_res_cpu *c,
 int cg_v1_plan_blockio(const struct cg_hier *hr,
                        const struct spec_res_blockio *b, const char *path,
                        struct cg_plan *p, werr_t *err);
-int cg_v1_plan_devices(const struct cg_hier *hr,
-                       const struct spec_resources *r, const char *path,
-                       struct cg_plan *p, werr_t *err);
-int cg_v2_plan_memory(const struct cg_hier *hr,
-                      const struct spec_res_memory *m, const char *path,
-                      bool update, struct cg_plan *p, werr_t *err);
+int cg_v1_plan_devices(const struct cg_hier *hr, const struct spec_resources *r,
+                       const char *path, struct cg_plan *p, werr_t *err);
+int cg_v2_plan_memory(const struct cg_hier *hr, const struct spec_res_memory *m,
+                      const char *path, bool update, struct cg_plan *p,
+                      werr_t *err);
 int cg_v2_plan_cpu(const struct cg_hier *hr, const struct spec_res_cpu *c,
                    const char *path, struct cg_plan *p, werr_t *err);
 int cg_v2_plan_blockio(const struct cg_hier *hr,
                        const struct spec_res_blockio *b, const char *path,
                        struct cg_plan *p, werr_t *err);
-int cg_v2_plan_unified(const struct cgroup_handle *h,
-                       const struct cg_hier *hr, const struct kvlist *u,
-                       const char *path, struct cg_plan *p, werr_t *err);
+int cg_v2_plan_unified(const struct cgroup_handle *h, const struct cg_hier *hr,
+                       const struct kvlist *u, const char *path,
+                       struct cg_plan *p, werr_t *err);
 /* Conversions used on v2 (documented in the README). */
 uint64_t cg_shares_to_weight(uint64_t shares);
 uint64_t cg_blkio_to_io_weight(uint64_t weight);

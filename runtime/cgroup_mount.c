@@ -131,14 +131,14 @@ int cgroup_mount(const struct cgroup_handle *h, const char *target,
   if (h->none) {
     /* No cgroup of its own (rootless): the host's tree, read-only, as
      * runc's rootless mode gives it. */
-    _cleanup_close_ int fd = open_tree(AT_FDCWD, "/sys/fs/cgroup",
-                                       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC |
-                                           AT_RECURSIVE);
+    _cleanup_close_ int fd =
+        open_tree(AT_FDCWD, "/sys/fs/cgroup",
+                  OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
     if (fd < 0)
       return werr_sys(err, "bind /sys/fs/cgroup");
     struct mount_attr ma = {.attr_set = attrs | MOUNT_ATTR_RDONLY};
-    if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &ma,
-                      sizeof(ma)) < 0)
+    if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &ma, sizeof(ma)) <
+        0)
       return werr_sys(err, "set mount flags on /sys/fs/cgroup");
     return attach(fd, AT_FDCWD, target, "/sys/fs/cgroup", err);
   }

@@ -101,8 +101,7 @@ int cg_unsupported(werr_t *err, const char *field, const char *why, ...) {
   if (vasprintf(&w, why, ap) < 0)
     abort();
   va_end(ap);
-  werr_plain(err, EOPNOTSUPP, "%s: not supported on this host (%s)", field,
-             w);
+  werr_plain(err, EOPNOTSUPP, "%s: not supported on this host (%s)", field, w);
   free(w);
   return -1;
 }
@@ -204,14 +203,14 @@ int cg_plan_apply(struct cg_plan *p, werr_t *err) {
 static const struct spec_res_device_rule default_devices[] = {
     {true, 'c', -1, -1, SPEC_DEV_ACC_MKNOD},
     {true, 'b', -1, -1, SPEC_DEV_ACC_MKNOD},
-    {true, 'c', 1, 3, SPEC_DEV_ACC_ALL},   /* null */
-    {true, 'c', 1, 8, SPEC_DEV_ACC_ALL},   /* random */
-    {true, 'c', 1, 7, SPEC_DEV_ACC_ALL},   /* full */
-    {true, 'c', 5, 0, SPEC_DEV_ACC_ALL},   /* tty */
-    {true, 'c', 1, 5, SPEC_DEV_ACC_ALL},   /* zero */
-    {true, 'c', 1, 9, SPEC_DEV_ACC_ALL},   /* urandom */
+    {true, 'c', 1, 3, SPEC_DEV_ACC_ALL},    /* null */
+    {true, 'c', 1, 8, SPEC_DEV_ACC_ALL},    /* random */
+    {true, 'c', 1, 7, SPEC_DEV_ACC_ALL},    /* full */
+    {true, 'c', 5, 0, SPEC_DEV_ACC_ALL},    /* tty */
+    {true, 'c', 1, 5, SPEC_DEV_ACC_ALL},    /* zero */
+    {true, 'c', 1, 9, SPEC_DEV_ACC_ALL},    /* urandom */
     {true, 'c', 136, -1, SPEC_DEV_ACC_ALL}, /* pts */
-    {true, 'c', 5, 2, SPEC_DEV_ACC_ALL},   /* ptmx */
+    {true, 'c', 5, 2, SPEC_DEV_ACC_ALL},    /* ptmx */
     {true, 'c', 10, 200, SPEC_DEV_ACC_ALL}, /* net/tun */
 };
 
@@ -286,8 +285,8 @@ int cg_plan_cpuset(const struct cg_hier *hr, const struct spec_res_cpu *c,
       return cg_unsupported(err, f, "%s/%s is missing", hr->dir, files[i]);
     if (cg_read(parent, eff[i], &avail, &e) == 0 && avail[0] &&
         check_subset(vals[i], avail) < 0)
-      return werr(err, 0, "%s: \"%s\" is not within the available \"%s\"",
-                  f, vals[i], avail);
+      return werr(err, 0, "%s: \"%s\" is not within the available \"%s\"", f,
+                  vals[i], avail);
     cg_plan_add(p, hr->dir, files[i], f, true, "%s", vals[i]);
   }
   return 0;
@@ -353,8 +352,7 @@ static int plan_network(const struct cgroup_handle *h,
                             h->layout == CG_LAYOUT_V2
                                 ? "net_cls exists only in cgroup v1"
                                 : "net_cls controller not mounted");
-    cg_plan_add(p, hr->dir, "net_cls.classid", f, true, "%" PRIu32,
-                n->classID);
+    cg_plan_add(p, hr->dir, "net_cls.classid", f, true, "%" PRIu32, n->classID);
   }
   if (n->priorities_len == 0)
     return 0;
@@ -500,8 +498,7 @@ int cg_plan_resources(const struct cgroup_handle *h,
     _cleanup_free_ char *f = json_path(path, "unified");
     const struct cg_hier *hr = cg_v2(h);
     if (hr == NULL)
-      return werr(err, 0, "%s: requires cgroup v2 (this host has only v1)",
-                  f);
+      return werr(err, 0, "%s: requires cgroup v2 (this host has only v1)", f);
     if (cg_v2_plan_unified(h, hr, &r->unified, f, p, err) < 0)
       return -1;
   }

@@ -94,8 +94,8 @@ static void cpu_stats(yajl_gen g, const struct cgroup_handle *h) {
   yajl_gen_map_close(g);
 }
 
-static void mem_entry(yajl_gen g, const char *k, uint64_t limit,
-                      uint64_t usage, uint64_t max, uint64_t failcnt) {
+static void mem_entry(yajl_gen g, const char *k, uint64_t limit, uint64_t usage,
+                      uint64_t max, uint64_t failcnt) {
   S(g, k);
   yajl_gen_map_open(g);
   kv(g, "limit", limit);
@@ -139,8 +139,8 @@ static void memory_stats(yajl_gen g, const struct cgroup_handle *h) {
     uint64_t cache = raw_stats(g, d, "total_cache");
     kv_nz(g, "cache", cache);
     mem_entry(g, "usage", rd(d, "memory.limit_in_bytes"),
-              rd(d, "memory.usage_in_bytes"), rd(d, "memory.max_usage_in_bytes"),
-              rd(d, "memory.failcnt"));
+              rd(d, "memory.usage_in_bytes"),
+              rd(d, "memory.max_usage_in_bytes"), rd(d, "memory.failcnt"));
     mem_entry(g, "swap", rd(d, "memory.memsw.limit_in_bytes"),
               rd(d, "memory.memsw.usage_in_bytes"),
               rd(d, "memory.memsw.max_usage_in_bytes"),
@@ -313,8 +313,9 @@ static void hugetlb_stats(yajl_gen g, const struct cgroup_handle *h) {
 
 int cgroup_stats_json(struct cgroup_handle *h, char **json, werr_t *err) {
   if (h->none)
-    return werr_plain(err, ENOTSUP, "the container has no cgroup of its own "
-                                    "(ward ran rootless)");
+    return werr_plain(err, ENOTSUP,
+                      "the container has no cgroup of its own "
+                      "(ward ran rootless)");
   /* A cgroup that is gone means a container that is gone. */
   if (h->n == 0 || !cg_exists(h->h[0].dir, "cgroup.procs"))
     return werr(err, ENOENT, "cgroup %s: no longer exists", h->path);

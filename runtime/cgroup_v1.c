@@ -12,16 +12,12 @@
 #include "cleanup.h"
 
 /* v1 reports "unlimited" as a page-rounded LONG_MAX. */
-static uint64_t v1_limit(int64_t v) {
-  return v < 0 ? UINT64_MAX : (uint64_t)v;
-}
-static bool v1_unlimited(uint64_t v) {
-  return v >= (1ull << 62);
-}
+static uint64_t v1_limit(int64_t v) { return v < 0 ? UINT64_MAX : (uint64_t)v; }
+static bool v1_unlimited(uint64_t v) { return v >= (1ull << 62); }
 
-int cg_v1_plan_memory(const struct cg_hier *hr,
-                      const struct spec_res_memory *m, const char *path,
-                      bool update, struct cg_plan *p, werr_t *err) {
+int cg_v1_plan_memory(const struct cg_hier *hr, const struct spec_res_memory *m,
+                      const char *path, bool update, struct cg_plan *p,
+                      werr_t *err) {
   const char *dir = hr->dir;
   _cleanup_free_ char *fl = json_path(path, "limit"),
                       *fs = json_path(path, "swap");
@@ -40,19 +36,20 @@ int cg_v1_plan_memory(const struct cg_hier *hr,
                   fl, m->limit, usage);
   }
   uint64_t cur_swap = UINT64_MAX;
-  if (has_memsw && cg_read_u64(dir, "memory.memsw.limit_in_bytes",
-                               &cur_swap) == 0 &&
+  if (has_memsw &&
+      cg_read_u64(dir, "memory.memsw.limit_in_bytes", &cur_swap) == 0 &&
       v1_unlimited(cur_swap))
     cur_swap = UINT64_MAX;
   /* The kernel keeps limit <= memsw at every step: lower the limit first
    * when it fits under the current memsw, else raise memsw first. */
   if (m->has_limit && !m->has_swap && v1_limit(m->limit) > cur_swap)
     return werr(err, 0,
-                "%s: %" PRId64 " is above the current memory+swap limit %" PRIu64
+                "%s: %" PRId64
+                " is above the current memory+swap limit %" PRIu64
                 " (set swap as well)",
                 fl, m->limit, cur_swap);
-  bool limit_first = !m->has_swap || !m->has_limit ||
-                     v1_limit(m->limit) <= cur_swap;
+  bool limit_first =
+      !m->has_swap || !m->has_limit || v1_limit(m->limit) <= cur_swap;
   if (m->has_limit && limit_first)
     cg_plan_add(p, dir, "memory.limit_in_bytes", fl, true, "%" PRId64,
                 m->limit);
@@ -84,8 +81,8 @@ int cg_v1_plan_memory(const struct cg_hier *hr,
       if (m->kernelTCP != -1)
         return cg_unsupported(err, f, "cgroup v1 kmem.tcp disabled");
     } else {
-      cg_plan_add(p, dir, "memory.kmem.tcp.limit_in_bytes", f, true,
-                  "%" PRId64, m->kernelTCP);
+      cg_plan_add(p, dir, "memory.kmem.tcp.limit_in_bytes", f, true, "%" PRId64,
+                  m->kernelTCP);
     }
   }
   if (m->has_swappiness) {
@@ -153,8 +150,8 @@ int cg_v1_plan_cpu(const struct cg_hier *hr, const struct spec_res_cpu *c,
   }
   if (c->has_realtimeRuntime) {
     _cleanup_free_ char *f = json_path(path, "realtimeRuntime");
-    if (need(dir, "cpu.rt_runtime_us", f,
-             "kernel without RT group scheduling", err) < 0)
+    if (need(dir, "cpu.rt_runtime_us", f, "kernel without RT group scheduling",
+             err) < 0)
       return -1;
     cg_plan_add(p, dir, "cpu.rt_runtime_us", f, true, "%" PRId64,
                 c->realtimeRuntime);
@@ -176,8 +173,8 @@ static const char *pick(const char *dir, const char *a, const char *b) {
   return NULL;
 }
 
-static void plan_throttle(const char *dir, const char *file,
-                          const char *path, const char *key,
+static void plan_throttle(const char *dir, const char *file, const char *path,
+                          const char *key,
                           const struct spec_res_throttle_list *l,
                           struct cg_plan *p) {
   _cleanup_free_ char *f = json_path(path, key);
@@ -279,9 +276,8 @@ static void rule_text(const struct spec_res_device_rule *r, char *buf,
   snprintf(buf, len, "%c %s:%s %s", r->type, maj, min, acc);
 }
 
-int cg_v1_plan_devices(const struct cg_hier *hr,
-                       const struct spec_resources *r, const char *path,
-                       struct cg_plan *p, werr_t *err) {
+int cg_v1_plan_devices(const struct cg_hier *hr, const struct spec_resources *r,
+                       const char *path, struct cg_plan *p, werr_t *err) {
   (void)err;
   size_t n;
   _cleanup_free_ struct spec_res_device_rule *rules = cg_device_rules(r, &n);
@@ -290,8 +286,8 @@ int cg_v1_plan_devices(const struct cg_hier *hr,
   cg_plan_add(p, hr->dir, "devices.deny", path, false, "a");
   for (size_t i = 0; i < n; i++) {
     char text[64];
-    _cleanup_free_ char *f = i < r->devices_len ? json_path_idx(path, i)
-                                                : strdup(path);
+    _cleanup_free_ char *f =
+        i < r->devices_len ? json_path_idx(path, i) : strdup(path);
     if (f == NULL)
       abort();
     rule_text(&rules[i], text, sizeof(text));

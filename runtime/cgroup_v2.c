@@ -45,9 +45,9 @@ static void fmt_max(char *buf, size_t len, int64_t v) {
     snprintf(buf, len, "%" PRId64, v);
 }
 
-int cg_v2_plan_memory(const struct cg_hier *hr,
-                      const struct spec_res_memory *m, const char *path,
-                      bool update, struct cg_plan *p, werr_t *err) {
+int cg_v2_plan_memory(const struct cg_hier *hr, const struct spec_res_memory *m,
+                      const char *path, bool update, struct cg_plan *p,
+                      werr_t *err) {
   const char *dir = hr->dir;
   _cleanup_free_ char *fl = json_path(path, "limit"),
                       *fs = json_path(path, "swap");
@@ -119,8 +119,9 @@ int cg_v2_plan_memory(const struct cg_hier *hr,
   }
   if (m->has_useHierarchy && !m->useHierarchy) {
     _cleanup_free_ char *f = json_path(path, "useHierarchy");
-    return cg_unsupported(err, f, "cgroup v2 accounting is always "
-                                  "hierarchical");
+    return cg_unsupported(err, f,
+                          "cgroup v2 accounting is always "
+                          "hierarchical");
   }
   return 0;
 }
@@ -136,8 +137,7 @@ int cg_v2_plan_cpu(const struct cg_hier *hr, const struct spec_res_cpu *c,
                 cg_shares_to_weight(c->shares));
   }
   if (c->has_quota || c->has_period) {
-    _cleanup_free_ char *f =
-        json_path(path, c->has_quota ? "quota" : "period");
+    _cleanup_free_ char *f = json_path(path, c->has_quota ? "quota" : "period");
     if (need(dir, "cpu.max", f, "cpu controller not enabled", err) < 0)
       return -1;
     /* cpu.max holds both: keep the half that was not given. */
@@ -189,14 +189,12 @@ int cg_v2_plan_blockio(const struct cg_hier *hr,
   if (b->has_weight) {
     _cleanup_free_ char *f = json_path(path, "weight");
     if (bfq)
-      cg_plan_add(p, dir, "io.bfq.weight", f, false, "%u",
-                  (unsigned)b->weight);
+      cg_plan_add(p, dir, "io.bfq.weight", f, false, "%u", (unsigned)b->weight);
     else if (iow)
       cg_plan_add(p, dir, "io.weight", f, false, "default %" PRIu64,
                   cg_blkio_to_io_weight(b->weight));
     else
-      return cg_unsupported(err, f, "no io.weight or io.bfq.weight in %s",
-                            dir);
+      return cg_unsupported(err, f, "no io.weight or io.bfq.weight in %s", dir);
   }
   if (b->has_leafWeight) {
     _cleanup_free_ char *f = json_path(path, "leafWeight");
@@ -241,17 +239,16 @@ int cg_v2_plan_blockio(const struct cg_hier *hr,
       char rate[32] = "max";
       if (d->rate)
         snprintf(rate, sizeof(rate), "%" PRIu64, d->rate);
-      cg_plan_add(p, dir, "io.max", fi, false,
-                  "%" PRId64 ":%" PRId64 " %s=%s", d->major, d->minor,
-                  th[k].name, rate);
+      cg_plan_add(p, dir, "io.max", fi, false, "%" PRId64 ":%" PRId64 " %s=%s",
+                  d->major, d->minor, th[k].name, rate);
     }
   }
   return 0;
 }
 
-int cg_v2_plan_unified(const struct cgroup_handle *h,
-                       const struct cg_hier *hr, const struct kvlist *u,
-                       const char *path, struct cg_plan *p, werr_t *err) {
+int cg_v2_plan_unified(const struct cgroup_handle *h, const struct cg_hier *hr,
+                       const struct kvlist *u, const char *path,
+                       struct cg_plan *p, werr_t *err) {
   for (size_t i = 0; i < u->len; i++) {
     const char *key = u->items[i].key;
     _cleanup_free_ char *f = json_path(path, key);

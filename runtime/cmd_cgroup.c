@@ -54,8 +54,7 @@ fail:
   return -1;
 }
 
-static int not_in_state(werr_t *err, const struct target *t,
-                        const char *what) {
+static int not_in_state(werr_t *err, const struct target *t, const char *what) {
   return werr_plain(err, EINVAL, "container \"%s\" is %s, not %s", t->st->id,
                     state_status_name(state_status(t->st)), what);
 }
@@ -116,7 +115,8 @@ static int ps_table(char **args, size_t nargs, const pid_t *pids, size_t n,
   int col = -1, k = 0;
   _cleanup_free_ char *hcopy = strdup(header);
   char *hs = NULL;
-  for (char *f = strtok_r(hcopy, " \t", &hs); f; f = strtok_r(NULL, " \t", &hs), k++)
+  for (char *f = strtok_r(hcopy, " \t", &hs); f;
+       f = strtok_r(NULL, " \t", &hs), k++)
     if (strcmp(f, "PID") == 0)
       col = k;
   if (col < 0)
@@ -222,9 +222,9 @@ int cmd_resume(struct global_opts *g, int argc, char **argv, werr_t *err) {
 
 #define UPDATE_USAGE                                                           \
   "ward update [--resources FILE|-] [--memory N] [--memory-reservation N] "    \
-  "[--memory-swap N] [--kernel-memory N] [--kernel-memory-tcp N] "            \
-  "[--cpu-shares N] [--cpu-quota N] [--cpu-period N] [--cpu-rt-runtime N] "   \
-  "[--cpu-rt-period N] [--cpuset-cpus LIST] [--cpuset-mems LIST] "            \
+  "[--memory-swap N] [--kernel-memory N] [--kernel-memory-tcp N] "             \
+  "[--cpu-shares N] [--cpu-quota N] [--cpu-period N] [--cpu-rt-runtime N] "    \
+  "[--cpu-rt-period N] [--cpuset-cpus LIST] [--cpuset-mems LIST] "             \
   "[--pids-limit N] [--blkio-weight N] ID"
 
 /* "512m", "1g", "1024", "-1": docker's RAMInBytes (binary units). */
@@ -243,11 +243,31 @@ static int parse_size(const char *flag, const char *s, int64_t *out,
     end++;
   double mult = 1;
   switch (*end) {
-  case 'k': case 'K': mult = 1024.0; end++; break;
-  case 'm': case 'M': mult = 1024.0 * 1024; end++; break;
-  case 'g': case 'G': mult = 1024.0 * 1024 * 1024; end++; break;
-  case 't': case 'T': mult = 1024.0 * 1024 * 1024 * 1024; end++; break;
-  case 'p': case 'P': mult = 1024.0 * 1024 * 1024 * 1024 * 1024; end++; break;
+  case 'k':
+  case 'K':
+    mult = 1024.0;
+    end++;
+    break;
+  case 'm':
+  case 'M':
+    mult = 1024.0 * 1024;
+    end++;
+    break;
+  case 'g':
+  case 'G':
+    mult = 1024.0 * 1024 * 1024;
+    end++;
+    break;
+  case 't':
+  case 'T':
+    mult = 1024.0 * 1024 * 1024 * 1024;
+    end++;
+    break;
+  case 'p':
+  case 'P':
+    mult = 1024.0 * 1024 * 1024 * 1024 * 1024;
+    end++;
+    break;
   }
   if (*end == 'i' || *end == 'I')
     end++;
@@ -273,8 +293,20 @@ static int parse_int(const char *flag, const char *s, int64_t *out,
 }
 
 enum {
-  O_MEMORY = 256, O_MEMRES, O_MEMSWAP, O_KMEM, O_KMEMTCP, O_SHARES, O_QUOTA,
-  O_PERIOD, O_RTRUN, O_RTPERIOD, O_CPUS, O_MEMS, O_PIDS, O_BLKIO,
+  O_MEMORY = 256,
+  O_MEMRES,
+  O_MEMSWAP,
+  O_KMEM,
+  O_KMEMTCP,
+  O_SHARES,
+  O_QUOTA,
+  O_PERIOD,
+  O_RTRUN,
+  O_RTPERIOD,
+  O_CPUS,
+  O_MEMS,
+  O_PIDS,
+  O_BLKIO,
 };
 
 /* The flags become a LinuxResources document, so they are checked by the
@@ -316,22 +348,31 @@ static int update_flags_json(int argc, char **argv, char **resources_file,
       continue;
     }
     nflags++;
-    char *dst = ch <= O_KMEMTCP ? mem : ch <= O_MEMS ? cpu : ch == O_PIDS ? pids : blkio;
+    char *dst = ch <= O_KMEMTCP ? mem
+                : ch <= O_MEMS  ? cpu
+                : ch == O_PIDS  ? pids
+                                : blkio;
     size_t cap = ch <= O_KMEMTCP ? sizeof(mem)
                  : ch <= O_MEMS  ? sizeof(cpu)
                  : ch == O_PIDS  ? sizeof(pids)
                                  : sizeof(blkio);
     size_t len = strlen(dst);
     const char *sep = len ? "," : "";
-    static const char *const keys[] = {
-        [O_MEMORY - O_MEMORY] = "limit", [O_MEMRES - O_MEMORY] = "reservation",
-        [O_MEMSWAP - O_MEMORY] = "swap", [O_KMEM - O_MEMORY] = "kernel",
-        [O_KMEMTCP - O_MEMORY] = "kernelTCP", [O_SHARES - O_MEMORY] = "shares",
-        [O_QUOTA - O_MEMORY] = "quota", [O_PERIOD - O_MEMORY] = "period",
-        [O_RTRUN - O_MEMORY] = "realtimeRuntime",
-        [O_RTPERIOD - O_MEMORY] = "realtimePeriod",
-        [O_CPUS - O_MEMORY] = "cpus", [O_MEMS - O_MEMORY] = "mems",
-        [O_PIDS - O_MEMORY] = "limit", [O_BLKIO - O_MEMORY] = "weight"};
+    static const char *const keys[] = {[O_MEMORY - O_MEMORY] = "limit",
+                                       [O_MEMRES - O_MEMORY] = "reservation",
+                                       [O_MEMSWAP - O_MEMORY] = "swap",
+                                       [O_KMEM - O_MEMORY] = "kernel",
+                                       [O_KMEMTCP - O_MEMORY] = "kernelTCP",
+                                       [O_SHARES - O_MEMORY] = "shares",
+                                       [O_QUOTA - O_MEMORY] = "quota",
+                                       [O_PERIOD - O_MEMORY] = "period",
+                                       [O_RTRUN - O_MEMORY] = "realtimeRuntime",
+                                       [O_RTPERIOD - O_MEMORY] =
+                                           "realtimePeriod",
+                                       [O_CPUS - O_MEMORY] = "cpus",
+                                       [O_MEMS - O_MEMORY] = "mems",
+                                       [O_PIDS - O_MEMORY] = "limit",
+                                       [O_BLKIO - O_MEMORY] = "weight"};
     const char *key = keys[ch - O_MEMORY];
     _cleanup_free_ char *flag = NULL;
     if (asprintf(&flag, "--%s", name) < 0)
@@ -358,8 +399,7 @@ static int update_flags_json(int argc, char **argv, char **resources_file,
                cpu[0] ? "}" : "", (mem[0] || cpu[0]) && pids[0] ? "," : "",
                pids[0] ? "\"pids\":{" : "", pids, pids[0] ? "}" : "",
                (mem[0] || cpu[0] || pids[0]) && blkio[0] ? "," : "",
-               blkio[0] ? "\"blockIO\":{" : "", blkio, blkio[0] ? "}" : "") <
-      0)
+               blkio[0] ? "\"blockIO\":{" : "", blkio, blkio[0] ? "}" : "") < 0)
     abort();
   return nflags;
 }
@@ -477,10 +517,9 @@ static int print_stats(struct target *t, werr_t *err) {
 int cmd_events(struct global_opts *g, int argc, char **argv, werr_t *err) {
   if (cmd_wants_help(argc, argv, EVENTS_USAGE))
     return 0;
-  static const struct option opts[] = {
-      {"stats", no_argument, 0, 's'},
-      {"interval", required_argument, 0, 'i'},
-      {0, 0, 0, 0}};
+  static const struct option opts[] = {{"stats", no_argument, 0, 's'},
+                                       {"interval", required_argument, 0, 'i'},
+                                       {0, 0, 0, 0}};
   bool stats_only = false;
   long interval = 5000;
   int ch;

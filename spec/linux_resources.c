@@ -34,8 +34,8 @@ static int require(yajl_val obj, const char *path, const char *key,
 }
 
 /* A memory amount: -1 (unlimited), 0 (unset) or a positive byte count. */
-static int mem_value(yajl_val obj, const char *path, const char *key,
-                     bool *has, int64_t *out, werr_t *err) {
+static int mem_value(yajl_val obj, const char *path, const char *key, bool *has,
+                     int64_t *out, werr_t *err) {
   *has = false;
   if (json_i64_opt(obj, path, key, has, out, err) < 0)
     return -1;
@@ -46,18 +46,18 @@ static int mem_value(yajl_val obj, const char *path, const char *key,
   return 0;
 }
 
-static int parse_memory(yajl_val v, const char *path,
-                        struct spec_res_memory *m, werr_t *err) {
+static int parse_memory(yajl_val v, const char *path, struct spec_res_memory *m,
+                        werr_t *err) {
   if (json_want_object(v, path, err) < 0)
     return -1;
   m->present = true;
   if (mem_value(v, path, "limit", &m->has_limit, &m->limit, err) < 0 ||
-      mem_value(v, path, "reservation", &m->has_reservation,
-                &m->reservation, err) < 0 ||
+      mem_value(v, path, "reservation", &m->has_reservation, &m->reservation,
+                err) < 0 ||
       mem_value(v, path, "swap", &m->has_swap, &m->swap, err) < 0 ||
       mem_value(v, path, "kernel", &m->has_kernel, &m->kernel, err) < 0 ||
-      mem_value(v, path, "kernelTCP", &m->has_kernelTCP, &m->kernelTCP,
-                err) < 0)
+      mem_value(v, path, "kernelTCP", &m->has_kernelTCP, &m->kernelTCP, err) <
+          0)
     return -1;
   if (json_u64_opt(v, path, "swappiness", &m->has_swappiness, &m->swappiness,
                    err) < 0)
@@ -162,8 +162,8 @@ static int parse_cpu(yajl_val v, const char *path, struct spec_res_cpu *c,
                 path, c->cpus);
   if (c->mems && spec_check_cpuset_list(c->mems) < 0)
     return werr(err, 0,
-                "%s.mems: \"%s\" is not a memory node list like \"0-1\"",
-                path, c->mems);
+                "%s.mems: \"%s\" is not a memory node list like \"0-1\"", path,
+                c->mems);
   return 0;
 }
 
@@ -239,8 +239,8 @@ static int parse_blockio(yajl_val v, const char *path,
       if (json_want_object(e, p, err) < 0 ||
           parse_majmin(e, p, &d->major, &d->minor, err) < 0 ||
           parse_weight(e, p, "weight", &d->has_weight, &d->weight, err) < 0 ||
-          parse_weight(e, p, "leafWeight", &d->has_leafWeight,
-                       &d->leafWeight, err) < 0)
+          parse_weight(e, p, "leafWeight", &d->has_leafWeight, &d->leafWeight,
+                       err) < 0)
         return -1;
       if (!d->has_weight && !d->has_leafWeight)
         return werr(err, 0, "%s: needs weight or leafWeight", p);
@@ -288,8 +288,7 @@ static int parse_hugepages(yajl_val a, const char *path,
     yajl_val e = a->u.array.values[i];
     struct spec_res_hugepage *h = &r->hugepageLimits[r->hugepageLimits_len];
     r->hugepageLimits_len++;
-    if (json_want_object(e, p, err) < 0 ||
-        require(e, p, "pageSize", err) < 0 ||
+    if (json_want_object(e, p, err) < 0 || require(e, p, "pageSize", err) < 0 ||
         require(e, p, "limit", err) < 0 ||
         json_str(e, p, "pageSize", &h->pageSize, err) < 0 ||
         json_u64(e, p, "limit", &h->limit, err) < 0)
@@ -367,16 +366,15 @@ static int parse_rdma(yajl_val v, const char *path, struct spec_resources *r,
   return 0;
 }
 
-static int parse_unified(yajl_val v, const char *path,
-                         struct spec_resources *r, werr_t *err) {
+static int parse_unified(yajl_val v, const char *path, struct spec_resources *r,
+                         werr_t *err) {
   if (json_strmap(v, path, "unified", &r->unified, err) < 0)
     return -1;
   for (size_t i = 0; i < r->unified.len; i++) {
     const char *k = r->unified.items[i].key;
     /* A key names a file in the container's own cgroup directory, never a
      * path out of it, and never the membership files ward manages. */
-    if (k[0] == '\0' || strchr(k, '/') || strchr(k, '.') == NULL ||
-        k[0] == '.')
+    if (k[0] == '\0' || strchr(k, '/') || strchr(k, '.') == NULL || k[0] == '.')
       return werr(err, 0,
                   "%s.unified.%s: not a cgroup v2 file name like "
                   "\"memory.high\"",
@@ -384,8 +382,8 @@ static int parse_unified(yajl_val v, const char *path,
     if (strcmp(k, "cgroup.procs") == 0 || strcmp(k, "cgroup.threads") == 0 ||
         strcmp(k, "cgroup.subtree_control") == 0 ||
         strcmp(k, "cgroup.kill") == 0 || strcmp(k, "cgroup.freeze") == 0)
-      return werr(err, 0, "%s.unified.%s: managed by ward, cannot be set",
-                  path, k);
+      return werr(err, 0, "%s.unified.%s: managed by ward, cannot be set", path,
+                  k);
   }
   return 0;
 }
@@ -404,8 +402,8 @@ int spec_device_access_bits(const char *s) {
   return bits;
 }
 
-static int parse_devices(yajl_val a, const char *path,
-                         struct spec_resources *r, werr_t *err) {
+static int parse_devices(yajl_val a, const char *path, struct spec_resources *r,
+                         werr_t *err) {
   if (json_want_array(a, path, err) < 0)
     return -1;
   r->has_devices = true;
@@ -469,11 +467,13 @@ int spec_parse_resources(yajl_val v, const char *path,
       goto fail;
     r->pids.present = true;
   }
-  if ((x = json_get(v, "blockIO")) && parse_blockio(x, pb, &r->blockIO, err) < 0)
+  if ((x = json_get(v, "blockIO")) &&
+      parse_blockio(x, pb, &r->blockIO, err) < 0)
     goto fail;
   if ((x = json_get(v, "hugepageLimits")) && parse_hugepages(x, ph, r, err) < 0)
     goto fail;
-  if ((x = json_get(v, "network")) && parse_network(x, pn, &r->network, err) < 0)
+  if ((x = json_get(v, "network")) &&
+      parse_network(x, pn, &r->network, err) < 0)
     goto fail;
   if ((x = json_get(v, "rdma")) && parse_rdma(x, pr, r, err) < 0)
     goto fail;
@@ -489,8 +489,7 @@ fail:
 }
 
 void spec_resources_allow_devices(struct spec_resources *r,
-                                  const struct spec_device *devices,
-                                  size_t n) {
+                                  const struct spec_device *devices, size_t n) {
   if (r == NULL || n == 0)
     return;
   struct spec_res_device_rule *d =
@@ -514,9 +513,7 @@ void spec_resources_allow_devices(struct spec_resources *r,
   }
 }
 
-static void throttle_free(struct spec_res_throttle_list *l) {
-  free(l->items);
-}
+static void throttle_free(struct spec_res_throttle_list *l) { free(l->items); }
 
 void spec_resources_free(struct spec_resources *r) {
   if (r == NULL)

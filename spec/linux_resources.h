@@ -25,7 +25,7 @@ struct spec_res_cpu {
       has_realtimePeriod, has_idle;
   uint64_t shares, burst, period, realtimePeriod;
   int64_t quota, realtimeRuntime, idle; /* quota -1: unlimited */
-  char *cpus, *mems;                     /* NULL when absent */
+  char *cpus, *mems;                    /* NULL when absent */
 };
 
 struct spec_res_pids {
@@ -83,7 +83,7 @@ struct spec_res_rdma {
 /* One device cgroup rule.  major/minor -1 mean "*". */
 struct spec_res_device_rule {
   bool allow;
-  char type;      /* 'a', 'c' or 'b' */
+  char type; /* 'a', 'c' or 'b' */
   int64_t major, minor;
   unsigned access; /* SPEC_DEV_ACC_* bits */
 };
@@ -122,8 +122,7 @@ void spec_resources_free(struct spec_resources *r);
  * the config creates stay usable under a deny-all device list, as runc
  * does.  Call after parsing; R may be NULL (nothing to do). */
 void spec_resources_allow_devices(struct spec_resources *r,
-                                  const struct spec_device *devices,
-                                  size_t n);
+                                  const struct spec_device *devices, size_t n);
 
 /* "0-3,5": a cpuset list as the kernel accepts it.  0 when valid. */
 int spec_check_cpuset_list(const char *s);

@@ -170,8 +170,8 @@ static void scenario(const char *id, const char *resources,
     return;
   printf("[%s] layout %s, cgroup %s\n", scen, cgroup_layout(h), h->path);
   for (size_t i = 0; i < nex; i++) {
-    struct cg_hier *x = ex[i].controller ? cg_v1(h, ex[i].controller)
-                                         : cg_v2(h);
+    struct cg_hier *x =
+        ex[i].controller ? cg_v1(h, ex[i].controller) : cg_v2(h);
     CHECK(x != NULL);
     if (x == NULL)
       continue;
@@ -217,8 +217,8 @@ static void scenario(const char *id, const char *resources,
     werr_free(&err);
     spec_resources_free(u);
     for (size_t i = 0; i < nex; i++) {
-      struct cg_hier *x = ex[i].controller ? cg_v1(h, ex[i].controller)
-                                           : cg_v2(h);
+      struct cg_hier *x =
+          ex[i].controller ? cg_v1(h, ex[i].controller) : cg_v2(h);
       if (x == NULL)
         continue;
       _cleanup_free_ char *got = file(x->dir, ex[i].file);
@@ -281,8 +281,7 @@ static void scenario(const char *id, const char *resources,
                x ? strrchr(x->mnt, '/') + 1 : "?");
     }
     _cleanup_free_ char *procs = NULL;
-    CHECK(read_file_plain(probe, &procs) == 0 && procs &&
-          atoi(procs) == c.pid);
+    CHECK(read_file_plain(probe, &procs) == 0 && procs && atoi(procs) == c.pid);
     umount2(mnt, MNT_DETACH);
     rmdir(mnt);
   }
@@ -346,8 +345,7 @@ static void swap_order(const char *id) {
   static const char *steps[][3] = {
       {"{'memory':{'limit':268435456,'swap':536870912}}", "268435456",
        "536870912"},
-      {"{'memory':{'limit':16777216,'swap':33554432}}", "16777216",
-       "33554432"},
+      {"{'memory':{'limit':16777216,'swap':33554432}}", "16777216", "33554432"},
       {"{'memory':{'limit':-1,'swap':-1}}", "9223372036854771712",
        "9223372036854771712"},
   };
@@ -366,7 +364,8 @@ static void swap_order(const char *id) {
   }
   /* Raising the limit above memory+swap without swap is refused up front. */
   struct spec_resources *u = res("{'memory':{'limit':67108864}}");
-  struct spec_resources *lo = res("{'memory':{'limit':16777216,'swap':33554432}}");
+  struct spec_resources *lo =
+      res("{'memory':{'limit':16777216,'swap':33554432}}");
   CHECK(cgroup_update(h, lo, "resources", &err) == 0);
   CHECK(cgroup_update(h, u, "resources", &err) < 0);
   CHECK_STR(err ? err->msg : NULL,
@@ -425,8 +424,7 @@ static void run_v1_like(const char *id) {
   if (memsw)
     swap_order(id);
   else
-    printf("[%s] swap accounting off: memory+swap ordering not tested\n",
-           scen);
+    printf("[%s] swap accounting off: memory+swap ordering not tested\n", scen);
   char fid[128];
   snprintf(fid, sizeof(fid), "%s-fail", id);
   failing_create(fid, "{'pids':{'limit':5},'network':{'classID':1}}",
@@ -488,9 +486,8 @@ static int pick_probe_device(void) {
       unsigned maj, min;
       if (sscanf(e->d_name, "%u:%u", &maj, &min) != 2)
         continue;
-      if (kinds[k].mode == S_IFCHR &&
-          (maj == 1 || maj == 4 || maj == 5 || maj == 136 ||
-           (maj == 10 && min == 200)))
+      if (kinds[k].mode == S_IFCHR && (maj == 1 || maj == 4 || maj == 5 ||
+                                       maj == 136 || (maj == 10 && min == 200)))
         continue;
       unlink(devnode);
       if (mknod(devnode, kinds[k].mode | 0600, makedev(maj, min)) < 0)
@@ -579,9 +576,7 @@ static void run(const char *name, int (*setup)(void),
   }
 }
 
-static int setup_host(void) {
-  return in_private_ns();
-}
+static int setup_host(void) { return in_private_ns(); }
 
 static void run_host(const char *id) {
   struct cgroup_handle *d = calloc(1, sizeof(*d));

@@ -146,10 +146,10 @@ static void test_full(void) {
 
 static void test_zero_means_unset(void) {
   char *m;
-  struct spec_resources *r = parse(
-      "{'memory':{'limit':0,'swap':0},'cpu':{'shares':0,'quota':0,"
-      "'period':0},'devices':[]}",
-      &m);
+  struct spec_resources *r =
+      parse("{'memory':{'limit':0,'swap':0},'cpu':{'shares':0,'quota':0,"
+            "'period':0},'devices':[]}",
+            &m);
   CHECK(r != NULL);
   free(m);
   if (r == NULL)
@@ -264,8 +264,7 @@ static void path_ok(const char *id, const char *cp, bool systemd,
   werr_free(&err);
 }
 
-static void path_err(const char *cp, bool systemd, const char *want,
-                     int line) {
+static void path_err(const char *cp, bool systemd, const char *want, int line) {
   char *out = NULL;
   werr_t err = NULL;
   if (cgroup_resolve_path("x", cp, systemd, &out, &err) == 0) {
@@ -300,8 +299,7 @@ static void test_paths(void) {
   path_err("/a/../b", false,
            "linux.cgroupsPath: \"/a/../b\" must not contain \".\" or \"..\"",
            __LINE__);
-  path_err("/", false, "linux.cgroupsPath: \"/\" is the root cgroup",
-           __LINE__);
+  path_err("/", false, "linux.cgroupsPath: \"/\" is the root cgroup", __LINE__);
   path_err("/a/b", true,
            "linux.cgroupsPath: \"/a/b\" must be slice:prefix:name with "
            "--systemd-cgroup",
