@@ -142,9 +142,13 @@ int cmd_ps(struct global_opts *g, int argc, char **argv, werr_t *err) {
   const char *format = "table";
   int ch;
   optind = 1;
+  opterr = 0; /* one-line errors: ours, not getopt's */
   while ((ch = getopt_long(argc, argv, "+f:", opts, NULL)) != -1) {
     if (ch != 'f')
-      return werr(err, EINVAL, "ps: invalid option (usage: " PS_USAGE ")");
+      return werr(err, EINVAL,
+                  "ps: unknown option or missing value: %s (usage: " PS_USAGE
+                  ")",
+                  argv[optind - 1]);
     format = optarg;
   }
   if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0)
@@ -185,9 +189,12 @@ int cmd_pause(struct global_opts *g, int argc, char **argv, werr_t *err) {
   if (cmd_wants_help(argc, argv, "ward pause ID"))
     return 0;
   optind = 1;
+  opterr = 0; /* one-line errors: ours, not getopt's */
   if (argc > 1 && argv[1][0] == '-')
-    return werr(err, EINVAL, "pause: unknown option %s (usage: ward pause ID)",
-                argv[1]);
+    return werr(
+        err, EINVAL,
+        "pause: unknown option or missing value: %s (usage: ward pause ID)",
+        argv[1]);
   struct target t;
   if (target_open(g, argc, argv, "ward pause ID", true, &t, err) < 0)
     return -1;
@@ -203,9 +210,12 @@ int cmd_resume(struct global_opts *g, int argc, char **argv, werr_t *err) {
   if (cmd_wants_help(argc, argv, "ward resume ID"))
     return 0;
   optind = 1;
+  opterr = 0; /* one-line errors: ours, not getopt's */
   if (argc > 1 && argv[1][0] == '-')
-    return werr(err, EINVAL,
-                "resume: unknown option %s (usage: ward resume ID)", argv[1]);
+    return werr(
+        err, EINVAL,
+        "resume: unknown option or missing value: %s (usage: ward resume ID)",
+        argv[1]);
   struct target t;
   if (target_open(g, argc, argv, "ward resume ID", true, &t, err) < 0)
     return -1;
@@ -334,6 +344,7 @@ static int update_flags_json(int argc, char **argv, char **resources_file,
   char mem[256] = "", cpu[512] = "", pids[64] = "", blkio[64] = "";
   int nflags = 0, ch;
   optind = 1;
+  opterr = 0; /* one-line errors: ours, not getopt's */
   while ((ch = getopt_long(argc, argv, "+r:", opts, NULL)) != -1) {
     int64_t v = 0;
     const char *name = NULL;
@@ -341,8 +352,9 @@ static int update_flags_json(int argc, char **argv, char **resources_file,
       if (o->val == ch)
         name = o->name;
     if (ch == '?' || name == NULL)
-      return werr(err, EINVAL, "update: invalid option (usage: %s)",
-                  UPDATE_USAGE);
+      return werr(err, EINVAL,
+                  "update: unknown option or missing value: %s (usage: %s)",
+                  argv[optind - 1], UPDATE_USAGE);
     if (ch == 'r') {
       *resources_file = optarg;
       continue;
@@ -524,6 +536,7 @@ int cmd_events(struct global_opts *g, int argc, char **argv, werr_t *err) {
   long interval = 5000;
   int ch;
   optind = 1;
+  opterr = 0; /* one-line errors: ours, not getopt's */
   while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
     if (ch == 's')
       stats_only = true;
@@ -531,8 +544,9 @@ int cmd_events(struct global_opts *g, int argc, char **argv, werr_t *err) {
       if (parse_duration(optarg, &interval, err) < 0)
         return -1;
     } else
-      return werr(err, EINVAL, "events: invalid option (usage: %s)",
-                  EVENTS_USAGE);
+      return werr(err, EINVAL,
+                  "events: unknown option or missing value: %s (usage: %s)",
+                  argv[optind - 1], EVENTS_USAGE);
   }
   struct target t;
   if (target_open(g, argc, argv, EVENTS_USAGE, false, &t, err) < 0)
