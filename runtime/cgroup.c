@@ -912,9 +912,3 @@ int cgroup_signal_all(struct cgroup_handle *h, int sig, werr_t *err) {
     rc = -1;
   return rc;
 }
-
-/* mount.c reaches cgroup_mount() through a weak declaration, which by
- * itself does not pull cgroup_mount.o out of libward.a: anchor it here. */
-__attribute__((used)) static int (*const mount_anchor)(
-    const struct cgroup_handle *, const char *, unsigned long, bool,
-    werr_t *) = cgroup_mount;

@@ -19,10 +19,6 @@
 #include "mount_opts.h"
 #include "utils.h"
 
-/* Provided by the cgroup part once it can build a per-hierarchy view. */
-extern int cgroup_mount(const struct cgroup_handle *h, const char *target,
-                        unsigned long mount_flags, bool own_cgroupns,
-                        werr_t *err) __attribute__((weak));
 
 static unsigned long propagation_flags(const char *name) {
   static const struct {
@@ -196,13 +192,8 @@ static int mount_one(const struct mount_ctx *m, int rootfd, size_t i,
       goto out;
     }
   } else if (type && strcmp(type, "cgroup") == 0) {
-    if (cgroup_mount) {
-      if (cgroup_mount(m->cgroup, target, o.flags, m->cgroupns, err) < 0)
-        goto out;
-    } else if (o.flags |= MS_RDONLY,
-               mount_fallback_bind("/sys/fs/cgroup", target, &o, err) < 0) {
+    if (cgroup_mount(m->cgroup, target, o.flags, m->cgroupns, err) < 0)
       goto out;
-    }
   } else {
     unsigned long flags = o.flags & ~(MS_BIND | MS_REC);
     if (mount(mnt->source ? mnt->source : type, target, type, flags,

@@ -88,8 +88,6 @@ def test_devices_denied_inside(ward, bundle):
 
 
 @pytest.mark.skipif(PROBE is None, reason="no device the host can open")
-@pytest.mark.xfail(strict=False, reason="until spec/config_linux.c calls "
-                   "spec_resources_allow_devices() for linux.devices")
 def test_config_devices_are_allowed(ward, bundle):
     # runc allows every node of linux.devices even under a deny-all list.
     bundle.config["linux"]["devices"] = [

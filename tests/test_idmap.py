@@ -8,6 +8,7 @@ Every test runs ward inside a private mount namespace (held by a sleeping
 /etc/subgid and the registry directory /run/ward-idmap are test fakes: the
 host's files are never touched and tests never see each other's ranges."""
 import concurrent.futures
+import glob
 import json
 import os
 import shutil
@@ -495,6 +496,9 @@ def test_idmap_list_table_and_orphans(iw, host, bundle):
     os.kill(pid, 9)
     time.sleep(0.2)
     shutil.rmtree(os.path.join(iw.root, a))
+    # ...and so does its cgroup, which only the state knew: remove it too.
+    for d in glob.glob("/sys/fs/cgroup/*/ward/" + a):
+        os.rmdir(d)
     assert [e["state"] for e in registry(iw)] == ["no-state"]
     iw("idmap", "release", a, check=True)
     assert_nothing_left(iw)
