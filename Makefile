@@ -12,7 +12,7 @@ SAN_FLAGS ?=
 # Debian packages the build and the tests need (deps installs the missing).
 DEB_DEPS := gcc make pkg-config libyajl-dev libseccomp-dev libcap-dev \
 	libmount-dev criu libnftables-dev libmnl-dev busybox-static \
-	python3-pytest uidmap iproute2 nftables
+	python3-pytest uidmap iproute2 nftables podman containerd
 # make bench compares against these (and times with GNU time).
 BENCH_DEPS := runc crun time
 PKGS := yajl libseccomp libcap mount

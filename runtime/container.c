@@ -88,10 +88,14 @@ static int validate(struct global_opts *g, const struct create_opts *o,
   if (c->linux_.netDevices_len)
     return werr(err, ENOTSUP,
                 "config.json: linux.netDevices: not supported by ward yet");
-  if (c->linux_.intelRdt.present && access("/sys/fs/resctrl/info", F_OK) < 0)
+  if (c->linux_.intelRdt.present) {
+    if (access("/sys/fs/resctrl/info", F_OK) < 0)
+      return werr(err, ENOTSUP,
+                  "config.json: linux.intelRdt: resctrl is not mounted on "
+                  "this host (/sys/fs/resctrl)");
     return werr(err, ENOTSUP,
-                "config.json: linux.intelRdt: resctrl is not mounted on this "
-                "host (/sys/fs/resctrl)");
+                "config.json: linux.intelRdt: not supported by ward yet");
+  }
   return 0;
 }
 
