@@ -12,7 +12,9 @@ SAN_FLAGS ?=
 # Debian packages the build and the tests need (deps installs the missing).
 DEB_DEPS := gcc make pkg-config libyajl-dev libseccomp-dev libcap-dev \
 	libmount-dev criu libnftables-dev libmnl-dev busybox-static \
-	python3-pytest uidmap iproute2 nftables
+	python3-pytest uidmap iproute2 nftables podman containerd
+# make bench compares against these (and times with GNU time).
+BENCH_DEPS := runc crun time
 PKGS := yajl libseccomp libcap mount
 
 WARD_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
@@ -59,7 +61,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libward.a $(BUILD)/libspec.a
 # Install only what is missing, so a machine that has everything needs no
 # network and no apt lock.
 deps:
-	@missing=""; for p in $(DEB_DEPS); do \
+	@missing=""; for p in $(DEB_DEPS) $(EXTRA_DEPS); do \
 		dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
@@ -91,7 +93,9 @@ demo: deps
 	$(MAKE) all
 	@sh tests/demo.sh
 
-bench: all
+bench:
+	$(MAKE) deps EXTRA_DEPS="$(BENCH_DEPS)"
+	$(MAKE) all
 	@sh bench/run.sh
 
 install: all

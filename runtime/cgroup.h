@@ -7,6 +7,7 @@
 #define WARD_CGROUP_H
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "config.h"
@@ -28,10 +29,51 @@ int cgroup_open(const char *serialized, struct cgroup_handle **out,
 /* Remove every directory cgroup_create made (retrying while tasks drain). */
 int cgroup_destroy(struct cgroup_handle *h, werr_t *err);
 int cgroup_signal_all(struct cgroup_handle *h, int sig, werr_t *err);
-int cgroup_pids(struct cgroup_handle *h, pid_t **pids, size_t *n,
-                werr_t *err);
+int cgroup_pids(struct cgroup_handle *h, pid_t **pids, size_t *n, werr_t *err);
 int cgroup_is_frozen(struct cgroup_handle *h, bool *frozen, werr_t *err);
 int cgroup_freeze(struct cgroup_handle *h, bool freeze, werr_t *err);
 void cgroup_handle_free(struct cgroup_handle *h);
+
+/* The cgroup path (relative to every hierarchy root) for container ID:
+ * "" -> /ward/ID, "/a/b" -> /a/b, "a/b" -> /ward/a/b, and the systemd form
+ * "slice:prefix:name" -> <slice path>/prefix-name.scope.  The systemd form
+ * is required with SYSTEMD and also recognised without it.  Pure; errors
+ * name linux.cgroupsPath.  Caller frees. */
+int cgroup_resolve_path(const char *id, const char *cgroupsPath, bool systemd,
+                        char **out, werr_t *err);
+
+/* Apply RESOURCES to a live container (`ward update`); PATH names the JSON
+ * in errors ("resources").  Everything is checked first; if a write still
+ * fails, the values already written are restored. */
+int cgroup_update(struct cgroup_handle *h, const struct spec_resources *r,
+                  const char *path, werr_t *err);
+
+/* Mount the container's cgroups on TARGET (a directory reachable from the
+ * caller, e.g. "/proc/self/fd/N"), for a config mount of type "cgroup".
+ * Called by the init before pivot_root while the host's cgroup mounts are
+ * visible.  v2: a fresh cgroup2 mount when the init has its own cgroup
+ * namespace, else a bind of the container's directory.  v1 and hybrid: a
+ * tmpfs holding one bind of the container's directory per hierarchy (plus
+ * "unified" on hybrid), named as on the host.  MOUNT_FLAGS: MS_RDONLY,
+ * MS_NOSUID, MS_NODEV, MS_NOEXEC, MS_*ATIME. */
+int cgroup_mount(const struct cgroup_handle *h, const char *target,
+                 unsigned long mount_flags, bool own_cgroupns, werr_t *err);
+
+/* The layout ward sees: "v1", "v2" or "hybrid". */
+const char *cgroup_layout(const struct cgroup_handle *h);
+
+/* runc's stats object ("data" of a stats event) as JSON text. */
+int cgroup_stats_json(struct cgroup_handle *h, char **json, werr_t *err);
+/* OOM kills so far (memory.events oom_kill on v2, memory.oom_control
+ * oom_kill on v1).  -1 with *err when there is no memory controller. */
+int cgroup_oom_count(struct cgroup_handle *h, uint64_t *count, werr_t *err);
+/* An fd that becomes readable (poll POLLIN) when an OOM event may have
+ * happened: a v1 eventfd registered on memory.oom_control, or an inotify
+ * watch on v2 memory.events.  Caller closes. */
+int cgroup_oom_fd(struct cgroup_handle *h, werr_t *err);
+/* After cgroup_oom_fd() polled readable: drain it and say how many OOM
+ * events to report (0 or 1); SEEN carries the oom_kill count between
+ * calls.  -1 once the cgroup is gone. */
+int cgroup_oom_drain(struct cgroup_handle *h, int fd, uint64_t *seen);
 
 #endif

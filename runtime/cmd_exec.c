@@ -23,6 +23,7 @@
 #include "cgroup.h"
 #include "cleanup.h"
 #include "commands.h"
+#include "foreground.h"
 #include "process.h"
 #include "seccomp_filter.h"
 #include "state.h"
@@ -222,8 +223,6 @@ fail:
   _exit(1);
 }
 
-static int wait_exec(pid_t pid, int master, werr_t *err);
-
 static int run_exec(struct global_opts *g, const struct exec_opts *o,
                     struct container_state *st, const struct spec_config *c,
                     struct spec_process *p, werr_t *err) {
@@ -327,7 +326,7 @@ static int run_exec(struct global_opts *g, const struct exec_opts *o,
     rc = 0;
     goto out;
   }
-  rc = wait_exec(child, master, err);
+  rc = foreground_wait(child, -1, master, err);
   child = -1;
 out:
   if (rc < 0 && child > 0)
@@ -343,64 +342,6 @@ out:
   cgroup_handle_free(cg);
   seccomp_prog_free(seccomp);
   return rc;
-}
-
-static int wait_exec(pid_t pid, int master, werr_t *err) {
-  _cleanup_close_ int pfd = (int)syscall(SYS_pidfd_open, pid, 0);
-  if (pfd < 0)
-    return werr_sys(err, "pidfd_open %d", pid);
-  sigset_t mask;
-  sigemptyset(&mask);
-  int fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH};
-  for (size_t i = 0; i < sizeof(fwd) / sizeof(*fwd); i++)
-    sigaddset(&mask, fwd[i]);
-  sigprocmask(SIG_BLOCK, &mask, NULL);
-  _cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-  struct tty_relay *relay = NULL;
-  if (master >= 0 && tty_relay_start(master, &relay, err) < 0)
-    return -1;
-  bool in_open = master >= 0, m_open = master >= 0;
-  for (;;) {
-    struct pollfd p[4] = {{.fd = pfd, .events = POLLIN},
-                          {.fd = sfd, .events = POLLIN},
-                          {.fd = m_open ? master : -1, .events = POLLIN},
-                          {.fd = in_open ? 0 : -1, .events = POLLIN}};
-    if (poll(p, 4, -1) < 0) {
-      if (errno == EINTR)
-        continue;
-      break;
-    }
-    if (p[1].revents & POLLIN) {
-      struct signalfd_siginfo si;
-      if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-        if ((int)si.ssi_signo == SIGWINCH && relay)
-          tty_relay_resize(relay);
-        else
-          syscall(SYS_pidfd_send_signal, pfd, si.ssi_signo, NULL, 0);
-      }
-    }
-    if (relay && (p[2].revents || p[3].revents)) {
-      if (p[3].revents & (POLLHUP | POLLERR))
-        in_open = false;
-      if (tty_relay_pump(relay, p[2].revents, p[3].revents & POLLIN))
-        m_open = false;
-    }
-    if (p[0].revents & POLLIN)
-      break;
-  }
-  while (relay && m_open) {
-    struct pollfd m = {.fd = master, .events = POLLIN};
-    if (poll(&m, 1, 50) <= 0 || tty_relay_pump(relay, m.revents, 0))
-      break;
-  }
-  tty_relay_stop(relay);
-  int status;
-  while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR)
-      return werr_sys(err, "wait for exec'd process");
-  if (WIFEXITED(status))
-    return WEXITSTATUS(status);
-  return 128 + WTERMSIG(status);
 }
 
 int cmd_exec(struct global_opts *g, int argc, char **argv, werr_t *err) {

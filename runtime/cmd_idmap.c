@@ -1,10 +1,213 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Placeholder until the idmap work (issue 4) lands. */
+/* `ward idmap`: what the host-wide idmap registry holds, and releasing a
+ * persistent (ward.idmap.key) range or one whose container's state is
+ * gone. */
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <yajl/yajl_gen.h>
 
+#include "cleanup.h"
 #include "commands.h"
+#include "idmap_registry.h"
+
+static const char usage[] =
+    "ward idmap [list] [--format table|json] | ward idmap release NAME\n"
+    "  list: the id ranges ward allocated host-wide (isolated, shared\n"
+    "        default, raw ids); release: give back the range kept for\n"
+    "        ward.idmap.key=NAME, or a container NAME whose state is gone";
+
+static const char *entry_state(const struct idmap_entry *e) {
+  if (e->id == NULL)
+    return "idle";
+  return idmap_entry_has_state(e) ? "live" : "no-state";
+}
+
+static void fmt_range(char *buf, size_t len, uint64_t base, uint64_t size) {
+  if (size == 0)
+    snprintf(buf, len, "-");
+  else
+    snprintf(buf, len, "%llu-%llu", (unsigned long long)base,
+             (unsigned long long)(base + size - 1));
+}
+
+static void list_table(const struct idmap_registry *r) {
+  printf("%-24s %-10s %-16s %-9s %-23s %-23s %s\n", "CONTAINER", "STATE", "KEY",
+         "KIND", "UIDS", "GIDS", "RAW");
+  for (size_t i = 0; i < r->len; i++) {
+    const struct idmap_entry *e = &r->items[i];
+    char uids[48], gids[48];
+    fmt_range(uids, sizeof(uids), e->uid_base, e->uid_size);
+    fmt_range(gids, sizeof(gids), e->gid_base, e->gid_size);
+    printf("%-24s %-10s %-16s %-9s %-23s %-23s ", e->id ? e->id : "-",
+           entry_state(e), e->key ? e->key : "-", e->kind, uids, gids);
+    if (e->raw == NULL || e->raw[0] == NULL)
+      fputs("-", stdout);
+    for (char **l = e->raw; l && *l; l++)
+      printf("%s%s", l == e->raw ? "" : "; ", *l);
+    putchar('\n');
+  }
+}
+
+#define GSTR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
+
+static void gen_range(yajl_gen g, const char *key, uint64_t base,
+                      uint64_t size) {
+  GSTR(g, key);
+  if (size == 0) {
+    yajl_gen_null(g);
+    return;
+  }
+  yajl_gen_map_open(g);
+  GSTR(g, "base");
+  yajl_gen_integer(g, (long long)base);
+  GSTR(g, "size");
+  yajl_gen_integer(g, (long long)size);
+  yajl_gen_map_close(g);
+}
+
+static void gen_opt_str(yajl_gen g, const char *key, const char *v) {
+  GSTR(g, key);
+  if (v)
+    GSTR(g, v);
+  else
+    yajl_gen_null(g);
+}
+
+static void list_json(const struct idmap_registry *r) {
+  yajl_gen g = yajl_gen_alloc(NULL);
+  if (g == NULL)
+    abort();
+  yajl_gen_config(g, yajl_gen_beautify, 1);
+  yajl_gen_array_open(g);
+  for (size_t i = 0; i < r->len; i++) {
+    const struct idmap_entry *e = &r->items[i];
+    yajl_gen_map_open(g);
+    gen_opt_str(g, "container", e->id);
+    gen_opt_str(g, "root", e->root);
+    gen_opt_str(g, "key", e->key);
+    gen_opt_str(g, "kind", e->kind);
+    gen_opt_str(g, "state", entry_state(e));
+    gen_range(g, "uid", e->uid_base, e->uid_size);
+    gen_range(g, "gid", e->gid_base, e->gid_size);
+    GSTR(g, "raw");
+    yajl_gen_array_open(g);
+    for (char **l = e->raw; l && *l; l++)
+      GSTR(g, *l);
+    yajl_gen_array_close(g);
+    gen_opt_str(g, "created", e->created);
+    yajl_gen_map_close(g);
+  }
+  yajl_gen_array_close(g);
+  const unsigned char *buf;
+  size_t len;
+  yajl_gen_get_buf(g, &buf, &len);
+  fwrite(buf, 1, len, stdout);
+  if (len == 0 || buf[len - 1] != '\n')
+    putchar('\n');
+  yajl_gen_free(g);
+}
+
+static int do_list(int argc, char **argv, werr_t *err) {
+  bool json = false;
+  for (int i = 0; i < argc; i++) {
+    const char *fmt = NULL;
+    if (strcmp(argv[i], "--format") == 0 || strcmp(argv[i], "-f") == 0) {
+      if (i + 1 >= argc)
+        return werr_plain(err, EINVAL, "idmap list: %s needs a value", argv[i]);
+      fmt = argv[++i];
+    } else if (strncmp(argv[i], "--format=", 9) == 0) {
+      fmt = argv[i] + 9;
+    } else {
+      return werr_plain(err, EINVAL, "idmap list: unexpected argument \"%s\"",
+                        argv[i]);
+    }
+    if (strcmp(fmt, "json") == 0)
+      json = true;
+    else if (strcmp(fmt, "table") == 0)
+      json = false;
+    else
+      return werr_plain(err, EINVAL,
+                        "idmap list: --format: want table or json, got \"%s\"",
+                        fmt);
+  }
+  _cleanup_free_ char *dir = idmap_registry_dir();
+  struct idmap_registry *r;
+  if (idmap_registry_open(dir, false, &r, err) < 0)
+    return -1;
+  if (json)
+    list_json(r);
+  else
+    list_table(r);
+  idmap_registry_close(r);
+  return fflush(stdout) == 0 ? 0 : werr_sys(err, "write stdout");
+}
+
+static int do_release(int argc, char **argv, werr_t *err) {
+  if (argc != 1)
+    return werr_plain(err, EINVAL, "idmap release: want exactly one NAME");
+  const char *name = argv[0];
+  _cleanup_free_ char *dir = idmap_registry_dir();
+  struct idmap_registry *r;
+  if (idmap_registry_open(dir, true, &r, err) < 0)
+    return -1;
+  int rc = -1;
+  size_t removed = 0;
+  struct idmap_entry *e = idmap_registry_by_key(r, name);
+  if (e) {
+    if (e->id && idmap_entry_has_state(e)) {
+      werr_plain(
+          err, EBUSY,
+          "idmap release: key %s is in use by container %s in %s (delete "
+          "it first)",
+          name, e->id, e->root);
+      goto out;
+    }
+    idmap_registry_remove(r, e);
+    removed++;
+  } else {
+    /* A container's own range goes with `ward delete`; only one whose
+     * state vanished (its --root removed by hand) is released here. */
+    for (size_t i = 0; i < r->len;) {
+      e = &r->items[i];
+      if (e->id && strcmp(e->id, name) == 0) {
+        if (idmap_entry_has_state(e)) {
+          werr_plain(err, EBUSY,
+                     "idmap release: container %s in %s still exists; `ward "
+                     "delete` releases its range",
+                     name, e->root);
+          goto out;
+        }
+        idmap_registry_remove(r, e);
+        removed++;
+        continue;
+      }
+      i++;
+    }
+  }
+  if (removed == 0) {
+    werr_plain(err, ENOENT, "idmap release: no key or container named %s",
+               name);
+    goto out;
+  }
+  rc = idmap_registry_commit(r, err);
+out:
+  idmap_registry_close(r);
+  return rc;
+}
 
 int cmd_idmap(struct global_opts *g, int argc, char **argv, werr_t *err) {
-  (void)g, (void)argc, (void)argv;
-  return werr(err, ENOSYS, "idmap: not implemented yet");
+  (void)g; /* the registry is host-wide, not under --root */
+  if (cmd_wants_help(argc, argv, usage))
+    return 0;
+  if (argc < 2 || argv[1][0] == '-')
+    return do_list(argc - 1, argv + 1, err);
+  if (strcmp(argv[1], "list") == 0)
+    return do_list(argc - 2, argv + 2, err);
+  if (strcmp(argv[1], "release") == 0)
+    return do_release(argc - 2, argv + 2, err);
+  return werr_plain(err, EINVAL,
+                    "idmap: unknown subcommand \"%s\" (want list or release)",
+                    argv[1]);
 }

@@ -18,6 +18,7 @@
 #include "cleanup.h"
 #include "commands.h"
 #include "container.h"
+#include "foreground.h"
 #include "state_json.h"
 #include "tty.h"
 #include "utils.h"
@@ -133,70 +134,6 @@ int cmd_start(struct global_opts *g, int argc, char **argv, werr_t *err) {
   return container_start(g, argv[optind], err);
 }
 
-/* Foreground `run`: relay the terminal, forward signals, wait for the init
- * and return its exit code (128+N when killed by signal N). */
-static int wait_container(pid_t pid, int pidfd, int master, werr_t *err) {
-  sigset_t mask;
-  sigemptyset(&mask);
-  static const int fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
-                            SIGUSR2, SIGWINCH, SIGCONT, SIGTSTP};
-  for (size_t i = 0; i < sizeof(fwd) / sizeof(*fwd); i++)
-    sigaddset(&mask, fwd[i]);
-  sigprocmask(SIG_BLOCK, &mask, NULL);
-  _cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
-  if (sfd < 0)
-    return werr_sys(err, "signalfd");
-  struct tty_relay *relay = NULL;
-  if (master >= 0 && tty_relay_start(master, &relay, err) < 0)
-    return -1;
-  bool stdin_open = master >= 0;
-  bool master_open = master >= 0;
-  for (;;) {
-    struct pollfd p[4] = {{.fd = pidfd, .events = POLLIN},
-                          {.fd = sfd, .events = POLLIN},
-                          {.fd = master_open ? master : -1, .events = POLLIN},
-                          {.fd = stdin_open ? 0 : -1, .events = POLLIN}};
-    if (poll(p, 4, -1) < 0) {
-      if (errno == EINTR)
-        continue;
-      tty_relay_stop(relay);
-      return werr_sys(err, "poll");
-    }
-    if (p[1].revents & POLLIN) {
-      struct signalfd_siginfo si;
-      if (read(sfd, &si, sizeof(si)) == sizeof(si)) {
-        if ((int)si.ssi_signo == SIGWINCH && relay)
-          tty_relay_resize(relay);
-        else
-          syscall(SYS_pidfd_send_signal, pidfd, si.ssi_signo, NULL, 0);
-      }
-    }
-    if (relay && (p[2].revents || p[3].revents)) {
-      if (p[3].revents & (POLLHUP | POLLERR))
-        stdin_open = false;
-      if (tty_relay_pump(relay, p[2].revents, p[3].revents & POLLIN))
-        master_open = false;
-    }
-    if (p[0].revents & POLLIN) {
-      /* Drain what the container wrote last before reporting its exit. */
-      while (relay && master_open) {
-        struct pollfd m = {.fd = master, .events = POLLIN};
-        if (poll(&m, 1, 50) <= 0 || tty_relay_pump(relay, m.revents, 0))
-          break;
-      }
-      break;
-    }
-  }
-  tty_relay_stop(relay);
-  int status;
-  while (waitpid(pid, &status, 0) < 0)
-    if (errno != EINTR)
-      return werr_sys(err, "wait for container init");
-  if (WIFEXITED(status))
-    return WEXITSTATUS(status);
-  return 128 + WTERMSIG(status);
-}
-
 int cmd_run(struct global_opts *g, int argc, char **argv, werr_t *err) {
   if (cmd_wants_help(argc, argv, RUN_USAGE))
     return 0;
@@ -217,7 +154,7 @@ int cmd_run(struct global_opts *g, int argc, char **argv, werr_t *err) {
     rc = 0;
     goto out;
   } else {
-    rc = wait_container(c.pid, c.pidfd, c.console_master, err);
+    rc = foreground_wait(c.pid, c.pidfd, c.console_master, err);
   }
   if (!keep) {
     struct container_state *st = NULL;

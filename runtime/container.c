@@ -88,10 +88,14 @@ static int validate(struct global_opts *g, const struct create_opts *o,
   if (c->linux_.netDevices_len)
     return werr(err, ENOTSUP,
                 "config.json: linux.netDevices: not supported by ward yet");
-  if (c->linux_.intelRdt.present && access("/sys/fs/resctrl/info", F_OK) < 0)
+  if (c->linux_.intelRdt.present) {
+    if (access("/sys/fs/resctrl/info", F_OK) < 0)
+      return werr(err, ENOTSUP,
+                  "config.json: linux.intelRdt: resctrl is not mounted on "
+                  "this host (/sys/fs/resctrl)");
     return werr(err, ENOTSUP,
-                "config.json: linux.intelRdt: resctrl is not mounted on this "
-                "host (/sys/fs/resctrl)");
+                "config.json: linux.intelRdt: not supported by ward yet");
+  }
   return 0;
 }
 
@@ -257,6 +261,22 @@ static int do_create(struct global_opts *g, const struct create_opts *o,
   if (cgroup_create(o->id, c->linux_.cgroupsPath, g->systemd_cgroup,
                     c->linux_.resources, &u->cgroup, err) < 0)
     return -1;
+  /* A first record, before anything else exists that only it can find:
+   * `delete --force` after a killed create removes the cgroup too. */
+  _cleanup_free_ char *created = now_rfc3339();
+  _cleanup_free_ char *cgroup = cgroup_serialize(u->cgroup);
+  _cleanup_free_ char *config_copy = xasprintf("%s/" CONFIG_COPY, u->dir);
+  struct container_state st = {.id = (char *)o->id,
+                               .bundle = (char *)bundle,
+                               .rootfs = (char *)rootfs,
+                               .created = created,
+                               .cgroup = cgroup,
+                               .config = config_copy,
+                               .systemd_cgroup = g->systemd_cgroup,
+                               .annotations = c->annotations,
+                               .dir = u->dir};
+  if (state_save(&st, err) < 0)
+    return -1;
   _cleanup_free_ char *fifo = xasprintf("%s/" EXEC_FIFO, u->dir);
   /* Writable by all: the init opens it after switching to process.user. */
   if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0)
@@ -319,26 +339,13 @@ static int do_create(struct global_opts *g, const struct create_opts *o,
   if (cgroup_enter(u->cgroup, pid, err) < 0)
     goto out;
 
-  /* Recorded before the init is released, so that a ward killed from here
-   * on leaves a container `delete --force` can clean up. */
-  struct container_state st = {.id = (char *)o->id,
-                               .bundle = (char *)bundle,
-                               .rootfs = (char *)rootfs,
-                               .pid = pid,
-                               .pid_start = proc_start_time(pid),
-                               .systemd_cgroup = g->systemd_cgroup,
-                               .dir = u->dir};
-  st.created = now_rfc3339();
-  st.cgroup = cgroup_serialize(u->cgroup);
-  st.config = xasprintf("%s/" CONFIG_COPY, u->dir);
-  st.annotations = c->annotations;
-  rc = state_save(&st, err);
-  free(st.created);
-  free(st.cgroup);
-  free(st.config);
-  if (rc < 0)
+  /* Recorded (again, now with the pid) before the init is released, so
+   * that a ward killed from here on leaves a container `delete --force`
+   * can clean up. */
+  st.pid = pid;
+  st.pid_start = proc_start_time(pid);
+  if (state_save(&st, err) < 0)
     goto out;
-  rc = -1;
 
   if (send_idmapped_mounts(c, rootfs, pid, sv[0], err) < 0)
     goto out;

@@ -10,12 +10,17 @@
 
 #include "config.h"
 
-/* Decide this container's maps.  When ward allocates, it fills
- * c->linux_.uidMappings/gidMappings and records the allocation under
- * STATE_ROOT/idmap.  No-op without a user namespace to create. */
-int idmap_prepare(const char *state_root, const char *id,
-                  struct spec_config *c, werr_t *err);
-/* Give back what idmap_prepare recorded for ID (no-op if nothing). */
+/* Decide this container's maps from its ward.idmap.* annotations and the
+ * host's /etc/subuid, /etc/subgid.  When ward allocates, it fills
+ * c->linux_.uidMappings/gidMappings (and adds a new user namespace if the
+ * annotations ask for one) and records the allocation in the host-wide
+ * registry (idmap_registry.h) under (absolute STATE_ROOT, ID).  Called with
+ * STATE_ROOT/ID freshly and exclusively created.  No-op without a user
+ * namespace to create. */
+int idmap_prepare(const char *state_root, const char *id, struct spec_config *c,
+                  werr_t *err);
+/* Give back what idmap_prepare recorded for ID (no-op if nothing); a
+ * ward.idmap.key range stays reserved for its key. */
 int idmap_release(const char *state_root, const char *id, werr_t *err);
 /* Write /proc/PID/{uid,gid}_map (and setgroups), or use newuidmap/newgidmap
  * when ward runs unprivileged. */

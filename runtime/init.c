@@ -112,8 +112,19 @@ static int init_setup(struct init_state *s, werr_t *err) {
 
   if (ns_join_in_child(a->ns, err) < 0)
     return -1;
+  /* Opened now, in our mount namespace but still with ward's host uid:
+   * once we are the container's root, the directories above the rootfs
+   * may not be searchable any more (e.g. a 0700 home or /tmp dir). */
+  _cleanup_close_ int rootfs_fd = open(a->rootfs, O_PATH | O_DIRECTORY |
+                                                      O_CLOEXEC);
+  if (rootfs_fd < 0)
+    return werr_sys(err, "open rootfs %s", a->rootfs);
   if (wait_go(s, err) < 0)
     return -1;
+  /* Until exec, /proc/self/exe of this process is ward itself: keep it out
+   * of reach of other processes in the container (CVE-2019-5736).  Not
+   * before GO: an unprivileged ward must still open our uid_map. */
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (a->ns->create[SPEC_NS_USER]) {
     /* Become the container's root now that the maps exist. */
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
@@ -131,6 +142,8 @@ static int init_setup(struct init_state *s, werr_t *err) {
   bool mntns = a->ns->create[SPEC_NS_MOUNT];
   struct mount_ctx mc = {.c = c,
                          .rootfs = a->rootfs,
+                         .rootfs_fd = rootfs_fd,
+                         .root_mount_fd = -1,
                          .rootfs_idmap_fd = s->rootfs_idmap_fd,
                          .mount_fds = s->mount_fds,
                          .cgroup = a->cgroup,
@@ -153,9 +166,9 @@ static int init_setup(struct init_state *s, werr_t *err) {
       return -1;
   }
 
-  if (mntns && mount_pivot(a->rootfs, a->no_pivot, err) < 0)
+  if (mntns && mount_pivot(&mc, a->no_pivot, err) < 0)
     return -1;
-  if (!mntns && chroot(a->rootfs) < 0)
+  if (!mntns && (fchdir(rootfs_fd) < 0 || chroot(".") < 0))
     return werr_sys(err, "chroot %s", a->rootfs);
   if (set_sysctls(c, err) < 0 || set_names(c, err) < 0)
     return -1;
@@ -198,9 +211,6 @@ void container_init(const struct init_args *a) {
   s.mount_fds = xmalloc0((a->c->mounts_len + 1) * sizeof(int));
   for (size_t i = 0; i < a->c->mounts_len; i++)
     s.mount_fds[i] = -1;
-  /* Until exec, /proc/self/exe of this process is ward itself: keep it out
-   * of reach of other processes in the container (CVE-2019-5736). */
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   if (init_setup(&s, &err) < 0)
     die(a, &err);
 

@@ -19,10 +19,6 @@
 #include "mount_opts.h"
 #include "utils.h"
 
-/* Provided by the cgroup part once it can build a per-hierarchy view. */
-extern int cgroup_mount(const struct cgroup_handle *h, const char *target,
-                        unsigned long mount_flags, bool own_cgroupns,
-                        werr_t *err) __attribute__((weak));
 
 static unsigned long propagation_flags(const char *name) {
   static const struct {
@@ -183,8 +179,9 @@ static int mount_one(const struct mount_ctx *m, int rootfd, size_t i,
 
   int idfd = m->mount_fds ? m->mount_fds[i] : -1;
   if (idfd >= 0) {
-    if (syscall(SYS_move_mount, idfd, "", AT_FDCWD, target,
-                MOVE_MOUNT_F_EMPTY_PATH) < 0) {
+    /* move_mount refuses a /proc/self/fd/N target path: name it by fd. */
+    if (syscall(SYS_move_mount, idfd, "", dfd, "",
+                MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
       werr_sys(err, "move idmapped mount onto %s", mnt->destination);
       goto out;
     }
@@ -195,13 +192,8 @@ static int mount_one(const struct mount_ctx *m, int rootfd, size_t i,
       goto out;
     }
   } else if (type && strcmp(type, "cgroup") == 0) {
-    if (cgroup_mount) {
-      if (cgroup_mount(m->cgroup, target, o.flags, m->cgroupns, err) < 0)
-        goto out;
-    } else if (o.flags |= MS_RDONLY,
-               mount_fallback_bind("/sys/fs/cgroup", target, &o, err) < 0) {
+    if (cgroup_mount(m->cgroup, target, o.flags, m->cgroupns, err) < 0)
       goto out;
-    }
   } else {
     unsigned long flags = o.flags & ~(MS_BIND | MS_REC);
     if (mount(mnt->source ? mnt->source : type, target, type, flags,
@@ -264,7 +256,7 @@ out:
   return rc;
 }
 
-int mount_rootfs(const struct mount_ctx *m, werr_t *err) {
+int mount_rootfs(struct mount_ctx *m, werr_t *err) {
   unsigned long prop = propagation_flags(m->c->linux_.rootfsPropagation);
   /* pivot_root refuses shared parents: start rslave, apply shared last. */
   unsigned long initial = (prop & MS_SHARED) ? (MS_SLAVE | MS_REC) : prop;
@@ -272,46 +264,50 @@ int mount_rootfs(const struct mount_ctx *m, werr_t *err) {
     return werr_sys(err, "make / %s",
                     m->c->linux_.rootfsPropagation ? m->c->linux_.rootfsPropagation
                                                     : "rprivate");
-  if (m->rootfs_idmap_fd >= 0) {
-    if (syscall(SYS_move_mount, m->rootfs_idmap_fd, "", AT_FDCWD, m->rootfs,
-                MOVE_MOUNT_F_EMPTY_PATH) < 0)
-      return werr_sys(err, "move idmapped rootfs onto %s", m->rootfs);
-  } else if (mount(m->rootfs, m->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0) {
-    return werr_sys(err, "bind rootfs %s", m->rootfs);
+  /* The root mount is a detached copy of the rootfs (or ward's idmapped
+   * one) attached over it by fd: no path lookup, and the fd we keep names
+   * the new mount itself, for the mounts below and for pivot_root. */
+  int tree = m->rootfs_idmap_fd;
+  if (tree < 0) {
+    tree = (int)syscall(SYS_open_tree, m->rootfs_fd, "",
+                        OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE |
+                            AT_EMPTY_PATH);
+    if (tree < 0)
+      return werr_sys(err, "bind rootfs %s", m->rootfs);
   }
-  _cleanup_close_ int rootfd = open(m->rootfs, O_PATH | O_DIRECTORY |
-                                                   O_CLOEXEC);
-  if (rootfd < 0)
-    return werr_sys(err, "open rootfs %s", m->rootfs);
+  if (syscall(SYS_move_mount, tree, "", m->rootfs_fd, "",
+              MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH) < 0) {
+    werr_sys(err, "attach rootfs %s", m->rootfs);
+    if (tree != m->rootfs_idmap_fd)
+      close(tree);
+    return -1;
+  }
+  m->root_mount_fd = tree;
   for (size_t i = 0; i < m->c->mounts_len; i++)
-    if (mount_one(m, rootfd, i, err) < 0)
+    if (mount_one(m, tree, i, err) < 0)
       return -1;
-  return dev_setup(rootfd, m->c, m->userns, err);
+  return dev_setup(tree, m->c, m->userns, err);
 }
 
-int mount_pivot(const char *rootfs, bool no_pivot, werr_t *err) {
+int mount_pivot(const struct mount_ctx *m, bool no_pivot, werr_t *err) {
+  if (fchdir(m->root_mount_fd) < 0)
+    return werr_sys(err, "chdir %s", m->rootfs);
   if (no_pivot) {
-    if (chdir(rootfs) < 0)
-      return werr_sys(err, "chdir %s", rootfs);
-    if (mount(rootfs, "/", NULL, MS_MOVE, NULL) < 0)
-      return werr_sys(err, "move %s to /", rootfs);
+    if (mount(".", "/", NULL, MS_MOVE, NULL) < 0)
+      return werr_sys(err, "move %s to /", m->rootfs);
     if (chroot(".") < 0)
-      return werr_sys(err, "chroot %s", rootfs);
+      return werr_sys(err, "chroot %s", m->rootfs);
     if (chdir("/") < 0)
       return werr_sys(err, "chdir /");
     return 0;
   }
   _cleanup_close_ int oldroot = open("/", O_DIRECTORY | O_RDONLY | O_CLOEXEC);
-  _cleanup_close_ int newroot = open(rootfs, O_DIRECTORY | O_RDONLY |
-                                                 O_CLOEXEC);
-  if (oldroot < 0 || newroot < 0)
-    return werr_sys(err, "open %s", oldroot < 0 ? "/" : rootfs);
-  if (fchdir(newroot) < 0)
-    return werr_sys(err, "chdir %s", rootfs);
+  if (oldroot < 0)
+    return werr_sys(err, "open /");
   /* pivot_root(".", ".") stacks the old root on top of the new one; it is
    * then detached without needing a directory for it in the image. */
   if (syscall(SYS_pivot_root, ".", ".") < 0)
-    return werr_sys(err, "pivot_root %s", rootfs);
+    return werr_sys(err, "pivot_root %s", m->rootfs);
   if (fchdir(oldroot) < 0)
     return werr_sys(err, "chdir old root");
   if (mount(NULL, ".", NULL, MS_SLAVE | MS_REC, NULL) < 0)

@@ -14,7 +14,10 @@
 
 struct mount_ctx {
   const struct spec_config *c;
-  const char *rootfs;   /* absolute host path */
+  const char *rootfs;   /* absolute host path, for messages */
+  int rootfs_fd;        /* O_PATH of the rootfs, opened by ward: the path
+                         * may not be searchable by the container's root */
+  int root_mount_fd;    /* out: the container's root mount (mount_rootfs) */
   int rootfs_idmap_fd;  /* detached idmapped rootfs, or -1 */
   const int *mount_fds; /* per mounts[i]: detached idmapped mount or -1 */
   const struct cgroup_handle *cgroup;
@@ -23,9 +26,9 @@ struct mount_ctx {
 };
 
 /* Before pivot_root: propagation, rootfs bind, every mounts[] entry. */
-int mount_rootfs(const struct mount_ctx *m, werr_t *err);
-/* pivot_root into the rootfs (or MS_MOVE + chroot with NO_PIVOT). */
-int mount_pivot(const char *rootfs, bool no_pivot, werr_t *err);
+int mount_rootfs(struct mount_ctx *m, werr_t *err);
+/* pivot_root into the root mount (or MS_MOVE + chroot with NO_PIVOT). */
+int mount_pivot(const struct mount_ctx *m, bool no_pivot, werr_t *err);
 /* After pivot_root: maskedPaths, readonlyPaths, readonly root, and the
  * rootfs propagation the config asked for. */
 int mount_finalize(const struct mount_ctx *m, werr_t *err);

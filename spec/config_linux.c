@@ -295,6 +295,9 @@ int spec_parse_linux(yajl_val v, const char *path, struct spec_linux *l,
     _cleanup_free_ char *rp = json_path(path, "resources");
     if (spec_parse_resources(res, rp, &l->resources, err) < 0)
       return -1;
+    /* runc's rule: the nodes the config creates are usable even under a
+     * deny-all device list. */
+    spec_resources_allow_devices(l->resources, l->devices, l->devices_len);
   }
   if (parse_abs_paths(v, path, "maskedPaths", &l->maskedPaths, err) < 0 ||
       parse_abs_paths(v, path, "readonlyPaths", &l->readonlyPaths, err) < 0 ||

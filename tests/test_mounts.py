@@ -122,3 +122,21 @@ def test_host_mount_table_untouched(ward, bundle):
     after = open("/proc/self/mountinfo").read().count("\n")
     assert before == after
     assert mounts_with(bundle.rootfs) == []
+
+
+def test_rootfs_below_private_dir_in_user_namespace(ward, bundle, tmp_path):
+    """The container's root (host uid 200000 here) cannot search the 0700
+    directories above the bundle; ward opens the rootfs before switching."""
+    os.chmod(str(tmp_path), 0o700)
+    os.chmod(os.path.dirname(str(tmp_path)), 0o700)
+    bundle.config["linux"]["namespaces"].append({"type": "user"})
+    bundle.config["linux"]["uidMappings"] = [
+        {"containerID": 0, "hostID": 200000, "size": 65536}]
+    bundle.config["linux"]["gidMappings"] = [
+        {"containerID": 0, "hostID": 200000, "size": 65536}]
+    bundle.config["mounts"] = [m for m in bundle.config["mounts"]
+                               if m["type"] not in ("sysfs", "cgroup")]
+    p = run_container(ward, bundle, "sh", "-c",
+                      "cat /proc/self/uid_map; stat -c %u /bin/busybox")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["0", "200000", "65536", "0"]

@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* `ward run` and `ward exec` in the foreground: relay the terminal (if
+ * MASTER >= 0), forward signals, wait for PID (our child or, via the
+ * subreaper bit, our grandchild) and return its exit status, 128+N when
+ * it was killed by signal N. */
+#ifndef WARD_FOREGROUND_H
+#define WARD_FOREGROUND_H
+
+#include <sys/types.h>
+
+#include "ward_error.h"
+
+/* PIDFD may be -1: one is opened for PID. */
+int foreground_wait(pid_t pid, int pidfd, int master, werr_t *err);
+
+#endif
