@@ -31,7 +31,8 @@ int seccomp_notify_forward(const struct spec_seccomp *s,
                            const char *state_json, int notify_fd, werr_t *err);
 /* In ward: take the listener the init reports by number (fd REMOTE_FD in
  * the process behind PIDFD), with pidfd_getfd(2).  Lets the init report it
- * with one write(2) instead of an SCM_RIGHTS sendmsg under its new filter. */
+ * with one write(2) instead of an SCM_RIGHTS sendmsg under its new filter;
+ * the init must keep the fd open until ward acknowledges the copy. */
 int seccomp_notify_fetch(int pidfd, int remote_fd, werr_t *err);
 void seccomp_prog_free(struct seccomp_prog *p);
 
