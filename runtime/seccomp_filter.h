@@ -5,19 +5,38 @@
 #ifndef WARD_SECCOMP_FILTER_H
 #define WARD_SECCOMP_FILTER_H
 
+#include <stdbool.h>
+#include <stddef.h>
+
 #include "config.h"
 #include "linux_seccomp.h"
 
 struct seccomp_prog;
 
+/* *out is NULL when S is NULL (no linux.seccomp).  STATE_ROOT may be NULL:
+ * then nothing is cached. */
 int seccomp_filter_prepare(const struct spec_seccomp *s, const char *state_root,
                            struct seccomp_prog **out, werr_t *err);
-/* *notify_fd gets the user-notification listener (or -1). */
+/* *notify_fd gets the user-notification listener (or -1); it is O_CLOEXEC.
+ * Only seccomp(2) runs here: no allocation before the syscall, so the
+ * filter can be loaded from any point the caller picks.  Without
+ * noNewPrivileges the caller must still hold CAP_SYS_ADMIN. */
 int seccomp_filter_install(struct seccomp_prog *p, int *notify_fd,
                            werr_t *err);
-/* In ward: hand the listener to linux.seccomp.listenerPath with the state. */
+/* In ward: hand the listener to linux.seccomp.listenerPath with the state.
+ * STATE_JSON is the container's OCI state object (what `ward state` prints,
+ * status "creating"); it becomes the "state" member of the container
+ * process state sent to the agent. */
 int seccomp_notify_forward(const struct spec_seccomp *s,
                            const char *state_json, int notify_fd, werr_t *err);
+/* In ward: take the listener the init reports by number (fd REMOTE_FD in
+ * the process behind PIDFD), with pidfd_getfd(2).  Lets the init report it
+ * with one write(2) instead of an SCM_RIGHTS sendmsg under its new filter. */
+int seccomp_notify_fetch(int pidfd, int remote_fd, werr_t *err);
 void seccomp_prog_free(struct seccomp_prog *p);
+
+/* For tests and `make bench`. */
+bool seccomp_prog_from_cache(const struct seccomp_prog *p);
+size_t seccomp_prog_len(const struct seccomp_prog *p);
 
 #endif
