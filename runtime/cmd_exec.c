@@ -24,7 +24,9 @@
 #include "cleanup.h"
 #include "commands.h"
 #include "foreground.h"
+#include "lsm.h"
 #include "process.h"
+#include "process_sched.h"
 #include "seccomp_filter.h"
 #include "state.h"
 #include "sync.h"
@@ -205,7 +207,8 @@ static __attribute__((noreturn)) void exec_child(int sock,
     goto fail;
   }
   if (process_resolve_exe(p, &exe, &err) < 0 ||
-      process_set_limits(p, &err) < 0 ||
+      process_set_limits(p, &err) < 0 || sched_apply_final(p, &err) < 0 ||
+      lsm_apply_exec_label(p, &err) < 0 ||
       process_become_user(p, seccomp, &notify_fd, &err) < 0)
     goto fail;
   if (notify_fd >= 0)
@@ -437,7 +440,8 @@ int cmd_exec(struct global_opts *g, int argc, char **argv, werr_t *err) {
   }
   if (spec_config_load(st->config, &c, err) < 0)
     goto out1;
-  if (build_process(&o, c, argv + optind + 1, &p, err) < 0)
+  if (build_process(&o, c, argv + optind + 1, &p, err) < 0 ||
+      sched_check(&p, err) < 0 || lsm_check_process(&p, err) < 0)
     goto out2;
   if (p.terminal && !o.console_socket && o.detach) {
     werr(err, EINVAL, "exec: --tty with --detach needs --console-socket");

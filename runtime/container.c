@@ -22,6 +22,8 @@
 #include "hooks.h"
 #include "idmap.h"
 #include "init.h"
+#include "lsm.h"
+#include "process_sched.h"
 #include "ns.h"
 #include "seccomp_filter.h"
 #include "state_json.h"
@@ -83,7 +85,8 @@ static int validate(struct global_opts *g, const struct create_opts *o,
   if (!c->process.terminal && o->console_socket)
     return werr(err, EINVAL,
                 "--console-socket given but process.terminal is false");
-  if (caps_validate(&c->process, err) < 0)
+  if (caps_validate(&c->process, err) < 0 ||
+      sched_check(&c->process, err) < 0 || lsm_check(c, err) < 0)
     return werr_prefix(err, "config.json");
   if (c->linux_.netDevices_len)
     return werr(err, ENOTSUP,

@@ -16,7 +16,9 @@
 
 #include "cleanup.h"
 #include "hooks.h"
+#include "lsm.h"
 #include "mount.h"
+#include "process_sched.h"
 #include "process.h"
 #include "state_json.h"
 #include "sync.h"
@@ -77,7 +79,7 @@ static int set_sysctls(const struct spec_config *c, werr_t *err) {
     for (char *p = path + strlen("/proc/sys/"); *p; p++)
       if (*p == '.')
         *p = '/';
-    if (write_file_str(path, kv->value, err) < 0)
+    if (write_proc_file(path, kv->value, err) < 0)
       return werr_prefix(err, "linux.sysctl.%s", kv->key);
   }
   return 0;
@@ -110,7 +112,7 @@ static int init_setup(struct init_state *s, werr_t *err) {
   const struct spec_config *c = a->c;
   const struct spec_process *p = &c->process;
 
-  if (ns_join_in_child(a->ns, err) < 0)
+  if (sched_apply_initial(p, err) < 0 || ns_join_in_child(a->ns, err) < 0)
     return -1;
   /* Opened now, in our mount namespace but still with ward's host uid:
    * once we are the container's root, the directories above the rootfs
@@ -219,7 +221,10 @@ void container_init(const struct init_args *a) {
   if (process_resolve_exe(p, &exe, &err) < 0)
     die(a, &err);
   int notify_fd = -1;
-  if (process_become_user(p, a->seccomp, &notify_fd, &err) < 0)
+  /* Scheduling may need CAP_SYS_NICE, which the user may be about to lose;
+   * the LSM label applies at the next execve. */
+  if (sched_apply_final(p, &err) < 0 || lsm_apply_exec_label(p, &err) < 0 ||
+      process_become_user(p, a->seccomp, &notify_fd, &err) < 0)
     die(a, &err);
   if (notify_fd >= 0) {
     if (sync_send(a->sync_fd, SYNC_SECCOMP_NOTIFY, 0, &notify_fd, 1, &err) < 0)

@@ -153,6 +153,83 @@ static int mount_fallback_bind(const char *host, const char *target,
   return 0;
 }
 
+/* CVE-2019-16884 / CVE-2019-19921: /proc must be procfs, and nothing may
+ * be mounted inside it (a volume over /proc/self/attr swallows the LSM
+ * label, one over /proc/sys undoes readonlyPaths), except the files lxcfs
+ * provides.  Judged on where the destination really is in the rootfs. */
+static const char *const lxcfs_files[] = {
+    "/proc/cpuinfo", "/proc/diskstats", "/proc/meminfo", "/proc/stat",
+    "/proc/swaps",   "/proc/uptime",    "/proc/loadavg", "/proc/slabinfo"};
+
+static int check_proc_path(const char *rel, size_t i, const char *type,
+                           werr_t *err) {
+  if (strcmp(rel, "/proc") == 0) {
+    if (type == NULL || strcmp(type, "proc") != 0)
+      return werr(err, EINVAL,
+                  "mounts[%zu]: /proc must be a mount of type proc, got %s", i,
+                  type ? type : "none");
+    return 0;
+  }
+  if (strncmp(rel, "/proc/", 6) != 0)
+    return 0;
+  for (size_t k = 0; k < sizeof(lxcfs_files) / sizeof(*lxcfs_files); k++)
+    if (strcmp(rel, lxcfs_files[k]) == 0)
+      return 0;
+  return werr(err, EINVAL,
+              "mounts[%zu]: destination %s is inside /proc: refusing", i, rel);
+}
+
+/* "/a/./b//../c" -> "/a/c", as the kernel would walk it without symlinks. */
+static char *clean_path(const char *path) {
+  char *out = xmalloc0(strlen(path) + 2);
+  _cleanup_free_ char *copy = xstrdup(path);
+  char *save = NULL;
+  size_t len = 0;
+  for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
+    if (strcmp(c, ".") == 0)
+      continue;
+    if (strcmp(c, "..") == 0) {
+      while (len > 0 && out[len - 1] != '/')
+        len--;
+      if (len > 0)
+        len--;
+      out[len] = '\0';
+      continue;
+    }
+    out[len++] = '/';
+    strcpy(out + len, c);
+    len += strlen(c);
+  }
+  if (len == 0)
+    strcpy(out, "/");
+  return out;
+}
+
+/* CVE-2019-16884 / CVE-2019-19921: /proc must be procfs, and nothing may
+ * be mounted inside it (a volume over /proc/self/attr swallows the LSM
+ * label, one over /proc/sys undoes readonlyPaths), except the files lxcfs
+ * provides.  Checked on the path as written, then on where the destination
+ * really is in the rootfs once resolved (an image symlink cannot sneak a
+ * mount in). */
+static int check_proc_destination(const struct mount_ctx *m, int dfd,
+                                  size_t i, const char *type, werr_t *err) {
+  if (dfd < 0) {
+    _cleanup_free_ char *clean = clean_path(m->c->mounts[i].destination);
+    return check_proc_path(clean, i, type, err);
+  }
+  char link[FD_PATH_MAX], real[4096];
+  fd_path(dfd, link);
+  ssize_t n = readlink(link, real, sizeof(real) - 1);
+  if (n < 0)
+    return werr_sys(err, "mounts[%zu]: readlink", i);
+  real[n] = '\0';
+  size_t rl = strlen(m->rootfs);
+  const char *rel = real;
+  if (strncmp(real, m->rootfs, rl) == 0 && (real[rl] == '/' || !real[rl]))
+    rel = real[rl] ? real + rl : "/";
+  return check_proc_path(rel, i, type, err);
+}
+
 static int mount_one(const struct mount_ctx *m, int rootfd, size_t i,
                      werr_t *err) {
   const struct spec_mount *mnt = &m->c->mounts[i];
@@ -164,10 +241,14 @@ static int mount_one(const struct mount_ctx *m, int rootfd, size_t i,
   const char *type = mnt->type;
   bool bind = o.bind || (type && strcmp(type, "bind") == 0);
   int rc = -1;
-  _cleanup_close_ int dfd = prepare_destination(rootfd, mnt, bind, err);
-  _cleanup_close_ int below = -1, top = -1;
+  _cleanup_close_ int dfd = -1, below = -1, top = -1;
   char target[FD_PATH_MAX];
+  if (check_proc_destination(m, -1, i, type, err) < 0)
+    goto out;
+  dfd = prepare_destination(rootfd, mnt, bind, err);
   if (dfd < 0)
+    goto out;
+  if (check_proc_destination(m, dfd, i, type, err) < 0)
     goto out;
   fd_path(dfd, target);
   if (o.tmpcopyup) {
@@ -320,8 +401,9 @@ int mount_pivot(const struct mount_ctx *m, bool no_pivot, werr_t *err) {
 }
 
 static int mask_path(int rootfd, const char *p, werr_t *err) {
-  _cleanup_close_ int fd = open_in_root(rootfd, p, O_PATH | O_NOFOLLOW, 0,
-                                        NULL);
+  /* Followed, inside the root: masking an image's symlink itself would
+   * leave its target readable. */
+  _cleanup_close_ int fd = open_in_root(rootfd, p, O_PATH, 0, NULL);
   if (fd < 0) {
     if (errno == ENOENT)
       return 0;

@@ -70,7 +70,7 @@ int process_set_limits(const struct spec_process *p, werr_t *err) {
   if (p->has_oomScoreAdj) {
     char buf[16];
     snprintf(buf, sizeof(buf), "%d", p->oomScoreAdj);
-    if (write_file_str("/proc/self/oom_score_adj", buf, err) < 0)
+    if (write_proc_file("/proc/self/oom_score_adj", buf, err) < 0)
       return werr_prefix(err, "process.oomScoreAdj");
   }
   if (p->user.has_umask)

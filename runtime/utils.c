@@ -15,6 +15,7 @@
 #include <sys/syscall.h>
 #include <sys/vfs.h>
 #include <time.h>
+#include <linux/magic.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -86,6 +87,20 @@ int write_file(const char *path, const char *data, size_t len, werr_t *err) {
 
 int write_file_str(const char *path, const char *s, werr_t *err) {
   return write_file(path, s, strlen(s), err);
+}
+
+int write_proc_file(const char *path, const char *s, werr_t *err) {
+  _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0)
+    return werr_sys(err, "open %s", path);
+  struct statfs sf;
+  if (fstatfs(fd, &sf) < 0)
+    return werr_sys(err, "statfs %s", path);
+  if (sf.f_type != PROC_SUPER_MAGIC)
+    return werr(err, EINVAL, "%s: not on procfs, refusing to write", path);
+  if (write_all(fd, s, strlen(s)) < 0)
+    return werr_sys(err, "write %s", path);
+  return 0;
 }
 
 int write_file_atomic(const char *path, const char *data, size_t len,

@@ -34,6 +34,9 @@ int open_in_root(int rootfd, const char *path, int flags, mode_t mode,
 int write_all(int fd, const void *buf, size_t len);
 
 
+/* Write S to a file that must be on procfs (CVE-2019-16884: a directory
+ * shadowing /proc must not collect what ward means for the kernel). */
+int write_proc_file(const char *path, const char *s, werr_t *err);
 /* mkdir -p of PATH inside the tree of ROOTFD (symlinks resolved inside it).
  * Returns an O_PATH fd of the directory. */
 int mkdir_in_root(int rootfd, const char *path, mode_t mode, werr_t *err);

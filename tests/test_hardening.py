@@ -298,10 +298,6 @@ def test_dangling_symlink_destination_resolves_inside(ward, bundle, tmp_path):
 
 # ---- CVE-2019-16884 / CVE-2019-19921: mounts over and inside /proc --------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core: mounts inside /proc are not refused; refuse every destination "
-    "under /proc (after in-root resolution) except the lxcfs files, with "
-    "an error naming mounts[N]"))
 @pytest.mark.parametrize("dest", ["/proc/sys", "/proc/self/attr",
                                   "/proc/sysrq-trigger", "/proc/1/attr/exec"])
 def test_mount_inside_proc_refused(ward, bundle, tmp_path, dest):
@@ -327,10 +323,6 @@ def test_lxcfs_style_proc_file_allowed(ward, bundle, tmp_path):
     assert p.stdout == "12345.67 0.00\n"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core: ward writes oom_score_adj and sysctls into whatever is at /proc; "
-    "refuse a /proc mount that is not procfs and fstatfs() every /proc fd "
-    "before writing (PROC_SUPER_MAGIC)"))
 def test_fake_proc_is_never_written(ward, bundle, tmp_path):
     # An image (or volume) that puts a plain directory where /proc belongs
     # collects what the runtime writes there (oom_score_adj, LSM labels,
@@ -405,10 +397,6 @@ def test_masked_paths_dir_and_file(ward, bundle):
     assert lines[4] == "ro"
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "core: mask_path() opens with O_NOFOLLOW and masks the symlink itself, "
-    "so its target stays readable; drop O_NOFOLLOW (RESOLVE_IN_ROOT already "
-    "keeps the resolution inside)"))
 def test_masked_path_symlink_in_image_resolved_inside(ward, bundle):
     # The image makes a masked name a symlink.  Masking the link itself (or,
     # in a naive runtime, following it on the host) leaves what it points
