@@ -3,6 +3,8 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <linux/capability.h>
+#include <stdio.h>
 #include <sched.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -237,6 +239,49 @@ static int reset_affinity(werr_t *err) {
   return 0;
 }
 
+static bool have_cap_sys_nice(void) {
+  struct __user_cap_header_struct hdr = {.version = _LINUX_CAPABILITY_VERSION_3};
+  struct __user_cap_data_struct data[2];
+  if (syscall(SYS_capget, &hdr, data) < 0)
+    return false;
+  return data[CAP_SYS_NICE / 32].effective & (1u << (CAP_SYS_NICE % 32));
+}
+
+/* Is this process in a cgroup v1 hierarchy that has the cpu controller? */
+static bool in_cgroup_v1_cpu(void) {
+  _cleanup_fclose_ FILE *f = fopen("/proc/self/cgroup", "re");
+  char line[512];
+  while (f && fgets(line, sizeof(line), f)) {
+    char *ctrl = strchr(line, ':');
+    if (ctrl == NULL || strncmp(line, "0:", 2) == 0)
+      continue;
+    char *end = strchr(++ctrl, ':');
+    if (end == NULL)
+      continue;
+    *end = '\0';
+    for (char *save = NULL, *c = strtok_r(ctrl, ",", &save); c;
+         c = strtok_r(NULL, ",", &save))
+      if (strcmp(c, "cpu") == 0)
+        return true;
+  }
+  return false;
+}
+
+/* EPERM for a real-time policy while holding CAP_SYS_NICE: with cgroup v1
+ * real-time group scheduling, a new cgroup has no real-time budget. */
+static int sched_error(const struct spec_process *p, werr_t *err) {
+  const char *pol = p->scheduler.policy;
+  if (errno == EPERM &&
+      (strcmp(pol, "SCHED_FIFO") == 0 || strcmp(pol, "SCHED_RR") == 0) &&
+      have_cap_sys_nice() && in_cgroup_v1_cpu())
+    return werr_sys(err,
+                    "process.scheduler: sched_setattr %s (a cgroup v1 cpu "
+                    "controller gives a new cgroup no real-time budget: set "
+                    "linux.resources.cpu.realtimeRuntime)",
+                    pol);
+  return werr_sys(err, "process.scheduler: sched_setattr %s", pol);
+}
+
 int sched_apply_final(const struct spec_process *p, werr_t *err) {
   if (set(p->execCPUAffinity_final)) {
     if (set_affinity(p->execCPUAffinity_final, "process.execCPUAffinity.final",
@@ -259,8 +304,7 @@ int sched_apply_final(const struct spec_process *p, werr_t *err) {
     if (resolve_scheduler(&p->scheduler, &attr, err) < 0)
       return -1;
     if (syscall(SYS_sched_setattr, 0, &attr, 0) < 0)
-      return werr_sys(err, "process.scheduler: sched_setattr %s",
-                      p->scheduler.policy);
+      return sched_error(p, err);
   }
   return 0;
 }

@@ -9,10 +9,6 @@ import pytest
 
 from conftest import run_container
 
-WIRING = ("lead: call sched_check()/lsm_check() at create and "
-          "sched_apply_initial()/sched_apply_final() in the init (see the "
-          "seccomp helper's report)")
-
 
 def assert_nothing_left(ward, cid):
     assert not os.path.exists(os.path.join(ward.root, cid))
@@ -26,6 +22,17 @@ def refused(ward, bundle):
     bundle.write()
     cid = ward.new_id()
     p = ward("create", "--bundle", bundle.path, cid)
+    assert p.returncode != 0
+    line = p.stderr.strip()
+    assert "\n" not in line
+    assert_nothing_left(ward, cid)
+    return line
+
+
+def refused_at_run(ward, bundle):
+    bundle.write()
+    cid = ward.new_id()
+    p = ward("run", "--bundle", bundle.path, cid)
     assert p.returncode != 0
     line = p.stderr.strip()
     assert "\n" not in line
@@ -53,13 +60,17 @@ def test_scheduler_fifo_without_cap_sys_nice(ward, bundle):
     # The container has no CAP_SYS_NICE: ward must set the policy while it
     # still holds its own privileges, before the capability drop.
     assert "CAP_SYS_NICE" not in bundle.config["process"]["capabilities"]["bounding"]
-    # With RT group scheduling (cgroup v1 cpu.rt_runtime_us), a new cgroup
-    # gets no real-time budget, and the kernel refuses SCHED_FIFO in it for
-    # every runtime; runc needs cpu.rt_runtime_us set up the tree as well.
-    if os.path.exists("/sys/fs/cgroup/cpu/cpu.rt_runtime_us"):
-        pytest.skip("cgroup v1 RT group scheduling: a container cgroup has "
-                    "no real-time budget on this host (cpu.rt_runtime_us=0)")
     bundle.config["process"]["scheduler"] = {"policy": "SCHED_FIFO", "priority": 10}
+    # With cgroup v1 real-time group scheduling a new cgroup gets no
+    # real-time budget and the kernel refuses SCHED_FIFO in it, for every
+    # runtime: ward must say so instead of a bare EPERM.
+    if os.path.exists("/sys/fs/cgroup/cpu/cpu.rt_runtime_us"):
+        line = refused_at_run(ward, bundle)
+        assert line == ("ward: process.scheduler: sched_setattr SCHED_FIFO (a "
+                        "cgroup v1 cpu controller gives a new cgroup no "
+                        "real-time budget: set linux.resources.cpu."
+                        "realtimeRuntime): Operation not permitted"), line
+        return
     p = run_container(ward, bundle, "cat", "/proc/self/sched")
     assert p.returncode == 0, p.stderr
     assert sched_policy(p.stdout) == 1
