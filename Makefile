@@ -56,7 +56,8 @@ $(BUILD)/ward: $(BUILD)/runtime/main.o $(BUILD)/libward.a $(BUILD)/libspec.a
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libward.a $(BUILD)/libspec.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(WARD_CFLAGS) -o $@ $^ $(WARD_LIBS)
+	@echo "  CC      $<"
+	@$(CC) $(CFLAGS) $(WARD_CFLAGS) -o $@ $^ $(WARD_LIBS)
 
 # Install only what is missing, so a machine that has everything needs no
 # network and no apt lock.

@@ -644,11 +644,21 @@ int cgroup_update(struct cgroup_handle *h, const struct spec_resources *r,
   return rc;
 }
 
+int cgroup_clone_fd(const struct cgroup_handle *h) {
+  if (h->none || h->layout != CG_LAYOUT_V2 || h->n != 1)
+    return -1;
+  return open(h->h[0].dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+}
+
+void cgroup_cloned_into(struct cgroup_handle *h) {
+  h->v2_entered = true;
+}
+
 int cgroup_enter(struct cgroup_handle *h, pid_t pid, werr_t *err) {
   char buf[32];
   snprintf(buf, sizeof(buf), "%d", (int)pid);
   for (size_t i = 0; i < h->n; i++)
-    if (cg_write(h->h[i].dir, "cgroup.procs", buf, err) < 0) {
+    if (!(h->v2_entered && h->h[i].v2) && cg_write(h->h[i].dir, "cgroup.procs", buf, err) < 0) {
       /* Rootless, moving a process needs write access to the common
        * ancestor too: without limits to enforce, stay where we are. */
       if (h->rootless && permission_error((*err)->errnum) && !h->h[i].created) {

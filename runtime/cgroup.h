@@ -22,6 +22,13 @@ int cgroup_create(const char *id, const char *cgroupsPath, bool systemd,
                   const struct spec_resources *resources,
                   struct cgroup_handle **out, werr_t *err);
 int cgroup_enter(struct cgroup_handle *h, pid_t pid, werr_t *err);
+/* On a pure v2 host, an fd of the container's directory for clone3's
+ * CLONE_INTO_CGROUP (-1 elsewhere).  Every migration takes the kernel's
+ * cgroup_threadgroup_rwsem for writing, which waits for an RCU grace
+ * period (milliseconds); a process born in its cgroup needs none.  Call
+ * cgroup_cloned_into() once the clone succeeded. */
+int cgroup_clone_fd(const struct cgroup_handle *h);
+void cgroup_cloned_into(struct cgroup_handle *h);
 /* What the state file records to find the cgroup again. Caller frees. */
 char *cgroup_serialize(const struct cgroup_handle *h);
 int cgroup_open(const char *serialized, struct cgroup_handle **out,

@@ -36,6 +36,9 @@ struct cgroup_handle {
    * container runs in ward's own cgroup, as runc's rootless mode does. */
   bool none;
   bool rootless;
+  /* The init was cloned straight into the v2 directory (CLONE_INTO_CGROUP):
+   * cgroup_enter must not migrate it there again. */
+  bool v2_entered;
 };
 
 const char *cg_layout_name(enum cg_layout l);

@@ -121,11 +121,13 @@ static char *resolve_rootfs(const char *bundle, const char *root_path,
   return real;
 }
 
-static pid_t clone_init(unsigned long long flags, int *pidfd, werr_t *err) {
+static pid_t clone_init(unsigned long long flags, int *pidfd, int cgroup_fd,
+                        werr_t *err) {
   struct clone_args ca = {
-      .flags = flags | CLONE_PIDFD,
+      .flags = flags | CLONE_PIDFD | (cgroup_fd >= 0 ? CLONE_INTO_CGROUP : 0),
       .pidfd = (uint64_t)(uintptr_t)pidfd,
       .exit_signal = SIGCHLD,
+      .cgroup = (uint64_t)(cgroup_fd >= 0 ? cgroup_fd : 0),
   };
   pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
   if (pid < 0)
@@ -299,6 +301,7 @@ static int do_create(struct global_opts *g, const struct create_opts *o,
   }
   int sv[2] = {-1, -1};
   int rc = -1;
+  _cleanup_close_ int cgroup_fd = -1;
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
     werr_sys(err, "socketpair");
     goto out;
@@ -311,7 +314,8 @@ static int do_create(struct global_opts *g, const struct create_opts *o,
     goto out;
   }
   int pidfd = -1;
-  pid_t pid = clone_init(ns_clone_flags(&ns), &pidfd, err);
+  cgroup_fd = cgroup_clone_fd(u->cgroup);
+  pid_t pid = clone_init(ns_clone_flags(&ns), &pidfd, cgroup_fd, err);
   if (pid < 0)
     goto out;
   if (pid == 0) {
@@ -333,6 +337,8 @@ static int do_create(struct global_opts *g, const struct create_opts *o,
   }
   u->pid = pid;
   u->pidfd = pidfd;
+  if (cgroup_fd >= 0)
+    cgroup_cloned_into(u->cgroup);
   close(sv[1]);
   sv[1] = -1;
 
