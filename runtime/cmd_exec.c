@@ -233,7 +233,7 @@ static int run_exec(struct global_opts *g, const struct exec_opts *o,
   struct seccomp_prog *seccomp = NULL;
   if (c->linux_.seccomp &&
       seccomp_filter_prepare(c->linux_.seccomp, g->root, &seccomp, err) < 0)
-    return werr_prefix(err, "linux.seccomp");
+    return -1;
   int rc = -1;
   int sv[2] = {-1, -1};
   _cleanup_close_ int pidfd = state_pidfd(st, err);

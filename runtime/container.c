@@ -292,7 +292,7 @@ static int do_create(struct global_opts *g, const struct create_opts *o,
   struct seccomp_prog *seccomp = NULL;
   if (c->linux_.seccomp &&
       seccomp_filter_prepare(c->linux_.seccomp, g->root, &seccomp, err) < 0)
-    return werr_prefix(err, "linux.seccomp");
+    return -1;
 
   struct ns_plan ns;
   if (ns_plan_open(c, &ns, err) < 0) {

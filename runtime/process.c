@@ -84,9 +84,7 @@ static int load_seccomp(struct seccomp_prog *seccomp, int *notify_fd,
                         werr_t *err) {
   if (seccomp == NULL)
     return 0;
-  if (seccomp_filter_install(seccomp, notify_fd, err) < 0)
-    return werr_prefix(err, "linux.seccomp");
-  return 0;
+  return seccomp_filter_install(seccomp, notify_fd, err);
 }
 
 int process_become_user(const struct spec_process *p,

@@ -63,11 +63,13 @@ static const char *const seccomp_archs[] = {
     "SCMP_ARCH_MIPSEL",      "SCMP_ARCH_MIPSEL64",  "SCMP_ARCH_MIPSEL64N32",
     "SCMP_ARCH_PPC",         "SCMP_ARCH_PPC64",     "SCMP_ARCH_PPC64LE",
     "SCMP_ARCH_RISCV64",     "SCMP_ARCH_S390",      "SCMP_ARCH_S390X",
+    "SCMP_ARCH_PARISC",      "SCMP_ARCH_PARISC64",
     "SCMP_ARCH_X32",         "SCMP_ARCH_X86",       "SCMP_ARCH_X86_64",
     NULL};
 static const char *const seccomp_flags[] = {
     "SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG",
-    "SECCOMP_FILTER_FLAG_SPEC_ALLOW", NULL};
+    "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+    "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", NULL};
 
 static void str(yajl_gen g, const char *s) {
   yajl_gen_string(g, (const unsigned char *)s, strlen(s));
