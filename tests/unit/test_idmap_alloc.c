@@ -8,17 +8,7 @@
 
 #include "idmap_alloc.h"
 
-static int passed, failed;
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (cond)                                                                  \
-      passed++;                                                                \
-    else {                                                                     \
-      failed++;                                                                \
-      fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-    }                                                                          \
-  } while (0)
-
+#include "unit.h"
 #define POOL ((struct idmap_range){1000000, 1000000000})
 #define K 65536ULL
 

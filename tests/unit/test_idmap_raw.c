@@ -8,17 +8,7 @@
 
 #include "idmap_raw.h"
 
-static int passed, failed;
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (cond)                                                                  \
-      passed++;                                                                \
-    else {                                                                     \
-      failed++;                                                                \
-      fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-    }                                                                          \
-  } while (0)
-
+#include "unit.h"
 /* Parse TEXT, expect failure whose message contains WANT. */
 static void parse_fails(const char *text, const char *want, int line) {
   struct idmap_raw r = {0};

@@ -12,17 +12,7 @@
 #include "idmap_registry.h"
 #include "idmap_request.h"
 
-static int passed, failed;
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (cond)                                                                  \
-      passed++;                                                                \
-    else {                                                                     \
-      failed++;                                                                \
-      fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-    }                                                                          \
-  } while (0)
-
+#include "unit.h"
 static char dir[256];
 
 static void test_roundtrip(void) {

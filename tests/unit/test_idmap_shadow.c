@@ -7,17 +7,7 @@
 
 #include "idmap_shadow.h"
 
-static int passed, failed;
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (cond)                                                                  \
-      passed++;                                                                \
-    else {                                                                     \
-      failed++;                                                                \
-      fprintf(stderr, "%s:%d: CHECK(%s) failed\n", __FILE__, __LINE__, #cond); \
-    }                                                                          \
-  } while (0)
-
+#include "unit.h"
 static struct idmap_shadow_probe probe(int su, int sg, int nu, int ng,
                                        const char *tu, const char *tg) {
   struct idmap_shadow_probe p = {

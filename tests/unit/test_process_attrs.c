@@ -17,17 +17,8 @@
 #include "lsm.h"
 #include "process_sched.h"
 
-static int passed, failed;
+#include "unit.h"
 
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (cond) {                                                                \
-      passed++;                                                                \
-    } else {                                                                   \
-      failed++;                                                                \
-      fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond);     \
-    }                                                                          \
-  } while (0)
 #define CHILD_CHECK(cond)                                                      \
   do {                                                                         \
     if (!(cond))                                                               \

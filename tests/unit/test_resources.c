@@ -14,37 +14,7 @@
 #include "cleanup.h"
 #include "linux_resources.h"
 
-static int passed, failed;
-
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (cond) {                                                                \
-      passed++;                                                                \
-    } else {                                                                   \
-      failed++;                                                                \
-      fprintf(stderr, "%s:%d: FAIL: %s\n", __FILE__, __LINE__, #cond);         \
-    }                                                                          \
-  } while (0)
-
-#define CHECK_STR(a, b)                                                        \
-  do {                                                                         \
-    const char *_a = (a), *_b = (b);                                           \
-    if (_a && _b && strcmp(_a, _b) == 0) {                                     \
-      passed++;                                                                \
-    } else {                                                                   \
-      failed++;                                                                \
-      fprintf(stderr, "%s:%d: FAIL: %s\n  got:  %s\n  want: %s\n", __FILE__,   \
-              __LINE__, #a, _a ? _a : "(null)", _b ? _b : "(null)");           \
-    }                                                                          \
-  } while (0)
-
-static char *q(const char *s) {
-  char *r = strdup(s);
-  for (char *p = r; *p; p++)
-    if (*p == '\'')
-      *p = '"';
-  return r;
-}
+#include "unit.h"
 
 static struct spec_resources *parse(const char *json, char **errmsg) {
   _cleanup_free_ char *j = q(json);

@@ -26,17 +26,7 @@
 #include "seccomp_cache.h"
 #include "seccomp_filter.h"
 
-static int passed, failed;
-
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (cond) {                                                                \
-      passed++;                                                                \
-    } else {                                                                   \
-      failed++;                                                                \
-      fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond);     \
-    }                                                                          \
-  } while (0)
+#include "unit.h"
 
 /* In a child: exit with the failing line so the parent can say which. */
 #define CHILD_CHECK(cond)                                                      \

@@ -8,17 +8,7 @@
 #include "cleanup.h"
 #include "linux_seccomp.h"
 
-static int passed, failed;
-
-#define CHECK(cond)                                                            \
-  do {                                                                         \
-    if (cond) {                                                                \
-      passed++;                                                                \
-    } else {                                                                   \
-      failed++;                                                                \
-      fprintf(stderr, "%s:%d: FAILED: %s\n", __FILE__, __LINE__, #cond);     \
-    }                                                                          \
-  } while (0)
+#include "unit.h"
 
 /* Parse JSON as linux.seccomp; returns the error text (caller frees) or NULL
  * with *out set. */
