@@ -495,6 +495,12 @@ static int remove_created(struct cgroup_handle *h, werr_t *err) {
       if (strlen(up) <= strlen(x->mnt) || rmdir(up) < 0)
         break;
     }
+    /* /ward is ward's own parent, whoever made it: the last container out
+     * removes it (a racing create re-makes it, see mkdir_path). */
+    if (strncmp(h->path, "/ward/", 6) == 0) {
+      _cleanup_free_ char *parent = xasprintf("%s/ward", x->mnt);
+      rmdir(parent);
+    }
     x->created = 0;
   }
   return rc;
