@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 
+#include "json.h"
 #include "cgroup_internal.h"
 #include "cleanup.h"
 
@@ -701,14 +702,7 @@ char *cgroup_serialize(const struct cgroup_handle *h) {
   yajl_gen_map_close(g);
   yajl_gen_map_close(g);
 #undef S
-  const unsigned char *buf;
-  size_t len;
-  yajl_gen_get_buf(g, &buf, &len);
-  char *s = strndup((const char *)buf, len);
-  yajl_gen_free(g);
-  if (s == NULL)
-    abort();
-  return s;
+  return json_gen_finish(g);
 }
 
 int cgroup_open(const char *serialized, struct cgroup_handle **out,

@@ -14,6 +14,7 @@
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 
+#include "json.h"
 #include "cgroup_internal.h"
 #include "cleanup.h"
 
@@ -334,13 +335,7 @@ int cgroup_stats_json(struct cgroup_handle *h, char **json, werr_t *err) {
   S(g, "network_interfaces");
   yajl_gen_null(g);
   yajl_gen_map_close(g);
-  const unsigned char *buf;
-  size_t len;
-  yajl_gen_get_buf(g, &buf, &len);
-  *json = strndup((const char *)buf, len);
-  yajl_gen_free(g);
-  if (*json == NULL)
-    abort();
+  *json = json_gen_finish(g);
   return 0;
 }
 

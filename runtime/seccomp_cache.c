@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "utils.h"
 
 #define CACHE_DIR "seccomp-cache"
 #define MAGIC "ward-seccomp-bpf 1"
@@ -129,21 +130,6 @@ int seccomp_cache_load(const char *state_root, const char *key,
   *insns = f;
   *len = ninsns;
   return 1;
-}
-
-static int write_all(int fd, const void *p, size_t n) {
-  const char *c = p;
-  while (n > 0) {
-    ssize_t w = write(fd, c, n);
-    if (w < 0) {
-      if (errno == EINTR)
-        continue;
-      return -1;
-    }
-    c += w;
-    n -= (size_t)w;
-  }
-  return 0;
 }
 
 int seccomp_cache_store(const char *state_root, const char *key,

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "json.h"
 #include "default_config.h"
 
 #include <stdlib.h>
@@ -191,15 +192,5 @@ char *spec_default_config_json(bool rootless, uid_t uid, gid_t gid) {
   gen_linux(g, rootless, uid, gid);
   yajl_gen_map_close(g);
 
-  const unsigned char *buf = NULL;
-  size_t len = 0;
-  if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok)
-    abort();
-  char *out = malloc(len + 1);
-  if (out == NULL)
-    abort();
-  memcpy(out, buf, len);
-  out[len] = '\0';
-  yajl_gen_free(g);
-  return out;
+  return json_gen_finish(g);
 }

@@ -316,3 +316,14 @@ size_t strv_len(char **v) {
     n++;
   return n;
 }
+
+char *json_gen_finish(yajl_gen g) {
+  const unsigned char *buf = NULL;
+  size_t len = 0;
+  if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok)
+    abort();
+  char *out = xmalloc0(len + 1);
+  memcpy(out, buf, len);
+  yajl_gen_free(g);
+  return out;
+}

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <yajl/yajl_gen.h>
 #include <yajl/yajl_tree.h>
 
 #include "ward_error.h"
@@ -68,5 +69,9 @@ int json_strmap(yajl_val obj, const char *parent, const char *key,
                 struct kvlist *out, werr_t *err);
 
 size_t strv_len(char **v);
+
+/* The document G built, as a NUL-terminated string (caller frees); G is
+ * freed. */
+char *json_gen_finish(yajl_gen g);
 
 #endif

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What ward implements, for callers (containerd, CRI-O) that probe before
  * they build a config.  Keep these lists in step with the parsers. */
+#include "json.h"
 #include "oci_features.h"
 
 #include <stdbool.h>
@@ -153,15 +154,5 @@ char *spec_features_json(void) {
   yajl_gen_map_close(g);
   yajl_gen_map_close(g);
 
-  const unsigned char *buf = NULL;
-  size_t len = 0;
-  if (yajl_gen_get_buf(g, &buf, &len) != yajl_gen_status_ok)
-    abort();
-  char *out = malloc(len + 1);
-  if (out == NULL)
-    abort();
-  memcpy(out, buf, len);
-  out[len] = '\0';
-  yajl_gen_free(g);
-  return out;
+  return json_gen_finish(g);
 }

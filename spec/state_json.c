@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
+#include "json.h"
 #include "state_json.h"
 
 #include <stdlib.h>
@@ -45,12 +46,5 @@ char *spec_state_emit(const struct spec_state *s, bool pretty) {
     yajl_gen_map_close(g);
   }
   yajl_gen_map_close(g);
-  const unsigned char *buf;
-  size_t len;
-  yajl_gen_get_buf(g, &buf, &len);
-  char *out = strndup((const char *)buf, len);
-  yajl_gen_free(g);
-  if (out == NULL)
-    abort();
-  return out;
+  return json_gen_finish(g);
 }
