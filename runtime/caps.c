@@ -93,7 +93,11 @@ int caps_apply(const struct spec_process *p, werr_t *err) {
     cap_value_t v;
     if (cap_value(c->ambient[i], &v) < 0 || v > last)
       continue;
-    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, v, 0, 0) < 0)
+    /* The kernel only raises what is also permitted and inheritable; runc's
+     * own default config lists ambient caps that are not inheritable, and
+     * runc skips those, so ward does too. */
+    if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, v, 0, 0) < 0 &&
+        errno != EPERM)
       return werr_sys(err, "raise ambient capability %s", c->ambient[i]);
   }
   return 0;

@@ -46,3 +46,23 @@ def test_features(ward):
     assert "user" in f["linux"]["namespaces"]
     assert "CAP_SYS_ADMIN" in f["linux"]["capabilities"]
     assert "createRuntime" in f["hooks"]
+
+
+def test_runs_the_config_runc_writes(ward, bundle, tmp_path):
+    """`runc spec` output, unchanged but for terminal and args, runs."""
+    import shutil
+    import subprocess
+    import pytest
+    if shutil.which("runc") is None:
+        pytest.skip("runc is not installed")
+    subprocess.run(["runc", "spec", "--bundle", str(tmp_path)], check=True)
+    c = json.loads((tmp_path / "config.json").read_text())
+    c["process"]["terminal"] = False
+    c["process"]["args"] = ["sh", "-c", "echo runc-config; hostname"]
+    bundle.config = c
+    bundle.write()
+    cid = ward.new_id()
+    p = ward("run", "--bundle", bundle.path, cid)
+    assert p.returncode == 0, p.stderr
+    assert p.stdout == "runc-config\nrunc\n"
+    assert_nothing_left(ward, cid, bundle)
