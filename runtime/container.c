@@ -308,11 +308,6 @@ static int do_create(struct global_opts *g, const struct create_opts *o,
   }
   if (ns_prepare_parent(c, &ns, err) < 0)
     goto out;
-  /* Relative bind sources are relative to the bundle. */
-  if (chdir(bundle) < 0) {
-    werr_sys(err, "chdir %s", bundle);
-    goto out;
-  }
   int pidfd = -1;
   cgroup_fd = cgroup_clone_fd(u->cgroup);
   pid_t pid = clone_init(ns_clone_flags(&ns), &pidfd, cgroup_fd, err);

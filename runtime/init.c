@@ -114,6 +114,10 @@ static int init_setup(struct init_state *s, werr_t *err) {
 
   if (sched_apply_initial(p, err) < 0 || ns_join_in_child(a->ns, err) < 0)
     return -1;
+  /* Relative bind sources are relative to the bundle (here, not in ward:
+   * ward's relative --pid-file and --console-socket stay the caller's). */
+  if (chdir(a->bundle) < 0)
+    return werr_sys(err, "chdir %s", a->bundle);
   /* Opened now, in our mount namespace but still with ward's host uid:
    * once we are the container's root, the directories above the rootfs
    * may not be searchable any more (e.g. a 0700 home or /tmp dir). */

@@ -230,3 +230,13 @@ def test_preserve_fds_and_leaked_fds(ward, bundle, tmp_path):
         assert 3 in fds and 4 in fds
     finally:
         os.close(extra)
+
+
+def test_relative_pid_file_is_the_callers(ward, bundle, tmp_path):
+    bundle.set_args("true").write()
+    cid = ward.new_id()
+    p = ward("create", "--bundle", bundle.path, "--pid-file", "rel.pid", cid,
+             cwd=str(tmp_path))
+    assert p.returncode == 0, p.stderr
+    assert (tmp_path / "rel.pid").exists()
+    assert not os.path.exists(os.path.join(bundle.path, "rel.pid"))
