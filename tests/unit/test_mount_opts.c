@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* mounts[].options through libmount's table plus ward's extensions; signal
+ * names; the OCI state document. */
+#include <linux/mount.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/mount.h>
+
+#include "mount_opts.h"
+#include "state_json.h"
+#include "unit.h"
+#include "utils.h"
+
+static struct mount_opts parse(char **opts) {
+  struct mount_opts o;
+  werr_t err = NULL;
+  CHECK(mount_opts_parse(opts, "mounts[0].options", &o, &err) == 0);
+  werr_free(&err);
+  return o;
+}
+
+static void test_flags_and_data(void) {
+  char *opts[] = {"nosuid", "noexec", "newinstance", "ptmxmode=0666",
+                  "mode=0620", "gid=5", NULL};
+  struct mount_opts o = parse(opts);
+  CHECK(o.flags == (MS_NOSUID | MS_NOEXEC));
+  CHECK_STR(o.data, "newinstance,ptmxmode=0666,mode=0620,gid=5");
+  CHECK(!o.bind && !o.tmpcopyup && o.propagation == 0);
+  mount_opts_free(&o);
+}
+
+static void test_bind_propagation_and_inverse(void) {
+  char *opts[] = {"rbind", "ro", "rprivate", NULL};
+  struct mount_opts o = parse(opts);
+  CHECK(o.bind);
+  CHECK(o.flags == (MS_BIND | MS_REC | MS_RDONLY));
+  CHECK(o.propagation == (MS_PRIVATE | MS_REC));
+  CHECK(o.data == NULL);
+  mount_opts_free(&o);
+
+  /* the last of ro/rw wins, and rw is remembered as cleared */
+  char *rw[] = {"ro", "rw", "suid", NULL};
+  o = parse(rw);
+  CHECK((o.flags & MS_RDONLY) == 0);
+  CHECK(o.clear_flags & MS_RDONLY);
+  CHECK(o.clear_flags & MS_NOSUID);
+  mount_opts_free(&o);
+}
+
+static void test_ward_extensions(void) {
+  char *opts[] = {"tmpcopyup", "rro", "rnosuid", "ridmap", "mode=755", NULL};
+  struct mount_opts o = parse(opts);
+  CHECK(o.tmpcopyup);
+  CHECK(o.idmap && o.ridmap);
+  CHECK(o.attr_set == (MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID));
+  CHECK_STR(o.data, "mode=755");
+  mount_opts_free(&o);
+
+  char *none[] = {"", NULL};
+  o = parse(none);
+  CHECK(o.flags == 0 && o.data == NULL);
+  mount_opts_free(&o);
+  o = parse(NULL);
+  CHECK(o.flags == 0);
+  mount_opts_free(&o);
+}
+
+static void test_signals(void) {
+  int sig = 0;
+  werr_t err = NULL;
+  CHECK(parse_signal("9", &sig, &err) == 0 && sig == SIGKILL);
+  CHECK(parse_signal("KILL", &sig, &err) == 0 && sig == SIGKILL);
+  CHECK(parse_signal("SIGTERM", &sig, &err) == 0 && sig == SIGTERM);
+  CHECK(parse_signal("sigusr1", &sig, &err) == 0 && sig == SIGUSR1);
+  CHECK(parse_signal("RTMIN+2", &sig, &err) == 0 && sig == SIGRTMIN + 2);
+  CHECK(parse_signal("NOPE", &sig, &err) < 0);
+  CHECK_STR(err ? err->msg : NULL, "invalid signal \"NOPE\"");
+  werr_free(&err);
+  CHECK(parse_signal("0", &sig, &err) < 0);
+  werr_free(&err);
+  CHECK(parse_signal("65", &sig, &err) < 0);
+  werr_free(&err);
+}
+
+static void test_state_document(void) {
+  struct kvlist ann = {0};
+  kvlist_set(&ann, "k", "v \"quoted\"");
+  struct spec_state s = {.id = "c1", .status = "running", .pid = 42,
+                         .bundle = "/b", .rootfs = "/b/rootfs",
+                         .created = "2026-01-01T00:00:00.000000000Z",
+                         .annotations = &ann};
+  char *doc = spec_state_emit(&s, false);
+  CHECK_STR(doc, "{\"ociVersion\":\"1.2.0\",\"id\":\"c1\",\"status\":\"running\","
+                 "\"pid\":42,\"bundle\":\"/b\",\"rootfs\":\"/b/rootfs\","
+                 "\"created\":\"2026-01-01T00:00:00.000000000Z\","
+                 "\"annotations\":{\"k\":\"v \\\"quoted\\\"\"}}");
+  free(doc);
+  /* stopped: no pid, no annotations when empty */
+  struct kvlist empty = {0};
+  struct spec_state t = {.id = "c2", .status = "stopped", .bundle = "/b",
+                         .annotations = &empty};
+  doc = spec_state_emit(&t, false);
+  CHECK_STR(doc, "{\"ociVersion\":\"1.2.0\",\"id\":\"c2\",\"status\":\"stopped\","
+                 "\"bundle\":\"/b\"}");
+  free(doc);
+  kvlist_free(&ann);
+}
+
+int main(void) {
+  test_flags_and_data();
+  test_bind_propagation_and_inverse();
+  test_ward_extensions();
+  test_signals();
+  test_state_document();
+  return unit_summary("test_mount_opts");
+}
