@@ -220,3 +220,36 @@ def assert_nothing_left(ward, cid, bundle=None):
         assert cid not in os.path.basename(base), "cgroup left: %s" % base
         if base.count("/") > 6:
             dirs[:] = []
+
+
+def wait_for(predicate, timeout=10.0, step=0.05):
+    """Poll PREDICATE until true (returns True) or TIMEOUT (returns False)."""
+    import time
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(step)
+    return predicate()
+
+
+def status_of(ward, cid):
+    p = ward("state", cid)
+    return json.loads(p.stdout)["status"] if p.returncode == 0 else None
+
+
+def catches(pid, sig):
+    """Has process PID installed a handler for SIG (SigCgt)?"""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) & (1 << (sig - 1)))
+    except OSError:
+        pass
+    return False
+
+
+def init_pid(ward, cid):
+    p = ward("state", cid)
+    return json.loads(p.stdout).get("pid", 0) if p.returncode == 0 else 0

@@ -6,7 +6,8 @@ import signal
 import subprocess
 import time
 
-from conftest import WARD, assert_nothing_left, processes_with, run_container
+from conftest import (WARD, assert_nothing_left, processes_with, run_container,
+                      catches, init_pid, status_of, wait_for)
 
 
 def test_run_prints_and_exits_with_process_status(ward, bundle):
@@ -57,18 +58,15 @@ def test_create_start_state_delete(ward, bundle):
     t0 = time.monotonic()
     ward("start", cid, check=True)
     assert time.monotonic() - t0 < 5
-    time.sleep(0.2)
-    assert json.loads(ward("state", cid).stdout)["status"] == "running"
-    with open("/proc/%d/cmdline" % pid, "rb") as f:
-        assert f.read().startswith(b"sleep")
+    assert wait_for(lambda: status_of(ward, cid) == "running")
+    def runs_sleep():
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            return f.read().startswith(b"sleep")
+    assert wait_for(runs_sleep)
     p = ward("delete", cid)
     assert p.returncode != 0 and "not stopped" in p.stderr
     ward("kill", cid, "KILL", check=True)
-    for _ in range(50):
-        if json.loads(ward("state", cid).stdout)["status"] == "stopped":
-            break
-        time.sleep(0.1)
-    assert json.loads(ward("state", cid).stdout)["status"] == "stopped"
+    assert wait_for(lambda: status_of(ward, cid) == "stopped")
     ward("delete", cid, check=True)
     assert_nothing_left(ward, cid, bundle)
 
@@ -89,18 +87,14 @@ def test_kill_signal_forms(ward, bundle):
     bundle.set_args("sh", "-c", "trap 'exit 42' USR1; while true; do sleep 0.1; done").write()
     cid = ward.new_id()
     ward("run", "-d", "--bundle", bundle.path, cid, check=True)
-    time.sleep(0.3)
+    assert wait_for(lambda: catches(init_pid(ward, cid), signal.SIGUSR1))
     for sig in ("SIGCONT", "CONT", "18"):
         ward("kill", cid, sig, check=True)
     p = ward("kill", cid, "NOPE")
     assert p.returncode == 1
     assert p.stderr.strip() == 'ward: invalid signal "NOPE"'
     ward("kill", cid, "USR1", check=True)
-    for _ in range(50):
-        if json.loads(ward("state", cid).stdout)["status"] == "stopped":
-            break
-        time.sleep(0.1)
-    assert json.loads(ward("state", cid).stdout)["status"] == "stopped"
+    assert wait_for(lambda: status_of(ward, cid) == "stopped")
     p = ward("kill", cid, "KILL")
     assert p.returncode == 1 and "container not running" in p.stderr
     ward("delete", cid, check=True)
@@ -199,7 +193,8 @@ def test_run_forwards_signals(ward, bundle):
     proc = subprocess.Popen([WARD, "--root", ward.root, "run", "--bundle",
                              bundle.path, cid], stdout=subprocess.PIPE,
                             text=True)
-    time.sleep(1)
+    # pid 1 ignores signals it has no handler for: wait for the trap
+    assert wait_for(lambda: catches(init_pid(ward, cid), signal.SIGTERM))
     proc.send_signal(signal.SIGTERM)
     out, _ = proc.communicate(timeout=30)
     assert proc.returncode == 5

@@ -9,7 +9,8 @@ import subprocess
 import threading
 import time
 
-from conftest import WARD, assert_nothing_left, processes_with
+from conftest import (WARD, assert_nothing_left, processes_with, status_of,
+                      wait_for)
 
 
 def recv_console(server, result):
@@ -113,7 +114,7 @@ def test_exec_errors(ward, bundle):
     bundle.set_args("true").write()
     cid = ward.new_id()
     ward("run", "-d", "--bundle", bundle.path, cid, check=True)
-    time.sleep(0.3)
+    assert wait_for(lambda: status_of(ward, cid) == "stopped")
     p = ward("exec", cid, "true")
     assert p.returncode == 1
     assert p.stderr.strip() == 'ward: cannot exec in a stopped container "%s"' % cid
@@ -158,8 +159,9 @@ def test_hooks_order_and_state(ward, bundle, tmp_path):
     assert not (out / "poststart.json").exists()
     ward("start", cid, check=True)
     assert json.loads((out / "poststart.json").read_text())["status"] == "running"
-    time.sleep(0.2)
-    assert open(os.path.join(bundle.rootfs, "tmp", "startContainer")).read() == "started\n"
+    marker = os.path.join(bundle.rootfs, "tmp", "startContainer")
+    assert wait_for(lambda: os.path.exists(marker))
+    assert open(marker).read() == "started\n"
     ward("delete", "--force", cid, check=True)
     assert json.loads((out / "poststop.json").read_text())["status"] == "stopped"
 
