@@ -301,7 +301,7 @@ static int do_create(struct global_opts *g, const struct create_opts *o,
   }
   int sv[2] = {-1, -1};
   int rc = -1;
-  _cleanup_close_ int cgroup_fd = -1;
+  _cleanup_close_ int cgroup_fd = -1, cwd_fd = -1;
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
     werr_sys(err, "socketpair");
     goto out;
@@ -310,7 +310,22 @@ static int do_create(struct global_opts *g, const struct create_opts *o,
     goto out;
   int pidfd = -1;
   cgroup_fd = cgroup_clone_fd(u->cgroup);
+  /* The init starts in the bundle (relative bind sources are relative to
+   * it) by inheriting ward's cwd: once in its user namespace it may not be
+   * allowed to search its way there.  ward goes back at once, so a
+   * relative --pid-file or --console-socket stays the caller's. */
+  cwd_fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (cwd_fd < 0 || chdir(bundle) < 0) {
+    werr_sys(err, "chdir %s", bundle);
+    goto out;
+  }
   pid_t pid = clone_init(ns_clone_flags(&ns), &pidfd, cgroup_fd, err);
+  if (pid != 0 && fchdir(cwd_fd) < 0 && pid > 0) {
+    werr_sys(err, "return to the working directory");
+    u->pid = pid;
+    u->pidfd = pidfd;
+    goto out;
+  }
   if (pid < 0)
     goto out;
   if (pid == 0) {

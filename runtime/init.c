@@ -114,19 +114,17 @@ static int init_setup(struct init_state *s, werr_t *err) {
 
   if (sched_apply_initial(p, err) < 0 || ns_join_in_child(a->ns, err) < 0)
     return -1;
-  /* Relative bind sources are relative to the bundle (here, not in ward:
-   * ward's relative --pid-file and --console-socket stay the caller's). */
-  if (chdir(a->bundle) < 0)
-    return werr_sys(err, "chdir %s", a->bundle);
-  /* Opened now, in our mount namespace but still with ward's host uid:
-   * once we are the container's root, the directories above the rootfs
-   * may not be searchable any more (e.g. a 0700 home or /tmp dir). */
+  if (wait_go(s, err) < 0)
+    return -1;
+  /* Opened now: after GO, so the maps exist and our capabilities in the
+   * user namespace cover directories owned by mapped ids (podman chowns its
+   * storage to the container's root), but before we become the container's
+   * root, while directories owned by ward's own uid (a 0700 /tmp or home)
+   * are still ours to search. */
   _cleanup_close_ int rootfs_fd = open(a->rootfs, O_PATH | O_DIRECTORY |
                                                       O_CLOEXEC);
   if (rootfs_fd < 0)
     return werr_sys(err, "open rootfs %s", a->rootfs);
-  if (wait_go(s, err) < 0)
-    return -1;
   /* Until exec, /proc/self/exe of this process is ward itself: keep it out
    * of reach of other processes in the container (CVE-2019-5736).  Not
    * before GO: an unprivileged ward must still open our uid_map. */
