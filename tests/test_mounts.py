@@ -140,3 +140,29 @@ def test_rootfs_below_private_dir_in_user_namespace(ward, bundle, tmp_path):
                       "cat /proc/self/uid_map; stat -c %u /bin/busybox")
     assert p.returncode == 0, p.stderr
     assert p.stdout.split() == ["0", "200000", "65536", "0"]
+
+
+def test_rootfs_below_dir_owned_by_container_root(ward, bundle, tmp_path):
+    """podman's layout with --uidmap: a storage dir owned by the container's
+    root (host 200000), mode 0700, below a 0700 dir owned by host root.
+    Only a process that is host root for the first and holds capabilities
+    over mapped ids for the second gets through."""
+    import shutil
+    os.chmod(str(tmp_path), 0o700)
+    owned = tmp_path / "owned"
+    owned.mkdir()
+    shutil.copytree(bundle.rootfs, str(owned / "rootfs"), symlinks=True)
+    os.chown(str(owned), 200000, 200000)
+    os.chmod(str(owned), 0o700)
+    bundle.config["root"]["path"] = str(owned / "rootfs")
+    bundle.config["linux"]["namespaces"].append({"type": "user"})
+    bundle.config["linux"]["uidMappings"] = [
+        {"containerID": 0, "hostID": 200000, "size": 65536}]
+    bundle.config["linux"]["gidMappings"] = [
+        {"containerID": 0, "hostID": 200000, "size": 65536}]
+    bundle.config["mounts"] = [m for m in bundle.config["mounts"]
+                               if m["type"] not in ("sysfs", "cgroup")]
+    for _ in range(5):  # the old failure was a race: try a few times
+        p = run_container(ward, bundle, "cat", "/proc/self/uid_map")
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.split() == ["0", "200000", "65536"]
