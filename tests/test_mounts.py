@@ -162,7 +162,9 @@ def test_rootfs_below_dir_owned_by_container_root(ward, bundle, tmp_path):
         {"containerID": 0, "hostID": 200000, "size": 65536}]
     bundle.config["mounts"] = [m for m in bundle.config["mounts"]
                                if m["type"] not in ("sysfs", "cgroup")]
-    for _ in range(5):  # the old failure was a race: try a few times
+    # (ward once opened the rootfs before the maps existed: a race that
+    # podman's --uidmap test caught now and then; this layout pins the rule)
+    for _ in range(5):
         p = run_container(ward, bundle, "cat", "/proc/self/uid_map")
         assert p.returncode == 0, p.stderr
         assert p.stdout.split() == ["0", "200000", "65536"]
