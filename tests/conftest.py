@@ -1,7 +1,6 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Shared fixtures: a busybox-static rootfs, bundles with a runc-like default
 config.json, a private state root per test, and helpers to run ward."""
-import copy
 import json
 import os
 import shutil
@@ -214,6 +213,8 @@ def assert_nothing_left(ward, cid, bundle=None):
     """What a failed or deleted container must not leave behind."""
     assert not os.path.exists(os.path.join(ward.root, cid)), \
         "state dir left for %s" % cid
+    assert ward("state", cid).returncode != 0
+    assert cid not in ward("list", "-q").stdout.split()
     if bundle is not None:
         assert mounts_with(bundle.rootfs) == [], "mounts left under the rootfs"
     for base, dirs, _ in os.walk("/sys/fs/cgroup"):

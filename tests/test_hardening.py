@@ -5,18 +5,16 @@ Every test says what a naive runtime would do and asserts what ward must
 do instead.  They exercise the core (mounts, fd hygiene, the re-exec from a
 sealed memfd) as much as the seccomp/LSM code."""
 import ctypes
-import glob
 import hashlib
 import json
 import os
 import shutil
-import stat
 import subprocess
 import threading
 
 import pytest
 
-from conftest import WARD, mounts_with, run_container
+from conftest import assert_nothing_left, WARD, mounts_with, run_container
 
 
 def add_mount(bundle, **m):
@@ -29,12 +27,6 @@ def sha256(path):
         return hashlib.sha256(f.read()).hexdigest()
 
 
-def assert_nothing_left(ward, cid):
-    assert not os.path.exists(os.path.join(ward.root, cid))
-    assert ward("state", cid).returncode != 0
-    for pat in ("/sys/fs/cgroup/*/%s", "/sys/fs/cgroup/*/*/%s",
-                "/sys/fs/cgroup/*/*/*/%s"):
-        assert glob.glob(pat % cid) == []
 
 
 def fails_cleanly(ward, bundle):

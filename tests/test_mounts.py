@@ -2,7 +2,6 @@
 """mounts[], /dev, pivot_root: what the container sees and what the host
 never sees."""
 import os
-import stat
 
 from conftest import mounts_with, run_container
 

@@ -2,20 +2,13 @@
 """process.scheduler, process.ioPriority, process.execCPUAffinity and the
 LSM labels, in real containers: what the kernel reports inside, and the
 errors for what this host cannot do."""
-import glob
 import os
 
 import pytest
 
-from conftest import run_container
+from conftest import assert_nothing_left, run_container
 
 
-def assert_nothing_left(ward, cid):
-    assert not os.path.exists(os.path.join(ward.root, cid))
-    assert ward("state", cid).returncode != 0
-    for pat in ("/sys/fs/cgroup/*/%s", "/sys/fs/cgroup/*/*/%s",
-                "/sys/fs/cgroup/*/*/*/%s"):
-        assert glob.glob(pat % cid) == []
 
 
 def refused(ward, bundle):

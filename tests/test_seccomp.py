@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from conftest import HERE, run_container
+from conftest import assert_nothing_left, HERE, run_container
 
 PODMAN_PROFILE = os.path.join(HERE, "data", "podman-seccomp.json")
 LISTENER = os.path.join(HERE, "seccomp_listener.py")
@@ -50,14 +50,6 @@ def status_fields(text):
     return dict(l.split(":\t", 1) for l in text.splitlines() if ":\t" in l)
 
 
-def assert_nothing_left(ward, cid):
-    """A refused create leaves no state, no container, no cgroup."""
-    assert not os.path.exists(os.path.join(ward.root, cid))
-    assert ward("state", cid).returncode != 0
-    assert cid not in ward("list").stdout
-    for pat in ("/sys/fs/cgroup/*/%s", "/sys/fs/cgroup/*/*/%s",
-                "/sys/fs/cgroup/*/*/*/%s"):
-        assert glob.glob(pat % cid) == []
 
 
 # ---- actions ---------------------------------------------------------------

@@ -1,6 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Terminals (console socket, relay), exec, and OCI hooks."""
-import array
 import json
 import os
 import socket
