@@ -185,16 +185,22 @@ out:
 
 /* ---- pause / resume ------------------------------------------------- */
 
-int cmd_pause(struct global_opts *g, int argc, char **argv, werr_t *err) {
-  if (cmd_wants_help(argc, argv, "ward pause ID"))
-    return 0;
+/* pause and resume take an id and no options. */
+static int id_only(int argc, char **argv, werr_t *err) {
   optind = 1;
   opterr = 0; /* one-line errors: ours, not getopt's */
   if (argc > 1 && argv[1][0] == '-')
-    return werr(
-        err, EINVAL,
-        "pause: unknown option or missing value: %s (usage: ward pause ID)",
-        argv[1]);
+    return werr(err, EINVAL,
+                "%s: unknown option or missing value: %s (usage: ward %s ID)",
+                argv[0], argv[1], argv[0]);
+  return 0;
+}
+
+int cmd_pause(struct global_opts *g, int argc, char **argv, werr_t *err) {
+  if (cmd_wants_help(argc, argv, "ward pause ID"))
+    return 0;
+  if (id_only(argc, argv, err) < 0)
+    return -1;
   struct target t;
   if (target_open(g, argc, argv, "ward pause ID", true, &t, err) < 0)
     return -1;
@@ -209,13 +215,8 @@ int cmd_pause(struct global_opts *g, int argc, char **argv, werr_t *err) {
 int cmd_resume(struct global_opts *g, int argc, char **argv, werr_t *err) {
   if (cmd_wants_help(argc, argv, "ward resume ID"))
     return 0;
-  optind = 1;
-  opterr = 0; /* one-line errors: ours, not getopt's */
-  if (argc > 1 && argv[1][0] == '-')
-    return werr(
-        err, EINVAL,
-        "resume: unknown option or missing value: %s (usage: ward resume ID)",
-        argv[1]);
+  if (id_only(argc, argv, err) < 0)
+    return -1;
   struct target t;
   if (target_open(g, argc, argv, "ward resume ID", true, &t, err) < 0)
     return -1;
