@@ -19,18 +19,22 @@ TEST_DEPS := podman containerd
 BENCH_DEPS := runc crun time
 PKGS := yajl libseccomp libcap mount
 
+# runtime/ is the core (create, start, exec, delete and the single-file parts);
+# each subsystem has its folder; runtime/cli/ is the command line.
+RUNTIME_DIRS := runtime runtime/cgroup runtime/idmap runtime/seccomp runtime/cli
+
 WARD_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-	-DWARD_VERSION=\"$(VERSION)\" -Ispec -Iruntime \
+	-DWARD_VERSION=\"$(VERSION)\" -Ispec $(RUNTIME_DIRS:%=-I%) \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SAN_FLAGS)
 WARD_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 SPEC_SRCS := $(sort $(wildcard spec/*.c))
-RUNTIME_SRCS := $(filter-out runtime/main.c,$(sort $(wildcard runtime/*.c)))
+RUNTIME_SRCS := $(filter-out runtime/cli/main.c,$(sort $(wildcard $(RUNTIME_DIRS:%=%/*.c))))
 SPEC_OBJS := $(SPEC_SRCS:%.c=$(BUILD)/%.o)
 RUNTIME_OBJS := $(RUNTIME_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-HEADERS := $(wildcard spec/*.h runtime/*.h)
+HEADERS := $(wildcard spec/*.h $(RUNTIME_DIRS:%=%/*.h))
 
 .PHONY: all deps check unit integration demo asan install clean bench
 
@@ -52,7 +56,7 @@ $(BUILD)/libward.a: $(RUNTIME_OBJS)
 	@rm -f $@
 	@ar rcs $@ $^
 
-$(BUILD)/ward: $(BUILD)/runtime/main.o $(BUILD)/libward.a $(BUILD)/libspec.a
+$(BUILD)/ward: $(BUILD)/runtime/cli/main.o $(BUILD)/libward.a $(BUILD)/libspec.a
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(WARD_LIBS)
 
