@@ -21,7 +21,7 @@ PKGS := yajl libseccomp libcap mount
 
 # runtime/ is the core (create, start, exec, delete and the single-file parts);
 # each subsystem has its folder; runtime/cli/ is the command line.
-RUNTIME_DIRS := runtime runtime/cgroup runtime/idmap runtime/seccomp runtime/cli
+RUNTIME_DIRS := runtime runtime/cgroup runtime/idmap runtime/seccomp runtime/check runtime/cli
 
 WARD_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-DWARD_VERSION=\"$(VERSION)\" -Ispec $(RUNTIME_DIRS:%=-I%) \
