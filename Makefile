@@ -36,7 +36,7 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HEADERS := $(wildcard spec/*.h $(RUNTIME_DIRS:%=%/*.h))
 
-.PHONY: all deps check unit integration demo asan install clean bench
+.PHONY: all deps check unit integration demo asan install uninstall clean bench
 
 all: $(BUILD)/ward ward
 
@@ -106,8 +106,37 @@ bench:
 	$(MAKE) all
 	@sh bench/run.sh
 
-install: all
-	install -D -m 0755 $(BUILD)/ward $(DESTDIR)$(PREFIX)/bin/ward
+# What `make install` puts where; `make uninstall` removes exactly these.
+# podman reads hooks from /usr/share/containers/oci/hooks.d and
+# /etc/containers/oci/hooks.d: pass HOOKSDIR=one of them to let it find
+# ward-net's hook file.
+HOOKSDIR ?= $(PREFIX)/share/containers/oci/hooks.d
+MANPAGES := contrib/ward.8 contrib/ward-check.8
+DOCS := contrib/containerd-config.toml contrib/containers.conf
+INSTALLED := $(PREFIX)/bin/ward $(MANPAGES:contrib/%=$(PREFIX)/share/man/man8/%) \
+	$(PREFIX)/share/bash-completion/completions/ward \
+	$(DOCS:contrib/%=$(PREFIX)/share/doc/ward/%) \
+	$(PREFIX)/libexec/ward/ward-net $(HOOKSDIR)/ward-net.json
+# ward-net comes from hooks/ward-net.mk (its install-net) where it exists.
+INSTALL_NET := $(if $(wildcard hooks/ward-net.mk),install-net)
+
+install: all $(INSTALL_NET)
+	install -D -s -m 0755 $(BUILD)/ward $(DESTDIR)$(PREFIX)/bin/ward
+	for m in $(MANPAGES); do \
+		install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/$${m#contrib/} || exit 1; \
+	done
+	install -D -m 0644 contrib/ward.bash-completion \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/ward
+	for d in $(DOCS); do \
+		install -D -m 0644 $$d $(DESTDIR)$(PREFIX)/share/doc/ward/$${d#contrib/} || exit 1; \
+	done
+	if [ -f contrib/oci-hooks.d/ward-net.json ]; then \
+		install -D -m 0644 contrib/oci-hooks.d/ward-net.json $(DESTDIR)$(HOOKSDIR)/ward-net.json; \
+	fi
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	rmdir $(DESTDIR)$(PREFIX)/libexec/ward $(DESTDIR)$(PREFIX)/share/doc/ward 2>/dev/null || true
 
 clean:
 	rm -rf build build-asan ward
