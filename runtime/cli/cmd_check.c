@@ -26,6 +26,8 @@ int cmd_check(struct global_opts *g, int argc, char **argv, werr_t *err) {
                                        {"rootfs", required_argument, 0, 'r'},
                                        {"criu", required_argument, 0, 'c'},
                                        {"fix", required_argument, 0, 'x'},
+                                       /* else taken for --rootfs */
+                                       {"root", required_argument, 0, 'R'},
                                        {0, 0, 0, 0}};
   const char *bundle = NULL, *fix = NULL;
   struct check_opts o = {.state_root = g->root};
@@ -54,6 +56,10 @@ int cmd_check(struct global_opts *g, int argc, char **argv, werr_t *err) {
     case 'x':
       fix = optarg;
       break;
+    case 'R':
+      return werr_plain(err, EINVAL,
+                        "check: --root is a global option: ward --root DIR "
+                        "check");
     default:
       return werr_plain(err, EINVAL,
                         "check: invalid option or missing value (see ward "
