@@ -567,14 +567,6 @@ static bool running_rootless(void) {
            c == 4294967295u);
 }
 
-/* Anything a cgroup must exist for (devices cannot be enforced rootless
- * anyway: the nodes are bind mounts of the host's). */
-static bool needs_limits(const struct spec_resources *r) {
-  return r && (r->memory.present || r->cpu.present || r->pids.present ||
-               r->blockIO.present || r->hugepageLimits_len ||
-               r->network.present || r->rdma_len || r->unified.len);
-}
-
 static bool permission_error(int e) {
   return e == EACCES || e == EPERM || e == EROFS;
 }
@@ -602,7 +594,9 @@ int cgroup_create(const char *id, const char *cgroupsPath, bool systemd,
     struct cg_hier *x = &h->h[i];
     if (mkdir_path(h, x, err) < 0) {
       if (h->rootless && permission_error((*err)->errnum)) {
-        if (!needs_limits(resources)) {
+        /* Devices cannot be enforced rootless anyway: the nodes are bind
+         * mounts of the host's. */
+        if (!cg_resources_need_limits(resources)) {
           werr_free(err);
           become_none(h);
           *out = h;
