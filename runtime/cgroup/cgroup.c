@@ -20,33 +20,9 @@
 #include "json.h"
 #include "cgroup_internal.h"
 #include "cleanup.h"
+#include "utils.h"
 
 #define WARD_CGROUP_PARENT "/ward"
-
-static char *xstrdup(const char *s) {
-  char *p = strdup(s);
-  if (p == NULL)
-    abort();
-  return p;
-}
-
-static char *xasprintf(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...) {
-  char *s;
-  va_list ap;
-  va_start(ap, fmt);
-  if (vasprintf(&s, fmt, ap) < 0)
-    abort();
-  va_end(ap);
-  return s;
-}
-
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-    ;
-}
 
 bool strv_contains(char *const *v, const char *s) {
   for (; v && *v; v++)
