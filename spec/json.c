@@ -10,20 +10,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-
-static void *xmalloc0(size_t n) {
-  void *p = calloc(1, n ? n : 1);
-  if (p == NULL)
-    abort();
-  return p;
-}
-
-static char *xstrdup(const char *s) {
-  char *p = strdup(s);
-  if (p == NULL)
-    abort();
-  return p;
-}
+#include "xalloc.h"
 
 void kvlist_free(struct kvlist *l) {
   for (size_t i = 0; i < l->len; i++) {

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What ward implements, for callers (containerd, CRI-O) that probe before
  * they build a config.  Keep these lists in step with the parsers. */
-#include "json.h"
 #include "oci_features.h"
+
+#include "config.h"
+#include "json.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -47,9 +49,6 @@ static const char *const mount_options[] = {
     "rsymfollow",  "runbindable", "rw",         "shared",       "silent",
     "slave",       "strictatime", "suid",       "symfollow",    "sync",
     "tmpcopyup",   "unbindable", NULL};
-static const char *const namespaces[] = {"cgroup", "ipc",  "mount", "network",
-                                         "pid",    "time", "user",  "uts",
-                                         NULL};
 static const char *const seccomp_actions[] = {
     "SCMP_ACT_ALLOW",        "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",
     "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
@@ -100,7 +99,11 @@ static void enabled(yajl_gen g, const char *k) {
 static void gen_linux(yajl_gen g) {
   str(g, "linux");
   yajl_gen_map_open(g);
-  strv(g, "namespaces", namespaces);
+  str(g, "namespaces");
+  yajl_gen_array_open(g);
+  for (int i = 0; i < SPEC_NS_COUNT; i++)
+    str(g, spec_ns_name((enum spec_ns)i));
+  yajl_gen_array_close(g);
   strv(g, "capabilities", spec_capability_names);
 
   str(g, "cgroup");

@@ -19,7 +19,7 @@ import subprocess
 import pytest
 
 from conftest import REPO, WARD, default_config
-from test_cgroup_helpers import host_layout
+from cgroup_helpers import host_layout
 from test_idmap import POOL, Host, NsWard, host, iw, traversable  # noqa: F401
 
 PROBES = [

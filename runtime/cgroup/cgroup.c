@@ -20,33 +20,9 @@
 #include "json.h"
 #include "cgroup_internal.h"
 #include "cleanup.h"
+#include "utils.h"
 
 #define WARD_CGROUP_PARENT "/ward"
-
-static char *xstrdup(const char *s) {
-  char *p = strdup(s);
-  if (p == NULL)
-    abort();
-  return p;
-}
-
-static char *xasprintf(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...) {
-  char *s;
-  va_list ap;
-  va_start(ap, fmt);
-  if (vasprintf(&s, fmt, ap) < 0)
-    abort();
-  va_end(ap);
-  return s;
-}
-
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-    ;
-}
 
 bool strv_contains(char *const *v, const char *s) {
   for (; v && *v; v++)
@@ -567,14 +543,6 @@ static bool running_rootless(void) {
            c == 4294967295u);
 }
 
-/* Anything a cgroup must exist for (devices cannot be enforced rootless
- * anyway: the nodes are bind mounts of the host's). */
-static bool needs_limits(const struct spec_resources *r) {
-  return r && (r->memory.present || r->cpu.present || r->pids.present ||
-               r->blockIO.present || r->hugepageLimits_len ||
-               r->network.present || r->rdma_len || r->unified.len);
-}
-
 static bool permission_error(int e) {
   return e == EACCES || e == EPERM || e == EROFS;
 }
@@ -602,7 +570,9 @@ int cgroup_create(const char *id, const char *cgroupsPath, bool systemd,
     struct cg_hier *x = &h->h[i];
     if (mkdir_path(h, x, err) < 0) {
       if (h->rootless && permission_error((*err)->errnum)) {
-        if (!needs_limits(resources)) {
+        /* Devices cannot be enforced rootless anyway: the nodes are bind
+         * mounts of the host's. */
+        if (!cg_resources_need_limits(resources)) {
           werr_free(err);
           become_none(h);
           *out = h;

@@ -89,6 +89,8 @@ void cg_plan_add(struct cg_plan *p, const char *dir, const char *file,
                  const char *field, bool restore, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 int cg_plan_apply(struct cg_plan *p, werr_t *err);
+/* Does R ask for any limit (anything but devices) a cgroup must exist for? */
+bool cg_resources_need_limits(const struct spec_resources *r);
 /* "the memory controller": error for a knob with nowhere to go. */
 int cg_unsupported(werr_t *err, const char *field, const char *why, ...)
     __attribute__((format(printf, 3, 4)));

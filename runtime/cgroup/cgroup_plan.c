@@ -295,7 +295,7 @@ int cg_plan_cpuset(const struct cg_hier *hr, const struct spec_res_cpu *c,
 static int plan_pids(const struct cgroup_handle *h,
                      const struct spec_res_pids *pd, const char *path,
                      struct cg_plan *p, werr_t *err) {
-  _cleanup_free_ char *f = json_path(path, "pids.limit");
+  _cleanup_free_ char *f = json_path(path, "limit");
   const struct cg_hier *hr = cg_v1(h, "pids");
   if (hr == NULL)
     hr = cg_v2_with(h, "pids");
@@ -415,91 +415,158 @@ static int plan_devices(const struct cgroup_handle *h,
   return 0;
 }
 
+static int plan_memory(const struct cgroup_handle *h,
+                       const struct spec_resources *r, const char *f,
+                       bool update, struct cg_plan *p, werr_t *err) {
+  const struct cg_hier *hr;
+  if ((hr = cg_v1(h, "memory")))
+    return cg_v1_plan_memory(hr, &r->memory, f, update, p, err);
+  if ((hr = cg_v2_with(h, "memory")))
+    return cg_v2_plan_memory(hr, &r->memory, f, update, p, err);
+  return cg_unsupported(err, f, "no memory controller");
+}
+
+static int plan_cpu(const struct cgroup_handle *h,
+                    const struct spec_resources *r, const char *f,
+                    bool update, struct cg_plan *p, werr_t *err) {
+  (void)update;
+  const struct spec_res_cpu *c = &r->cpu;
+  bool cpu_knobs = c->has_shares || c->has_quota || c->has_period ||
+                   c->has_burst || c->has_realtimeRuntime ||
+                   c->has_realtimePeriod || c->has_idle;
+  const struct cg_hier *hr;
+  if (cpu_knobs) {
+    if ((hr = cg_v1(h, "cpu"))) {
+      if (cg_v1_plan_cpu(hr, c, f, p, err) < 0)
+        return -1;
+    } else if ((hr = cg_v2_with(h, "cpu"))) {
+      if (cg_v2_plan_cpu(hr, c, f, p, err) < 0)
+        return -1;
+    } else {
+      return cg_unsupported(err, f, "no cpu controller");
+    }
+  }
+  if (c->cpus || c->mems) {
+    _cleanup_free_ char *fs = json_path(f, c->cpus ? "cpus" : "mems");
+    if ((hr = cg_v1(h, "cpuset")) || (hr = cg_v2_with(h, "cpuset")))
+      return cg_plan_cpuset(hr, c, f, p, err);
+    return cg_unsupported(err, fs, "no cpuset controller");
+  }
+  return 0;
+}
+
+static int plan_pids_section(const struct cgroup_handle *h,
+                             const struct spec_resources *r, const char *f,
+                             bool update, struct cg_plan *p, werr_t *err) {
+  (void)update;
+  return plan_pids(h, &r->pids, f, p, err);
+}
+
+static int plan_blockio(const struct cgroup_handle *h,
+                        const struct spec_resources *r, const char *f,
+                        bool update, struct cg_plan *p, werr_t *err) {
+  (void)update;
+  const struct cg_hier *hr;
+  if ((hr = cg_v1(h, "blkio")))
+    return cg_v1_plan_blockio(hr, &r->blockIO, f, p, err);
+  if ((hr = cg_v2_with(h, "io")))
+    return cg_v2_plan_blockio(hr, &r->blockIO, f, p, err);
+  return cg_unsupported(err, f, "no blkio/io controller");
+}
+
+static int plan_hugetlb_section(const struct cgroup_handle *h,
+                                const struct spec_resources *r, const char *f,
+                                bool update, struct cg_plan *p, werr_t *err) {
+  (void)update;
+  return plan_hugetlb(h, r, f, p, err);
+}
+
+static int plan_network_section(const struct cgroup_handle *h,
+                                const struct spec_resources *r, const char *f,
+                                bool update, struct cg_plan *p, werr_t *err) {
+  (void)update;
+  return plan_network(h, &r->network, f, p, err);
+}
+
+static int plan_rdma_section(const struct cgroup_handle *h,
+                             const struct spec_resources *r, const char *f,
+                             bool update, struct cg_plan *p, werr_t *err) {
+  (void)update;
+  return plan_rdma(h, r, f, p, err);
+}
+
+static int plan_unified(const struct cgroup_handle *h,
+                        const struct spec_resources *r, const char *f,
+                        bool update, struct cg_plan *p, werr_t *err) {
+  (void)update;
+  const struct cg_hier *hr = cg_v2(h);
+  if (hr == NULL)
+    return werr(err, 0, "%s: requires cgroup v2 (this host has only v1)", f);
+  return cg_v2_plan_unified(h, hr, &r->unified, f, p, err);
+}
+
+static bool has_memory(const struct spec_resources *r) {
+  return r->memory.present;
+}
+static bool has_cpu(const struct spec_resources *r) { return r->cpu.present; }
+static bool has_pids(const struct spec_resources *r) {
+  return r->pids.present;
+}
+static bool has_blockio(const struct spec_resources *r) {
+  return r->blockIO.present;
+}
+static bool has_hugetlb(const struct spec_resources *r) {
+  return r->hugepageLimits_len > 0;
+}
+static bool has_network(const struct spec_resources *r) {
+  return r->network.present;
+}
+static bool has_rdma(const struct spec_resources *r) {
+  return r->rdma_len > 0;
+}
+static bool has_unified(const struct spec_resources *r) {
+  return r->unified.len > 0;
+}
+
+/* The one table of linux.resources sections, in the order they are
+ * planned: a new section is a row here (and its parser in spec/). Devices
+ * are not a row: they are planned last, and only where a cgroup can
+ * enforce them (see cg_plan_resources). */
+static const struct {
+  const char *name;
+  bool (*given)(const struct spec_resources *r);
+  int (*plan)(const struct cgroup_handle *h, const struct spec_resources *r,
+              const char *field, bool update, struct cg_plan *p, werr_t *err);
+} sections[] = {
+    {"memory", has_memory, plan_memory},
+    {"cpu", has_cpu, plan_cpu},
+    {"pids", has_pids, plan_pids_section},
+    {"blockIO", has_blockio, plan_blockio},
+    {"hugepageLimits", has_hugetlb, plan_hugetlb_section},
+    {"network", has_network, plan_network_section},
+    {"rdma", has_rdma, plan_rdma_section},
+    {"unified", has_unified, plan_unified},
+};
+
+bool cg_resources_need_limits(const struct spec_resources *r) {
+  if (r == NULL)
+    return false;
+  for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+    if (sections[i].given(r))
+      return true;
+  return false;
+}
+
 int cg_plan_resources(const struct cgroup_handle *h,
                       const struct spec_resources *r, const char *path,
                       bool update, struct cg_plan *p, werr_t *err) {
   if (r == NULL)
     return 0;
-  if (r->memory.present) {
-    _cleanup_free_ char *f = json_path(path, "memory");
-    const struct cg_hier *hr;
-    if ((hr = cg_v1(h, "memory"))) {
-      if (cg_v1_plan_memory(hr, &r->memory, f, update, p, err) < 0)
-        return -1;
-    } else if ((hr = cg_v2_with(h, "memory"))) {
-      if (cg_v2_plan_memory(hr, &r->memory, f, update, p, err) < 0)
-        return -1;
-    } else {
-      return cg_unsupported(err, f, "no memory controller");
-    }
-  }
-  if (r->cpu.present) {
-    _cleanup_free_ char *f = json_path(path, "cpu");
-    const struct spec_res_cpu *c = &r->cpu;
-    bool cpu_knobs = c->has_shares || c->has_quota || c->has_period ||
-                     c->has_burst || c->has_realtimeRuntime ||
-                     c->has_realtimePeriod || c->has_idle;
-    const struct cg_hier *hr;
-    if (cpu_knobs) {
-      if ((hr = cg_v1(h, "cpu"))) {
-        if (cg_v1_plan_cpu(hr, c, f, p, err) < 0)
-          return -1;
-      } else if ((hr = cg_v2_with(h, "cpu"))) {
-        if (cg_v2_plan_cpu(hr, c, f, p, err) < 0)
-          return -1;
-      } else {
-        return cg_unsupported(err, f, "no cpu controller");
-      }
-    }
-    if (c->cpus || c->mems) {
-      _cleanup_free_ char *fs = json_path(f, c->cpus ? "cpus" : "mems");
-      if ((hr = cg_v1(h, "cpuset"))) {
-        if (cg_plan_cpuset(hr, c, f, p, err) < 0)
-          return -1;
-      } else if ((hr = cg_v2_with(h, "cpuset"))) {
-        if (cg_plan_cpuset(hr, c, f, p, err) < 0)
-          return -1;
-      } else {
-        return cg_unsupported(err, fs, "no cpuset controller");
-      }
-    }
-  }
-  if (r->pids.present && plan_pids(h, &r->pids, path, p, err) < 0)
-    return -1;
-  if (r->blockIO.present) {
-    _cleanup_free_ char *f = json_path(path, "blockIO");
-    const struct cg_hier *hr;
-    if ((hr = cg_v1(h, "blkio"))) {
-      if (cg_v1_plan_blockio(hr, &r->blockIO, f, p, err) < 0)
-        return -1;
-    } else if ((hr = cg_v2_with(h, "io"))) {
-      if (cg_v2_plan_blockio(hr, &r->blockIO, f, p, err) < 0)
-        return -1;
-    } else {
-      return cg_unsupported(err, f, "no blkio/io controller");
-    }
-  }
-  if (r->hugepageLimits_len) {
-    _cleanup_free_ char *f = json_path(path, "hugepageLimits");
-    if (plan_hugetlb(h, r, f, p, err) < 0)
-      return -1;
-  }
-  if (r->network.present) {
-    _cleanup_free_ char *f = json_path(path, "network");
-    if (plan_network(h, &r->network, f, p, err) < 0)
-      return -1;
-  }
-  if (r->rdma_len) {
-    _cleanup_free_ char *f = json_path(path, "rdma");
-    if (plan_rdma(h, r, f, p, err) < 0)
-      return -1;
-  }
-  if (r->unified.len) {
-    _cleanup_free_ char *f = json_path(path, "unified");
-    const struct cg_hier *hr = cg_v2(h);
-    if (hr == NULL)
-      return werr(err, 0, "%s: requires cgroup v2 (this host has only v1)", f);
-    if (cg_v2_plan_unified(h, hr, &r->unified, f, p, err) < 0)
+  for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+    if (!sections[i].given(r))
+      continue;
+    _cleanup_free_ char *f = json_path(path, sections[i].name);
+    if (sections[i].plan(h, r, f, update, p, err) < 0)
       return -1;
   }
   /* Last: a half-applied device list is the worst place to fail.

@@ -332,6 +332,5 @@ int main(void) {
   test_helpers();
   test_paths();
   test_bpf();
-  printf("test_resources: %d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return unit_summary("test_resources");
 }
