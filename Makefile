@@ -126,7 +126,11 @@ INSTALLED := $(PREFIX)/bin/ward $(MANPAGES:contrib/%=$(PREFIX)/share/man/man8/%)
 	$(PREFIX)/share/bash-completion/completions/ward \
 	$(DOCS:contrib/%=$(PREFIX)/share/doc/ward/%) \
 	$(PREFIX)/libexec/ward/ward-net $(HOOKSDIR)/ward-net.json
-# ward-net comes from hooks/ward-net.mk (its install-net) where it exists.
+# ward-net comes from hooks/ward-net.mk (its install-net) where it exists;
+# include it here unless the Makefile already did.
+ifndef NET_SRCS
+-include hooks/ward-net.mk
+endif
 INSTALL_NET := $(if $(wildcard hooks/ward-net.mk),install-net)
 
 install: all $(INSTALL_NET)

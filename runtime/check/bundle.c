@@ -13,10 +13,9 @@
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 
-#include "check.h"
+#include "check_internal.h"
 #include "cleanup.h"
 #include "config.h"
-#include "idmap_registry.h"
 #include "idmap_request.h"
 #include "json.h"
 #include "linux_resources.h"
@@ -266,15 +265,15 @@ static void rule_shared_rootfs(struct lint *l, const char *bundle) {
   _cleanup_free_ char *mine = realpath(given, NULL);
   if (mine == NULL)
     return;
-  _cleanup_free_ char *dir = idmap_registry_dir();
-  struct idmap_registry *reg = NULL;
+  struct check_allocs reg = {0};
   _cleanup_werr_ werr_t e = NULL;
-  if (idmap_registry_open(dir, false, &reg, &e) < 0)
+  if (check_isolated_allocs(&reg, &e) < 0) {
+    check_allocs_free(&reg);
     return;
-  for (size_t i = 0; i < reg->len; i++) {
-    const struct idmap_entry *x = &reg->items[i];
-    if (x->id == NULL || x->root == NULL || x->kind == NULL ||
-        strcmp(x->kind, IDMAP_KIND_ISOLATED) != 0)
+  }
+  for (size_t i = 0; i < reg.len; i++) {
+    const struct check_alloc *x = &reg.items[i];
+    if (x->id == NULL || x->root == NULL)
       continue;
     struct container_state *st = NULL;
     _cleanup_werr_ werr_t e2 = NULL;
@@ -297,7 +296,7 @@ static void rule_shared_rootfs(struct lint *l, const char *bundle) {
           mine, x->id, x->root);
     container_state_free(st);
   }
-  idmap_registry_close(reg);
+  check_allocs_free(&reg);
 }
 
 /* "config.json: linux.x[1].y: problem" -> path "linux.x[1].y". */

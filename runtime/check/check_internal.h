@@ -3,6 +3,8 @@
 #ifndef WARD_CHECK_INTERNAL_H
 #define WARD_CHECK_INTERNAL_H
 
+#include <stdint.h>
+
 #include "check.h"
 
 /* Fill R: STATUS and SEEN (printf); replaces what was there. */
@@ -58,5 +60,19 @@ int check_in_child(int (*fn)(void *arg), void *arg);
  * and stderr together (caller frees).  Returns the exit status, 127 when it
  * could not run, -1 when killed. */
 int check_run(char *const argv[], char **out);
+
+/* registry_view.c: the registry's isolated ranges (a key's idle range has
+ * no root/id). */
+struct check_alloc {
+  char *root, *id;
+  uint64_t uid_base, uid_size;
+};
+struct check_allocs {
+  char *dir; /* the registry directory read */
+  struct check_alloc *items;
+  size_t len;
+};
+int check_isolated_allocs(struct check_allocs *out, werr_t *err);
+void check_allocs_free(struct check_allocs *a);
 
 #endif

@@ -11,7 +11,6 @@
 
 #include "check_internal.h"
 #include "cleanup.h"
-#include "idmap_registry.h"
 #include "idmap_request.h"
 #include "idmap_shadow.h"
 #include "utils.h"
@@ -148,35 +147,31 @@ void probe_userns_capacity(const struct check_opts *o, struct check_result *r) {
                              "range (see userns.subids)");
     return;
   }
-  _cleanup_free_ char *dir = idmap_registry_dir();
-  struct idmap_registry *reg = NULL;
+  struct check_allocs reg = {0};
   _cleanup_werr_ werr_t e = NULL;
-  if (idmap_registry_open(dir, false, &reg, &e) < 0) {
+  if (check_isolated_allocs(&reg, &e) < 0) {
     _cleanup_free_ char *t = werr_text(e);
     if (geteuid() != 0)
       check_unseen(r, t);
     else
       check_set(r, CHECK_WARN, "cannot read the registry: %s", t);
+    check_allocs_free(&reg);
     idmap_shadow_free(&sh);
     return;
   }
   struct idmap_range pool = sh.uid.pool;
-  struct idmap_range *taken = xmalloc0((reg->len + 1) * sizeof(*taken));
-  size_t n = 0, live = 0;
+  struct idmap_range *taken = xmalloc0((reg.len + 1) * sizeof(*taken));
+  size_t n = 0, live = reg.len;
   /* The shared default range is always kept out of isolated ones. */
   taken[n++] = (struct idmap_range){
       pool.base, pool.size < IDMAP_ISOLATED_SIZE ? pool.size
                                                  : IDMAP_ISOLATED_SIZE};
-  for (size_t i = 0; i < reg->len; i++) {
-    const struct idmap_entry *x = &reg->items[i];
-    if (x->uid_size == 0 || strcmp(x->kind, IDMAP_KIND_ISOLATED) != 0)
-      continue;
-    taken[n++] = (struct idmap_range){x->uid_base, x->uid_size};
-    live++;
-  }
+  for (size_t i = 0; i < reg.len; i++)
+    taken[n++] = (struct idmap_range){reg.items[i].uid_base,
+                                      reg.items[i].uid_size};
   uint64_t more = fits(pool, taken, n, IDMAP_ISOLATED_SIZE);
   free(taken);
-  idmap_registry_close(reg);
+  const char *dir = reg.dir;
   if (more == 0) {
     check_set(r, CHECK_WARN,
               "no room for another isolated container of %llu ids in "
@@ -191,5 +186,6 @@ void probe_userns_capacity(const struct check_opts *o, struct check_result *r) {
               "in %s)",
               (unsigned long long)more, IDMAP_ISOLATED_SIZE, live, dir);
   }
+  check_allocs_free(&reg);
   idmap_shadow_free(&sh);
 }
