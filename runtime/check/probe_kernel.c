@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "check_internal.h"
@@ -49,6 +50,7 @@ void probe_kernel_clone3(const struct check_opts *o, struct check_result *r) {
   if (rc == 0)
     _exit(0); /* cannot happen: the fd is not open */
   if (rc > 0) {
+    waitpid((pid_t)rc, NULL, 0);
     check_set(r, CHECK_WARN, "clone3 with a closed cgroup fd made pid %ld",
               rc);
     return;
@@ -158,9 +160,9 @@ void probe_kernel_seccomp(const struct check_opts *o, struct check_result *r) {
     return;
   }
   check_set(r, CHECK_OK,
-            "seccomp filters and user notification; libseccomp %s, API "
-            "level %u",
-            lib, api);
+            "seccomp filters and user notification in kernel %s; libseccomp "
+            "%s, API level %u",
+            kernel_release(), lib, api);
 }
 
 void probe_kernel_timens(const struct check_opts *o, struct check_result *r) {
