@@ -156,6 +156,28 @@ def test_cgroup_without_any_mount_fails(host):
 
 # ---- user namespaces and subordinate ids --------------------------------------
 
+@pytest.mark.parametrize("limit,status,seen", [
+    ("0", "fail", "user.max_user_namespaces = 0"),
+    ("1", "ok", "user.max_user_namespaces = 1; unshare works"),
+])
+def test_userns_limit(limit, status, seen):
+    """user.max_user_namespaces is per user namespace: set it in one of
+    the test's own (unshare -U -r), the host's stays as it is."""
+    if not shutil.which("unshare"):
+        pytest.skip("unshare is not installed")
+    p = subprocess.run(
+        ["unshare", "-U", "-r", "sh", "-c",
+         'echo %s > /proc/sys/user/max_user_namespaces && exec "$0" check '
+         '--format json' % limit, WARD],
+        capture_output=True, text=True, timeout=120)
+    if not p.stdout.startswith("{"):
+        pytest.skip("cannot set the limit in a user namespace: " + p.stderr)
+    r = rows(p)["userns.enabled"]
+    assert (r["status"], r["seen"]) == (status, seen)
+    if status == "fail":
+        assert r["fix"] == "sysctl -w user.max_user_namespaces=15000"
+
+
 def test_subids_range_short_none_and_default(host):
     host.shadow(POOL)
     r = rows(check_in_ns(host))
