@@ -15,7 +15,7 @@
 #include <yajl/yajl_gen.h>
 
 #include "json.h"
-#include "cgroup_internal.h"
+#include "cgroup_layout.h"
 #include "cleanup.h"
 
 #define S(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
