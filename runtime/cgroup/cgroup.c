@@ -448,21 +448,19 @@ char *cgroup_serialize(const struct cgroup_handle *h) {
   yajl_gen g = yajl_gen_alloc(NULL);
   if (g == NULL)
     abort();
-#define S(s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
   yajl_gen_map_open(g);
-  S("layout");
-  S(h->none ? "none" : cg_layout_name(h->layout));
-  S("path");
-  S(h->path);
-  S("created");
+  json_gen_str(g, "layout");
+  json_gen_str(g, h->none ? "none" : cg_layout_name(h->layout));
+  json_gen_str(g, "path");
+  json_gen_str(g, h->path);
+  json_gen_str(g, "created");
   yajl_gen_map_open(g);
   for (size_t i = 0; i < h->n; i++) {
-    S(h->h[i].name);
+    json_gen_str(g, h->h[i].name);
     yajl_gen_integer(g, h->h[i].created);
   }
   yajl_gen_map_close(g);
   yajl_gen_map_close(g);
-#undef S
   return json_gen_finish(g);
 }
 
