@@ -304,6 +304,18 @@ size_t strv_len(char **v) {
   return n;
 }
 
+void json_gen_str(yajl_gen g, const char *s) {
+  yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+}
+
+void json_gen_kv(yajl_gen g, const char *k, const char *v) {
+  json_gen_str(g, k);
+  if (v)
+    json_gen_str(g, v);
+  else
+    yajl_gen_null(g);
+}
+
 char *json_gen_finish(yajl_gen g) {
   const unsigned char *buf = NULL;
   size_t len = 0;

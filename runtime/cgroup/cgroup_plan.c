@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* From linux.resources to a list of file writes: which hierarchy each knob
- * goes to on this host, the file helpers, and applying a plan with
- * rollback. */
+/* From linux.resources to a plan: which hierarchy each section goes to on
+ * this host (the section table), and the sections whose files are the
+ * same on v1 and v2. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -11,229 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cgroup_internal.h"
+#include "cgroup_plan.h"
 #include "cleanup.h"
 
-static char *join(const char *dir, const char *file) {
-  char *s;
-  if (asprintf(&s, "%s/%s", dir, file) < 0)
-    abort();
-  return s;
-}
-
-int cg_write(const char *dir, const char *file, const char *value,
-             werr_t *err) {
-  _cleanup_free_ char *p = join(dir, file);
-  _cleanup_close_ int fd = open(p, O_WRONLY | O_CLOEXEC);
-  if (fd < 0)
-    return werr_sys(err, "open %s", p);
-  size_t len = strlen(value);
-  ssize_t w = write(fd, value, len);
-  if (w < 0)
-    return werr_sys(err, "write %s", p);
-  if ((size_t)w != len)
-    return werr(err, EIO, "write %s: short write", p);
-  return 0;
-}
-
-int cg_read(const char *dir, const char *file, char **out, werr_t *err) {
-  _cleanup_free_ char *p = join(dir, file);
-  _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return werr_sys(err, "open %s", p);
-  char *buf;
-  size_t len;
-  if (read_all_fd(fd, &buf, &len, err) < 0)
-    return werr_prefix(err, "%s", p);
-  while (len > 0 && buf[len - 1] == '\n')
-    buf[--len] = '\0';
-  *out = buf;
-  return 0;
-}
-
-bool cg_exists(const char *dir, const char *file) {
-  _cleanup_free_ char *p = join(dir, file);
-  return access(p, F_OK) == 0;
-}
-
-int cg_read_u64(const char *dir, const char *file, uint64_t *out) {
-  _cleanup_free_ char *s = NULL;
-  _cleanup_werr_ werr_t e = NULL;
-  if (cg_read(dir, file, &s, &e) < 0)
-    return -1;
-  if (strcmp(s, "max") == 0) {
-    *out = UINT64_MAX;
-    return 0;
-  }
-  char *end;
-  errno = 0;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (errno || end == s)
-    return -1;
-  *out = v;
-  return 0;
-}
-
-int cg_read_key(const char *dir, const char *file, const char *key,
-                uint64_t *out) {
-  _cleanup_free_ char *s = NULL;
-  _cleanup_werr_ werr_t e = NULL;
-  if (cg_read(dir, file, &s, &e) < 0)
-    return -1;
-  size_t kl = strlen(key);
-  for (char *line = s; line && *line;) {
-    char *nl = strchr(line, '\n');
-    if (nl)
-      *nl = '\0';
-    if (strncmp(line, key, kl) == 0 && line[kl] == ' ') {
-      *out = strtoull(line + kl + 1, NULL, 10);
-      return 0;
-    }
-    line = nl ? nl + 1 : NULL;
-  }
-  return -1;
-}
-
-int cg_unsupported(werr_t *err, const char *field, const char *why, ...) {
-  char *w = NULL;
-  va_list ap;
-  va_start(ap, why);
-  if (vasprintf(&w, why, ap) < 0)
-    abort();
-  va_end(ap);
-  werr_plain(err, EOPNOTSUPP, "%s: not supported on this host (%s)", field, w);
-  free(w);
-  return -1;
-}
-
-void cg_plan_init(struct cg_plan *p) {
-  memset(p, 0, sizeof(*p));
-  p->bpf_prog = -1;
-}
-
-void cg_plan_free(struct cg_plan *p) {
-  for (size_t i = 0; i < p->n; i++) {
-    free(p->ops[i].dir);
-    free(p->ops[i].file);
-    free(p->ops[i].value);
-    free(p->ops[i].field);
-    free(p->ops[i].old);
-  }
-  free(p->ops);
-  if (p->bpf_prog >= 0)
-    close(p->bpf_prog);
-  free(p->bpf_dir);
-  free(p->bpf_field);
-  cg_plan_init(p);
-}
-
-void cg_plan_add(struct cg_plan *p, const char *dir, const char *file,
-                 const char *field, bool restore, const char *fmt, ...) {
-  struct cg_op *ops = realloc(p->ops, (p->n + 1) * sizeof(*ops));
-  if (ops == NULL)
-    abort();
-  p->ops = ops;
-  struct cg_op *o = &p->ops[p->n++];
-  memset(o, 0, sizeof(*o));
-  o->dir = strdup(dir);
-  o->file = strdup(file);
-  o->field = strdup(field);
-  if (o->dir == NULL || o->file == NULL || o->field == NULL)
-    abort();
-  o->restore = restore;
-  va_list ap;
-  va_start(ap, fmt);
-  if (vasprintf(&o->value, fmt, ap) < 0)
-    abort();
-  va_end(ap);
-}
-
-/* memory.kmem.limit_in_bytes is still there on kernels >= 6.1 but writes to
- * it are accepted and ignored: read back to tell. */
-static int check_kmem(const struct cg_op *o, werr_t *err) {
-  uint64_t now = 0;
-  if (strcmp(o->value, "-1") == 0)
-    return 0;
-  if (cg_read_u64(o->dir, o->file, &now) < 0)
-    return werr(err, 0, "%s: cannot read back %s/%s", o->field, o->dir,
-                o->file);
-  if (now >= (1ull << 62))
-    return cg_unsupported(err, o->field, "cgroup v1 kmem disabled");
-  return 0;
-}
-
-static void rollback(struct cg_plan *p, size_t upto) {
-  for (size_t i = upto; i-- > 0;) {
-    struct cg_op *o = &p->ops[i];
-    if (o->old == NULL)
-      continue;
-    _cleanup_werr_ werr_t e = NULL;
-    (void)cg_write(o->dir, o->file, o->old, &e);
-  }
-}
-
-int cg_plan_apply(struct cg_plan *p, werr_t *err) {
-  for (size_t i = 0; i < p->n; i++) {
-    struct cg_op *o = &p->ops[i];
-    if (o->restore) {
-      _cleanup_werr_ werr_t e = NULL;
-      if (cg_read(o->dir, o->file, &o->old, &e) < 0)
-        o->old = NULL;
-    }
-    if (cg_write(o->dir, o->file, o->value, err) < 0) {
-      werr_prefix(err, "%s", o->field);
-      rollback(p, i + 1);
-      return -1;
-    }
-    if (o->check == CG_CHECK_KMEM && check_kmem(o, err) < 0) {
-      rollback(p, i + 1);
-      return -1;
-    }
-  }
-  if (p->bpf_prog >= 0 && cg_bpf_attach(p->bpf_dir, p->bpf_prog, err) < 0) {
-    werr_prefix(err, "%s", p->bpf_field);
-    rollback(p, p->n);
-    return -1;
-  }
-  return 0;
-}
-
-/* runc's AllowedDevices: mknod of anything, the standard character
- * devices, ptys and /dev/net/tun. */
-static const struct spec_res_device_rule default_devices[] = {
-    {true, 'c', -1, -1, SPEC_DEV_ACC_MKNOD},
-    {true, 'b', -1, -1, SPEC_DEV_ACC_MKNOD},
-    {true, 'c', 1, 3, SPEC_DEV_ACC_ALL},    /* null */
-    {true, 'c', 1, 8, SPEC_DEV_ACC_ALL},    /* random */
-    {true, 'c', 1, 7, SPEC_DEV_ACC_ALL},    /* full */
-    {true, 'c', 5, 0, SPEC_DEV_ACC_ALL},    /* tty */
-    {true, 'c', 1, 5, SPEC_DEV_ACC_ALL},    /* zero */
-    {true, 'c', 1, 9, SPEC_DEV_ACC_ALL},    /* urandom */
-    {true, 'c', 136, -1, SPEC_DEV_ACC_ALL}, /* pts */
-    {true, 'c', 5, 2, SPEC_DEV_ACC_ALL},    /* ptmx */
-    {true, 'c', 10, 200, SPEC_DEV_ACC_ALL}, /* net/tun */
-};
-
-struct spec_res_device_rule *cg_device_rules(const struct spec_resources *r,
-                                             size_t *n) {
-  size_t nd = sizeof(default_devices) / sizeof(default_devices[0]);
-  size_t total = r->devices_len + nd + r->config_devices_len;
-  struct spec_res_device_rule *v = calloc(total, sizeof(*v));
-  if (v == NULL)
-    abort();
-  if (r->devices_len)
-    memcpy(v, r->devices, r->devices_len * sizeof(*v));
-  memcpy(v + r->devices_len, default_devices, sizeof(default_devices));
-  if (r->config_devices_len)
-    memcpy(v + r->devices_len + nd, r->config_devices,
-           r->config_devices_len * sizeof(*v));
-  *n = total;
-  return v;
-}
-
-/* cpuset.cpus and cpuset.mems have the same names and syntax on v1 and v2;
- * check them against what the parent may hand out so a typo is refused
- * before anything is written. */
 static int check_subset(const char *list, const char *parent_list) {
   /* Both are valid lists (the parser checked LIST); compare as bitmaps. */
   unsigned char want[65536 / 8] = {0}, have[65536 / 8] = {0};
@@ -263,7 +43,7 @@ static int check_subset(const char *list, const char *parent_list) {
   return 0;
 }
 
-int cg_plan_cpuset(const struct cg_hier *hr, const struct spec_res_cpu *c,
+static int cg_plan_cpuset(const struct cg_hier *hr, const struct spec_res_cpu *c,
                    const char *path, struct cg_plan *p, werr_t *err) {
   const char *vals[2] = {c->cpus, c->mems};
   const char *names[2] = {"cpus", "mems"};

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
-#include "cgroup_internal.h"
+#include "cgroup_plan.h"
 #include "cleanup.h"
 #include "linux_resources.h"
 
