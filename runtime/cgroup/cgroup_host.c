@@ -3,7 +3,7 @@
  * the same detection create uses, so the doctor sees what ward sees. */
 #include <stdlib.h>
 
-#include "cgroup_internal.h"
+#include "cgroup_layout.h"
 #include "utils.h"
 
 int cgroup_host(struct cgroup_handle **out, werr_t *err) {

@@ -370,8 +370,6 @@ bool lint_report_has_high(const struct lint_report *r) {
   return false;
 }
 
-#define GSTR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
-
 void lint_report_print(const struct lint_report *r, bool json) {
   size_t count[3] = {0};
   for (size_t i = 0; i < r->len; i++)
@@ -390,25 +388,21 @@ void lint_report_print(const struct lint_report *r, bool json) {
     abort();
   yajl_gen_config(g, yajl_gen_beautify, 1);
   yajl_gen_map_open(g);
-  GSTR(g, "findings");
+  json_gen_str(g, "findings");
   yajl_gen_array_open(g);
   for (size_t i = 0; i < r->len; i++) {
     yajl_gen_map_open(g);
-    GSTR(g, "severity");
-    GSTR(g, lint_severity_name(r->items[i].severity));
-    GSTR(g, "rule");
-    GSTR(g, r->items[i].rule);
-    GSTR(g, "path");
-    GSTR(g, r->items[i].path);
-    GSTR(g, "advice");
-    GSTR(g, r->items[i].advice);
+    json_gen_kv(g, "severity", lint_severity_name(r->items[i].severity));
+    json_gen_kv(g, "rule", r->items[i].rule);
+    json_gen_kv(g, "path", r->items[i].path);
+    json_gen_kv(g, "advice", r->items[i].advice);
     yajl_gen_map_close(g);
   }
   yajl_gen_array_close(g);
-  GSTR(g, "summary");
+  json_gen_str(g, "summary");
   yajl_gen_map_open(g);
   for (int s = LINT_HIGH; s >= LINT_LOW; s--) {
-    GSTR(g, lint_severity_name(s));
+    json_gen_str(g, lint_severity_name(s));
     yajl_gen_integer(g, (long long)count[s]);
   }
   yajl_gen_map_close(g);

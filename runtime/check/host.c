@@ -129,8 +129,6 @@ bool check_report_failed(const struct check_report *r) {
   return false;
 }
 
-#define GSTR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
-
 static void print_json(const struct check_report *r) {
   yajl_gen g = yajl_gen_alloc(NULL);
   if (g == NULL)
@@ -138,30 +136,23 @@ static void print_json(const struct check_report *r) {
   yajl_gen_config(g, yajl_gen_beautify, 1);
   size_t count[3] = {0};
   yajl_gen_map_open(g);
-  GSTR(g, "checks");
+  json_gen_str(g, "checks");
   yajl_gen_array_open(g);
   for (size_t i = 0; i < r->len; i++) {
     const struct check_result *c = &r->items[i];
     count[c->status]++;
     yajl_gen_map_open(g);
-    GSTR(g, "name");
-    GSTR(g, c->name);
-    GSTR(g, "status");
-    GSTR(g, check_status_name(c->status));
-    GSTR(g, "seen");
-    GSTR(g, c->seen);
-    GSTR(g, "fix");
-    if (c->fix)
-      GSTR(g, c->fix);
-    else
-      yajl_gen_null(g);
+    json_gen_kv(g, "name", c->name);
+    json_gen_kv(g, "status", check_status_name(c->status));
+    json_gen_kv(g, "seen", c->seen);
+    json_gen_kv(g, "fix", c->fix);
     yajl_gen_map_close(g);
   }
   yajl_gen_array_close(g);
-  GSTR(g, "summary");
+  json_gen_str(g, "summary");
   yajl_gen_map_open(g);
   for (int s = CHECK_OK; s <= CHECK_FAIL; s++) {
-    GSTR(g, check_status_name(s));
+    json_gen_str(g, check_status_name(s));
     yajl_gen_integer(g, (long long)count[s]);
   }
   yajl_gen_map_close(g);
