@@ -198,16 +198,6 @@ static int init_setup(struct init_state *s, werr_t *err) {
                          .cgroupns = a->ns->create[SPEC_NS_CGROUP]};
   if (mntns && mount_rootfs(&mc, err) < 0)
     return -1;
-  /* Consumed: the mounts are in place, and each fd names a host tree. */
-  for (size_t i = 0; i < c->mounts_len; i++)
-    if (s->mount_fds[i] >= 0) {
-      close(s->mount_fds[i]);
-      s->mount_fds[i] = -1;
-    }
-  if (s->rootfs_idmap_fd >= 0) {
-    close(s->rootfs_idmap_fd);
-    s->rootfs_idmap_fd = -1;
-  }
 
   /* prestart/createRuntime hooks run in ward, in the runtime's namespaces. */
   struct sync_msg m;
@@ -241,6 +231,17 @@ static int init_setup(struct init_state *s, werr_t *err) {
   }
   if (mntns && mount_finalize(&mc, err) < 0)
     return -1;
+  /* Consumed: the mounts and the new root are in place, and each fd names a host tree. */
+  for (size_t i = 0; i < c->mounts_len; i++)
+    if (s->mount_fds[i] >= 0) {
+      close(s->mount_fds[i]);
+      s->mount_fds[i] = -1;
+    }
+  if (s->rootfs_idmap_fd >= 0 && s->rootfs_idmap_fd != mc.root_mount_fd)
+    close(s->rootfs_idmap_fd);
+  s->rootfs_idmap_fd = -1;
+  if (mc.root_mount_fd >= 0)
+    close(mc.root_mount_fd);
 
   if (p->terminal) {
     int master = tty_setup_in_container(p, err);
