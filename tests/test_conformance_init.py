@@ -8,11 +8,10 @@ import json
 import os
 import shutil
 import subprocess
-import tempfile
 
 import pytest
 
-from conftest import WARD, status_of, wait_for
+from conftest import Ward, status_of, wait_for
 
 UNSHARE = shutil.which("unshare") or "/usr/bin/unshare"
 
@@ -151,19 +150,16 @@ def test_exec_detached_reports_failed_execve(ward, bundle):
 
 # ---- no mount namespace of its own ------------------------------------------
 
-def in_private_mount_ns(ward, *args):
-    """ward ARGS inside a private `unshare -m`: a container sharing that
+class PrivateMountWard(Ward):
+    """ward inside a private `unshare -m`: a container sharing that mount
     namespace reaches nothing of the host's."""
-    cmd = [UNSHARE, "-m", "--propagation", "private", WARD, "--root",
-           ward.root] + list(args)
-    # Files, not pipes: a created container holds ward's stdio open.
-    with tempfile.TemporaryFile("w+") as out, \
-            tempfile.TemporaryFile("w+") as err:
-        p = subprocess.run(cmd, stdout=out, stderr=err, text=True, timeout=60)
-        out.seek(0)
-        err.seek(0)
-        p.stdout, p.stderr = out.read(), err.read()
-    return p
+
+    def prefix(self):
+        return [UNSHARE, "-m", "--propagation", "private"]
+
+
+def in_private_mount_ns(ward, *args):
+    return PrivateMountWard(ward.root)(*args)
 
 
 def without_mount_ns(bundle):
