@@ -370,7 +370,7 @@ int cmd_exec(struct global_opts *g, int argc, char **argv, werr_t *err) {
   struct exec_opts o = {0};
   int ch, rc = -1;
   optind = 1;
-  while ((ch = getopt_long(argc, argv, "+p:dte:u:g:", opts, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, "+:p:dte:u:g:", opts, NULL)) != -1) {
     switch (ch) {
     case 'p':
       o.process_file = optarg;
@@ -418,7 +418,7 @@ int cmd_exec(struct global_opts *g, int argc, char **argv, werr_t *err) {
     case 'G':
       break;
     default:
-      werr(err, EINVAL, "exec: invalid option (usage: " EXEC_USAGE ")");
+      cmd_bad_option(ch, argv, EXEC_USAGE, err);
       goto out0;
     }
   }

@@ -27,13 +27,13 @@ int cmd_spec(struct global_opts *g, int argc, char **argv, werr_t *err) {
   bool rootless = false;
   int ch;
   optind = 1;
-  while ((ch = getopt_long(argc, argv, "+b:", opts, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, "+:b:", opts, NULL)) != -1) {
     if (ch == 'b')
       bundle = optarg;
     else if (ch == 'r')
       rootless = true;
     else
-      return werr(err, EINVAL, "spec: invalid option (usage: " SPEC_USAGE ")");
+      return cmd_bad_option(ch, argv, SPEC_USAGE, err);
   }
   _cleanup_free_ char *path = xasprintf("%s/config.json", bundle);
   if (access(path, F_OK) == 0)
