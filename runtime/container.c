@@ -495,12 +495,7 @@ int container_start(struct global_opts *g, const char *id, werr_t *err) {
                             .annotations = &st->annotations};
     _cleanup_free_ char *js = spec_state_emit(&ss, false);
     /* poststart failures are logged but do not stop the container (spec) */
-    werr_t e = NULL;
-    if (hooks_run(&c->hooks.poststart, "hooks.poststart", js, &e) < 0) {
-      *err = e;
-      rc = 1;
-      goto out;
-    }
+    hooks_run_warn(&c->hooks.poststart, "hooks.poststart", js);
   }
   rc = 0;
 out:
@@ -560,7 +555,6 @@ int container_delete(struct global_opts *g, struct container_state *st,
       return -1;
   }
   struct spec_config *c = NULL;
-  werr_t hook_err = NULL;
   if (load_config_copy(st, &c, NULL) == 0 && c->hooks.poststop.len) {
     struct spec_state ss = {.ociVersion = c->ociVersion,
                             .id = st->id,
@@ -568,28 +562,22 @@ int container_delete(struct global_opts *g, struct container_state *st,
                             .bundle = st->bundle,
                             .annotations = &st->annotations};
     _cleanup_free_ char *js = spec_state_emit(&ss, false);
-    hooks_run(&c->hooks.poststop, "hooks.poststop", js, &hook_err);
+    /* runtime-spec: poststop failures are logged, delete still succeeds */
+    hooks_run_warn(&c->hooks.poststop, "hooks.poststop", js);
   }
   spec_config_free(c);
   if (st->cgroup && st->cgroup[0]) {
     struct cgroup_handle *h = NULL;
     if (cgroup_open(st->cgroup, &h, err) < 0)
-      goto fail;
+      return -1;
     int rc = cgroup_destroy(h, err);
     cgroup_handle_free(h);
     if (rc < 0)
-      goto fail;
+      return -1;
   }
   if (idmap_release(g->root, st->id, err) < 0)
-    goto fail;
+    return -1;
   if (rm_rf(st->dir, err) < 0)
-    goto fail;
-  if (hook_err) {
-    /* runtime-spec: poststop failures are logged, delete still succeeds */
-    werr_free(&hook_err);
-  }
+    return -1;
   return 0;
-fail:
-  werr_free(&hook_err);
-  return -1;
 }

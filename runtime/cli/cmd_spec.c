@@ -50,9 +50,17 @@ int cmd_spec(struct global_opts *g, int argc, char **argv, werr_t *err) {
 }
 
 int cmd_features(struct global_opts *g, int argc, char **argv, werr_t *err) {
-  (void)g, (void)err;
+  (void)g;
   if (cmd_wants_help(argc, argv, "ward features"))
     return 0;
+  static const struct option none[] = {{0, 0, 0, 0}};
+  optind = 1;
+  int ch = getopt_long(argc, argv, "+:", none, NULL);
+  if (ch != -1)
+    return cmd_bad_option(ch, argv, "ward features", err);
+  if (optind < argc)
+    return werr(err, EINVAL, "features: unexpected argument \"%s\" (usage: "
+                             "ward features)", argv[optind]);
   _cleanup_free_ char *doc = spec_features_json();
   printf("%s\n", doc);
   return 0;
