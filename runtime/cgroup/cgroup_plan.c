@@ -158,8 +158,14 @@ static int check_kmem(const struct cg_op *o, werr_t *err) {
     return werr(err, 0, "%s: cannot read back %s/%s", o->field, o->dir,
                 o->file);
   if (now >= (1ull << 62))
-    return cg_unsupported(err, o->field, "cgroup v1 kmem disabled");
+    cg_deprecated_ignored(o->field, "this kernel ignores kmem.limit_in_bytes");
   return 0;
+}
+
+void cg_deprecated_ignored(const char *field, const char *why) {
+  ward_warn("%s: deprecated in the runtime-spec and not available here (%s): "
+            "ignored, as runc does",
+            field, why);
 }
 
 static void rollback(struct cg_plan *p, size_t upto) {
