@@ -339,8 +339,10 @@ out:
 
 int mount_rootfs(struct mount_ctx *m, werr_t *err) {
   unsigned long prop = propagation_flags(m->c->linux_.rootfsPropagation);
-  /* pivot_root refuses shared parents: start rslave, apply shared last. */
-  unsigned long initial = (prop & MS_SHARED) ? (MS_SLAVE | MS_REC) : prop;
+  /* pivot_root refuses shared parents, and an unbindable root cannot be
+   * cloned or bound from: start rslave, apply those two last (finalize). */
+  unsigned long initial =
+      (prop & (MS_SHARED | MS_UNBINDABLE)) ? (MS_SLAVE | MS_REC) : prop;
   if (mount(NULL, "/", NULL, initial, NULL) < 0)
     return werr_sys(err, "make / %s",
                     m->c->linux_.rootfsPropagation ? m->c->linux_.rootfsPropagation
@@ -462,7 +464,8 @@ int mount_finalize(const struct mount_ctx *m, werr_t *err) {
             NULL) < 0)
     return werr_sys(err, "remount / read-only");
   unsigned long prop = propagation_flags(l->rootfsPropagation);
-  if ((prop & MS_SHARED) && mount(NULL, "/", NULL, prop, NULL) < 0)
+  if ((prop & (MS_SHARED | MS_UNBINDABLE)) &&
+      mount(NULL, "/", NULL, prop, NULL) < 0)
     return werr_sys(err, "make / %s", l->rootfsPropagation);
   return 0;
 }
