@@ -25,6 +25,7 @@
 #include "lsm.h"
 #include "process_sched.h"
 #include "ns.h"
+#include "seccomp_cache.h"
 #include "seccomp_filter.h"
 #include "state_json.h"
 #include "sync.h"
@@ -291,7 +292,8 @@ static int do_create(struct global_opts *g, const struct create_opts *o,
     return werr_sys(err, "open %s", fifo);
   struct seccomp_prog *seccomp = NULL;
   if (c->linux_.seccomp &&
-      seccomp_filter_prepare(c->linux_.seccomp, g->root, &seccomp, err) < 0)
+      seccomp_filter_prepare(c->linux_.seccomp, SECCOMP_CACHE_DIR, &seccomp,
+                             err) < 0)
     return -1;
 
   struct ns_plan ns;

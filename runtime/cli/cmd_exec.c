@@ -27,6 +27,7 @@
 #include "lsm.h"
 #include "process.h"
 #include "process_sched.h"
+#include "seccomp_cache.h"
 #include "seccomp_filter.h"
 #include "state.h"
 #include "sync.h"
@@ -232,7 +233,8 @@ static int run_exec(struct global_opts *g, const struct exec_opts *o,
   (void)g;
   struct seccomp_prog *seccomp = NULL;
   if (c->linux_.seccomp &&
-      seccomp_filter_prepare(c->linux_.seccomp, g->root, &seccomp, err) < 0)
+      seccomp_filter_prepare(c->linux_.seccomp, SECCOMP_CACHE_DIR, &seccomp,
+                             err) < 0)
     return -1;
   int rc = -1;
   int sv[2] = {-1, -1};
