@@ -211,3 +211,98 @@ def test_log_lines_are_valid_utf8_json(ward, bundle, tmp_path):
         assert entry["level"] == "error"
     assert "missing" in json.loads(lines[-1])["msg"]
     p.stderr.encode("utf-8")
+
+
+# ---- 10.2: writable idmapped mounts must not be reachable by other users --
+
+@pytest.fixture
+def open_dir():
+    """A directory every host user can search (as /home/x or /srv often
+    are), removed afterwards."""
+    import tempfile
+    d = tempfile.mkdtemp(prefix="ward-reach-", dir="/tmp")
+    os.chmod(d, 0o755)
+    yield d
+    subprocess.run(["rm", "-rf", "--one-file-system", d])
+
+
+@pytest.fixture
+def iw_host(tmp_path):
+    from test_idmap import POOL, Host, NsWard
+    h = Host(tmp_path)
+    h.shadow(POOL)
+    w = NsWard(str(tmp_path / "state"), h)
+    yield w
+    w.cleanup()
+    h.close()
+
+
+def reachable_bundle(open_dir, bundle):
+    """BUNDLE moved below OPEN_DIR, every directory on the way o+x."""
+    dst = os.path.join(open_dir, "bundle")
+    shutil.move(bundle.path, dst)
+    os.chmod(dst, 0o755)
+    bundle.path = dst
+    bundle.rootfs = os.path.join(dst, "rootfs")
+    bundle.config.setdefault("annotations", {})["ward.idmap.isolated"] = "true"
+    bundle.config["root"]["readonly"] = False
+    return bundle
+
+
+def test_writable_idmapped_rootfs_reachable_is_refused(iw_host, bundle,
+                                                      open_dir):
+    b = reachable_bundle(open_dir, bundle)
+    b.set_args("sh", "-c", "cp /bin/busybox /e && chmod 4755 /e").write()
+    cid = iw_host.new_id()
+    p = iw_host("run", "--bundle", b.path, cid)
+    msg = one_line(p)
+    assert "root.path" in msg and "chmod o-x %s" % b.path in msg, msg
+    assert not os.path.exists(os.path.join(b.rootfs, "e"))
+    assert not os.path.exists(os.path.join(iw_host.root, cid))
+
+
+def test_writable_idmapped_rootfs_private_runs(iw_host, bundle, open_dir):
+    """After the chmod the message asks for, the same bundle runs, and the
+    setuid-root file the container makes is out of other users' reach."""
+    b = reachable_bundle(open_dir, bundle)
+    os.chmod(b.path, 0o750)
+    b.set_args("sh", "-c", "cp /bin/busybox /e && chmod 4755 /e").write()
+    cid = iw_host.new_id()
+    p = iw_host("run", "--bundle", b.path, cid)
+    assert p.returncode == 0, p.stderr
+    st = os.stat(os.path.join(b.rootfs, "e"))
+    assert st.st_uid == 0 and st.st_mode & 0o4000
+    # "nobody" cannot reach it.
+    r = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534",
+                        "--clear-groups", "stat", os.path.join(b.rootfs, "e")],
+                       capture_output=True, text=True)
+    assert r.returncode != 0 and "Permission denied" in r.stderr
+
+
+def test_read_only_idmapped_rootfs_reachable_runs(iw_host, bundle, open_dir):
+    b = reachable_bundle(open_dir, bundle)
+    b.config["root"]["readonly"] = True
+    b.set_args("true").write()
+    cid = iw_host.new_id()
+    p = iw_host("run", "--bundle", b.path, cid)
+    assert p.returncode == 0, p.stderr
+
+
+@pytest.mark.parametrize("ro", [False, True])
+def test_writable_idmapped_bind_reachable_is_refused(iw_host, bundle, open_dir,
+                                                     ro):
+    src = os.path.join(open_dir, "data")
+    os.mkdir(src, 0o755)
+    bundle.config.setdefault("annotations", {})["ward.idmap.isolated"] = "true"
+    bundle.config["mounts"].append({
+        "destination": "/data", "type": "bind", "source": src,
+        "options": ["rbind", "ro" if ro else "rw", "idmap"]})
+    bundle.set_args("true").write()
+    cid = iw_host.new_id()
+    p = iw_host("run", "--bundle", bundle.path, cid)
+    if ro:
+        assert p.returncode == 0, p.stderr
+        return
+    msg = one_line(p)
+    assert "mounts[7].source" in msg and "chmod o-x %s" % open_dir in msg, msg
+    assert not os.path.exists(os.path.join(iw_host.root, cid))
