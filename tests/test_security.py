@@ -86,6 +86,29 @@ def test_hostname_in_own_uts_is_refused(ward, bundle, field):
     assert_nothing_left(ward, cid, bundle)
 
 
+@pytest.mark.parametrize("kind,key,value,proc", [
+    ("network", "net.ipv4.ip_forward", "1", "sys/net/ipv4/ip_forward"),
+    ("ipc", "kernel.shmmni", "1234", "sys/kernel/shmmni"),
+    ("uts", "kernel.hostname", "evil", "sys/kernel/hostname"),
+])
+def test_sysctl_without_its_namespace_is_refused(ward, bundle, kind, key,
+                                                 value, proc):
+    """No such namespace in the config: the container shares ward's, so
+    the same refusal (checked before anything is made)."""
+    bundle.config["linux"]["namespaces"] = [
+        n for n in bundle.config["linux"]["namespaces"] if n["type"] != kind]
+    if kind == "uts":
+        bundle.config.pop("hostname", None)
+    bundle.config["linux"]["sysctl"] = {key: value}
+    bundle.set_args("true").write()
+    cid = ward.new_id()
+    rc, err, now = run_in_private_ns(ward, bundle, cid, "cat /proc/%s" % proc)
+    assert rc == 1
+    assert len(err.splitlines()) == 1 and key in err and kind in err, err
+    assert now.strip() != value
+    assert_nothing_left(ward, cid, bundle)
+
+
 def test_sysctl_in_other_joined_namespace_still_works(ward, bundle):
     """Only ward's own namespace is refused: joining another one by path
     (here a network namespace a helper process holds) sets the sysctl
