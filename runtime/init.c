@@ -206,7 +206,7 @@ static int init_setup(struct init_state *s, werr_t *err) {
     return -1;
   s->host_pid = (pid_t)m.value;
   if (c->hooks.createContainer.len) {
-    _cleanup_free_ char *js = state_json(a, s->host_pid, "created");
+    _cleanup_free_ char *js = state_json(a, s->host_pid, "creating");
     if (hooks_run(&c->hooks.createContainer, "hooks.createContainer", js,
                   err) < 0)
       return -1;

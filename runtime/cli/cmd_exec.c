@@ -27,6 +27,7 @@
 #include "lsm.h"
 #include "process.h"
 #include "process_sched.h"
+#include "seccomp_cache.h"
 #include "seccomp_filter.h"
 #include "state.h"
 #include "sync.h"
@@ -220,7 +221,8 @@ static int run_exec(struct global_opts *g, const struct exec_opts *o,
   (void)g;
   struct seccomp_prog *seccomp = NULL;
   if (c->linux_.seccomp &&
-      seccomp_filter_prepare(c->linux_.seccomp, g->root, &seccomp, err) < 0)
+      seccomp_filter_prepare(c->linux_.seccomp, SECCOMP_CACHE_DIR, &seccomp,
+                             err) < 0)
     return -1;
   int rc = -1;
   int sv[2] = {-1, -1};
@@ -370,7 +372,7 @@ int cmd_exec(struct global_opts *g, int argc, char **argv, werr_t *err) {
   struct exec_opts o = {0};
   int ch, rc = -1;
   optind = 1;
-  while ((ch = getopt_long(argc, argv, "+p:dte:u:g:", opts, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, "+:p:dte:u:g:", opts, NULL)) != -1) {
     switch (ch) {
     case 'p':
       o.process_file = optarg;
@@ -418,7 +420,7 @@ int cmd_exec(struct global_opts *g, int argc, char **argv, werr_t *err) {
     case 'G':
       break;
     default:
-      werr(err, EINVAL, "exec: invalid option (usage: " EXEC_USAGE ")");
+      cmd_bad_option(ch, argv, EXEC_USAGE, err);
       goto out0;
     }
   }

@@ -13,9 +13,9 @@
 
 struct seccomp_prog;
 
-/* *out is NULL when S is NULL (no linux.seccomp).  STATE_ROOT may be NULL:
- * then nothing is cached. */
-int seccomp_filter_prepare(const struct spec_seccomp *s, const char *state_root,
+/* *out is NULL when S is NULL (no linux.seccomp).  CACHE_DIR is where
+ * compiled filters are kept (SECCOMP_CACHE_DIR); NULL: nothing is cached. */
+int seccomp_filter_prepare(const struct spec_seccomp *s, const char *cache_dir,
                            struct seccomp_prog **out, werr_t *err);
 /* *notify_fd gets the user-notification listener (or -1); it is O_CLOEXEC.
  * Only seccomp(2) runs here: no allocation before the syscall, so the
