@@ -14,7 +14,7 @@ DEB_DEPS := gcc make pkg-config libyajl-dev libseccomp-dev libcap-dev \
 	libmount-dev criu libnftables-dev libmnl-dev busybox-static \
 	python3-pytest uidmap iproute2 nftables
 # make check also drives ward with the real clients.
-TEST_DEPS := podman containerd
+TEST_DEPS := podman containerd containernetworking-plugins
 # make bench compares against these (and times with GNU time).
 BENCH_DEPS := runc crun time
 PKGS := yajl libseccomp libcap mount
@@ -32,9 +32,11 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HEADERS := $(wildcard spec/*.h runtime/*.h)
 
+include hooks/ward-net.mk
+
 .PHONY: all deps check unit integration demo asan install clean bench
 
-all: $(BUILD)/ward ward
+all: $(BUILD)/ward ward $(ALL_EXTRA)
 
 ward: $(BUILD)/ward
 	@if [ "$(BUILD)" = build ]; then cp -f $< $@; fi
@@ -102,7 +104,7 @@ bench:
 	$(MAKE) all
 	@sh bench/run.sh
 
-install: all
+install: all install-net
 	install -D -m 0755 $(BUILD)/ward $(DESTDIR)$(PREFIX)/bin/ward
 
 clean:
