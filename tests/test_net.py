@@ -82,11 +82,12 @@ def attack(lan, frames_markers, where=None):
                  [m for _, m in frames_markers])
 
 
-def udp_frame(src_mac, src, dst_mac, dst, m):
+def udp_frame(src_mac, src, dst_mac, dst, m, dport=9):
     if ":" in src:
         return nf.eth(dst_mac, src_mac, nf.ETH_IP6,
-                      nf.udp6(src, dst, 40000, 9, m))
-    return nf.eth(dst_mac, src_mac, nf.ETH_IP, nf.udp4(src, dst, 40000, 9, m))
+                      nf.udp6(src, dst, 40000, dport, m))
+    return nf.eth(dst_mac, src_mac, nf.ETH_IP,
+                  nf.udp4(src, dst, 40000, dport, m))
 
 
 def check(lan, control, attack_marker, seen):
@@ -224,6 +225,190 @@ def test_ip_filter_without_address_drops_family(tmp_path, rootfs_template):
             udp_frame(A_MAC, nf.link_local(A_MAC), "33:33:00:00:00:01",
                       "ff02::1", bad)], [ok, bad])
         assert ok in seen and bad not in seen
+    finally:
+        ward.cleanup()
+        ns.delete()
+
+
+# --- teardown ---------------------------------------------------------------
+
+def test_delete_leaves_nothing(ward, bundle):
+    require_tools()
+    ns = make_bridge_ns("wndel")
+    try:
+        ann = {"ward.net.mode": "bridged", "ward.net.bridge": BR,
+               "ward.net.ipv4.address": A_V4 + "/24",
+               "ward.net.ipv6.address": A_V6 + "/64",
+               "ward.net.ipv4_filtering": "true",
+               "ward.net.ipv6_filtering": "true"}
+        cid, p = start_container(ward, bundle, ns, ann)
+        assert p.returncode == 0, p.stderr
+        c = Ctr(cid, init_pid(ward, cid), ann)
+        assert len(ns.links()) == 1
+        assert table_names(ns.tables(), cid) == ["table bridge ward-%s" % cid]
+        # Without hwaddr the MAC is derived from the id: locally administered.
+        m = c.inside("cat", "/sys/class/net/eth0/address", check=True).stdout
+        assert int(m[:2], 16) & 3 == 2
+        assert ward("delete", "--force", cid).returncode == 0
+        assert ns.links() == []
+        assert table_names(ns.tables(), cid) == []
+        assert_nothing_left(ward, cid, bundle)
+        # Teardown again (a container already gone) is fine.
+        for _ in range(2):
+            p = sh(["nsenter", "--net=" + ns.path, WARD_NET, "teardown"],
+                   input=state_json(cid, 0, ann, "stopped"))
+            assert p.returncode == 0, p.stderr
+    finally:
+        ns.delete()
+
+
+# --- bad input: one line naming the field, non-zero exit, nothing made ------
+
+BAD = [
+    ("ward.net.hwaddr", "02:00:zz:00:00:01"),
+    ("ward.net.hwaddr", "01:00:5e:00:00:01"),
+    ("ward.net.ipv4.address", "192.0.2.10"),
+    ("ward.net.ipv6.address", "2001:db8::10/129"),
+    ("ward.net.mode", "vxlan"),
+    ("ward.net.bridge", "nosuchbr0"),
+    ("ward.net.ipv4.address", "198.51.100.5/24"),
+    ("ward.net.ipv6.address", "2001:db8:1::5/64"),
+    ("ward.net.mtu", "100"),
+    ("ward.net.ipv4_filtering", "maybe"),
+]
+
+
+@pytest.mark.parametrize("key,value", BAD)
+def test_bad_input_direct(key, value):
+    require_tools()
+    ns = make_bridge_ns("wnbad")
+    ctr = subprocess.Popen(["unshare", "-n", "sleep", "60"])
+    try:
+        time.sleep(0.2)
+        ann = {"ward.net.mode": "bridged", "ward.net.bridge": BR,
+               "ward.net.ipv4.address": A_V4 + "/24",
+               "ward.net.ipv6.address": A_V6 + "/64"}
+        ann[key] = value
+        p = sh(["nsenter", "--net=" + ns.path, WARD_NET],
+               input=state_json("wnbad", ctr.pid, ann))
+        assert p.returncode != 0
+        lines = p.stderr.splitlines()
+        assert len(lines) == 1 and lines[0].startswith("ward-net: %s: " % key), \
+            p.stderr
+        assert ns.links() == []
+        assert "ward-" not in ns.tables()
+        inside = sh(["nsenter", "-n", "-t", str(ctr.pid), "ip", "-o", "link"],
+                    check=True).stdout
+        assert [l.split(":")[1].strip() for l in inside.splitlines()] == ["lo"]
+    finally:
+        ctr.kill()
+        ctr.wait()
+        ns.delete()
+
+
+def test_bad_input_through_ward(ward, bundle):
+    require_tools()
+    ns = make_bridge_ns("wnbadw")
+    try:
+        ann = {"ward.net.mode": "bridged", "ward.net.bridge": BR,
+               "ward.net.ipv4.address": "198.51.100.5/24"}
+        cid, p = start_container(ward, bundle, ns, ann)
+        assert p.returncode != 0
+        assert ("ward-net: ward.net.ipv4.address: 198.51.100.5/24 is outside "
+                "the subnet of bridge wbr0") in p.stderr
+        assert_nothing_left(ward, cid, bundle)
+        assert ns.links() == []
+        assert table_names(ns.tables(), cid) == []
+    finally:
+        ns.delete()
+
+
+# --- routed -----------------------------------------------------------------
+
+R_V4, R_V6 = "192.0.2.20", "2001:db8::20"
+HOST_V4, HOST_V6 = "198.51.100.1", "2001:db8:1::1"
+
+
+def test_routed(ward, bundle):
+    require_tools()
+    ns = NetNS("wnrt")
+    try:
+        # The host's own addresses, on a link with carrier (no dummy
+        # module everywhere).
+        ns.ip("link", "add", "up0", "type", "veth", "peer", "name", "up1")
+        ns.ip("addr", "add", HOST_V4 + "/24", "dev", "up0")
+        ns.ip("addr", "add", HOST_V6 + "/64", "dev", "up0", "nodad")
+        ns.ip("link", "set", "up0", "up")
+        ns.ip("link", "set", "up1", "up")
+        # The per-port rp_filter decides (the effective value is the max of
+        # "all" and the port's).
+        ns.sysctl("ipv4.conf.all.rp_filter", 0)
+        before = {k: ns.sysctl(k) for k in (
+            "ipv4.conf.all.rp_filter", "ipv4.conf.default.rp_filter",
+            "ipv6.conf.all.accept_ra", "ipv6.conf.default.accept_ra",
+            "ipv4.ip_forward", "ipv6.conf.all.forwarding")}
+        ann = {"ward.net.mode": "routed", "ward.net.ipv4.address": R_V4,
+               "ward.net.ipv6.address": R_V6}
+        cid, p = start_container(ward, bundle, ns, ann)
+        assert p.returncode == 0, p.stderr
+        c = Ctr(cid, init_pid(ward, cid), ann)
+        [port] = ns.links()
+        assert ns.sysctl("ipv4.conf.%s.rp_filter" % port) == "1"
+        assert ns.sysctl("ipv6.conf.%s.accept_ra" % port) == "0"
+        assert "dev " + port in ns.ip("route", "show", R_V4).stdout
+        assert "dev " + port in ns.ip("-6", "route", "show", R_V6).stdout
+
+        # Reachability, both ways, both families.
+        for dst in (R_V4, R_V6):
+            p = ns.run("busybox", "ping", "-c", "1", "-W", "3", dst)
+            assert p.returncode == 0, "host -> %s: %s" % (dst, p.stdout)
+        for dst in (HOST_V4, HOST_V6):
+            p = ward("exec", cid, "ping", "-c", "1", "-W", "3", dst)
+            assert p.returncode == 0, "container -> %s: %s" % (dst, p.stdout)
+
+        pmac = ns.mac(port)
+        cmac = c.inside("cat", "/sys/class/net/eth0/address",
+                        check=True).stdout.strip()
+
+        def arrives(src, dst):
+            m = marker()
+            f = udp_frame(cmac, src, pmac, dst, m, dport=40009)
+            return udp_seen(ns, dst, 40009, c, f, m)
+        # Legitimate sources arrive; spoofed ones are dropped by rp_filter
+        # (IPv4) and the fib rule (IPv6).
+        assert arrives(R_V4, HOST_V4) and arrives(R_V6, HOST_V6)
+        assert not arrives("192.0.2.99", HOST_V4)
+        assert not arrives("2001:db8::99", HOST_V6)
+        # Without those two, the same spoofs arrive: the test can fail.
+        ns.sysctl("ipv4.conf.%s.rp_filter" % port, 0)
+        ns.run("nft", "delete", "table", "inet", "ward-" + cid, check=True)
+        assert arrives("192.0.2.99", HOST_V4)
+        assert arrives("2001:db8::99", HOST_V6)
+        ns.sysctl("ipv4.conf.%s.rp_filter" % port, 1)
+
+        assert ward("delete", "--force", cid).returncode == 0
+        assert ns.links() == []
+        assert ns.ip("route", "show", R_V4).stdout.strip() == ""
+        assert ns.ip("-6", "route", "show", R_V6).stdout.strip() == ""
+        assert table_names(ns.tables(), cid) == []
+        assert {k: ns.sysctl(k) for k in before} == before
+        assert_nothing_left(ward, cid, bundle)
+    finally:
+        ns.delete()
+
+
+def test_routed_v6_filter_installed(ward, bundle):
+    """The routed table exists while the container runs (what the test
+    above deletes to show the attack)."""
+    require_tools()
+    ns = NetNS("wnrt6")
+    try:
+        cid, p = start_container(ward, bundle, ns, {
+            "ward.net.mode": "routed", "ward.net.ipv6.address": R_V6})
+        assert p.returncode == 0, p.stderr
+        out = ns.run("nft", "list", "table", "inet", "ward-" + cid,
+                     check=True).stdout
+        assert "fib saddr . iif oif missing drop" in out
     finally:
         ward.cleanup()
         ns.delete()

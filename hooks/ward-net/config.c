@@ -151,7 +151,8 @@ static int want_ifname(const char *key, const char *v, char out[IFNAMSIZ],
 
 /* A comma-separated list of CIDR addresses of one family. */
 static int want_addrs(const char *key, const char *v, int family,
-                      struct cidr *out, size_t *n, werr_t *err) {
+                      bool need_prefix, struct cidr *out, size_t *n,
+                      werr_t *err) {
   if (v == NULL)
     return 0;
   _cleanup_free_ char *copy = strdup(v);
@@ -164,9 +165,10 @@ static int want_addrs(const char *key, const char *v, int family,
       return werr(err, EINVAL, "%s: at most %d addresses", key,
                   NET_MAX_ADDRS);
     struct cidr c;
-    if (parse_cidr(tok, true, &c) < 0 || c.family != family)
-      return werr(err, EINVAL, "%s: \"%s\" is not an %s address in CIDR form",
-                  key, tok, family == AF_INET ? "IPv4" : "IPv6");
+    if (parse_cidr(tok, need_prefix, &c) < 0 || c.family != family)
+      return werr(err, EINVAL, "%s: \"%s\" is not an %s address%s", key, tok,
+                  family == AF_INET ? "IPv4" : "IPv6",
+                  need_prefix ? " in CIDR form" : "");
     out[(*n)++] = c;
   }
   if (*n == 0)
@@ -254,10 +256,13 @@ int net_config_from_annotations(struct net_config *c, const char *id,
     c->mtu = (unsigned)m;
   }
 
+  /* Bridged addresses need their subnet; routed ones are single hosts
+   * (a prefix, if given, is checked and then ignored). */
+  bool bridged = c->mode == NET_BRIDGED;
   if (want_addrs(ANN "ipv4.address", kvlist_get(ann, ANN "ipv4.address"),
-                 AF_INET, c->v4, &c->n4, err) < 0 ||
+                 AF_INET, bridged, c->v4, &c->n4, err) < 0 ||
       want_addrs(ANN "ipv6.address", kvlist_get(ann, ANN "ipv6.address"),
-                 AF_INET6, c->v6, &c->n6, err) < 0 ||
+                 AF_INET6, bridged, c->v6, &c->n6, err) < 0 ||
       want_gw(ANN "ipv4.gateway", kvlist_get(ann, ANN "ipv4.gateway"), AF_INET,
               c->gw4, &c->has_gw4, err) < 0 ||
       want_gw(ANN "ipv6.gateway", kvlist_get(ann, ANN "ipv6.gateway"),
