@@ -187,3 +187,57 @@ def state_json(cid, pid, ann, status="creating"):
     if pid:
         s["pid"] = pid
     return json.dumps(s)
+
+
+CNI_DIR = "/usr/lib/cni"
+
+
+def require_cni():
+    for p in ("bridge", "host-local"):
+        if not os.access(os.path.join(CNI_DIR, p), os.X_OK):
+            pytest.skip("CNI plugin %s/%s missing (apt-get install "
+                        "containernetworking-plugins)" % (CNI_DIR, p))
+
+
+def cni_plugin_path(ptype):
+    return WARD_NET if ptype == "ward-net" else os.path.join(CNI_DIR, ptype)
+
+
+def cni_exec(ns, conf, command, cid, netns, ifname="eth0"):
+    """One plugin, the way a CNI runtime calls it: env + config on stdin,
+    run in the "host" network namespace NS."""
+    env = dict(os.environ, CNI_COMMAND=command, CNI_CONTAINERID=cid,
+               CNI_NETNS=netns, CNI_IFNAME=ifname, CNI_PATH=CNI_DIR)
+    return sh(ns.prefix() + [cni_plugin_path(conf["type"])],
+              input=json.dumps(conf), env=env)
+
+
+def cni_chain(ns, conflist, command, cid, netns, prev=None):
+    """Run a conflist's plugins as libcni does: ADD in order, each getting
+    the previous result; DEL in reverse order; CHECK in order with the
+    cached result.  Returns (last CompletedProcess, result dict or None)."""
+    plugins = conflist["plugins"]
+    order = list(reversed(plugins)) if command == "DEL" else plugins
+    result = prev
+    p = None
+    for plugin in order:
+        conf = dict(plugin, cniVersion=conflist["cniVersion"],
+                    name=conflist["name"])
+        if result is not None:
+            conf["prevResult"] = result
+        p = cni_exec(ns, conf, command, cid, netns)
+        if p.returncode != 0:
+            return p, None
+        if command == "ADD":
+            result = json.loads(p.stdout)
+    return p, result if command == "ADD" else prev
+
+
+class NetnsSender:
+    """A sender for watch(): a netns made by `ip netns add`."""
+
+    def __init__(self, ns):
+        self.ns = ns
+
+    def inside(self, *cmd, check=False, **kw):
+        return self.ns.run(*cmd, check=check, **kw)

@@ -6,15 +6,18 @@ namespace, as root) on a bridge that lives in a network namespace the test
 made, once with filtering on (the attack must not arrive) and once with it
 off (the same attack arrives, so the test can fail).  Only documentation
 addresses are used."""
+import json
 import os
 import subprocess
 import time
+import uuid
 
 import pytest
 
 import net_frames as nf
 from conftest import Bundle, Ward, assert_nothing_left, init_pid, wait_for
-from net_env import (FRAMES, PY, WARD_NET, Ctr, NetNS, make_bridge_ns, marker,
+from net_env import (FRAMES, PY, WARD_NET, Ctr, NetNS, NetnsSender,
+                     cni_chain, cni_exec, make_bridge_ns, marker, require_cni,
                      require_tools, sh, start_container, state_json,
                      table_names, udp_seen, watch)
 
@@ -412,3 +415,81 @@ def test_routed_v6_filter_installed(ward, bundle):
     finally:
         ward.cleanup()
         ns.delete()
+
+
+# --- CNI: bridge + host-local, then ward-net, by the CNI protocol ----------
+
+def cni_conflist(name, bridge, data_dir):
+    return {"cniVersion": "1.0.0", "name": name, "plugins": [
+        {"type": "bridge", "bridge": bridge, "isGateway": True,
+         "ipam": {"type": "host-local", "dataDir": data_dir,
+                  "ranges": [[{"subnet": "192.0.2.0/24"}],
+                             [{"subnet": "2001:db8::/64"}]]}},
+        {"type": "ward-net"}]}
+
+
+def test_cni_chained(tmp_path):
+    require_tools()
+    require_cni()
+    host, ctr = NetNS("wncnih"), NetNS("wncnic")
+    cid = "wncni-" + uuid.uuid4().hex[:10]
+    table = "ward-%s-eth0" % cid
+    conflist = cni_conflist("wncni", "wcni0", str(tmp_path / "ipam"))
+    try:
+        p = sh([WARD_NET], env=dict(os.environ, CNI_COMMAND="VERSION"))
+        assert "1.0.0" in json.loads(p.stdout)["supportedVersions"]
+
+        p, result = cni_chain(host, conflist, "ADD", cid, ctr.path)
+        assert p.returncode == 0, p.stdout + p.stderr
+        # ward-net passes the bridge plugin's result on unchanged.
+        eth0 = [i for i in result["interfaces"] if i.get("sandbox")][0]
+        v4 = [i["address"].split("/")[0] for i in result["ips"]
+              if "." in i["address"]][0]
+        assert eth0["name"] == "eth0" and v4.startswith("192.0.2.")
+        assert table_names(host.tables(), cid) == ["table bridge " + table]
+        p, _ = cni_chain(host, conflist, "CHECK", cid, ctr.path, result)
+        assert p.returncode == 0, p.stdout + p.stderr
+
+        sender = NetnsSender(ctr)
+        br_mac = host.mac("wcni0")
+
+        def spoofs():
+            ok, bad_ip, bad_mac = marker(), marker(), marker()
+            seen = watch(host.prefix(), "wcni0", sender, [
+                udp_frame(eth0["mac"], v4, br_mac, "192.0.2.1", ok),
+                udp_frame(eth0["mac"], "192.0.2.200", br_mac, "192.0.2.1",
+                          bad_ip),
+                udp_frame("02:00:5e:00:be:ef", v4, br_mac, "192.0.2.1",
+                          bad_mac)], [ok, bad_ip, bad_mac])
+            assert ok in seen
+            return {bad_ip, bad_mac} & seen
+        assert spoofs() == set()
+
+        # ward-net's DEL alone: the filter goes, the same spoofs pass.
+        wconf = dict(conflist["plugins"][1], cniVersion="1.0.0",
+                     name="wncni", prevResult=result)
+        assert cni_exec(host, wconf, "DEL", cid, ctr.path).returncode == 0
+        assert len(spoofs()) == 2
+        # CHECK now fails, with a CNI error on stdout.
+        p = cni_exec(host, wconf, "CHECK", cid, ctr.path)
+        assert p.returncode != 0
+        err = json.loads(p.stdout)
+        assert err["code"] >= 100 and table in err["msg"]
+
+        p, _ = cni_chain(host, conflist, "DEL", cid, ctr.path, result)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert table_names(host.tables(), cid) == []
+        assert host.links("veth") == []
+        # DEL again: nothing left to remove is success.
+        assert cni_exec(host, wconf, "DEL", cid, ctr.path).returncode == 0
+
+        # No prevResult: a CNI error naming it, nothing made.
+        bare = dict(conflist["plugins"][1], cniVersion="1.0.0", name="wncni")
+        p = cni_exec(host, bare, "ADD", cid, ctr.path)
+        assert p.returncode != 0
+        err = json.loads(p.stdout)
+        assert err["code"] == 7 and "prevResult" in err["msg"]
+        assert table_names(host.tables(), cid) == []
+    finally:
+        host.delete()
+        ctr.delete()
