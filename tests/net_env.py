@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from conftest import WARD, REPO, init_pid
+from conftest import WARD, REPO
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FRAMES = os.path.join(HERE, "net_frames.py")
@@ -241,3 +241,43 @@ class NetnsSender:
 
     def inside(self, *cmd, check=False, **kw):
         return self.ns.run(*cmd, check=check, **kw)
+
+
+def podman_in(ns, tmp, rootfs_template, network_conf=""):
+    """podman with private storage, driving ward, run inside NS (so the CNI
+    plugins and the hooks it calls make their bridge and tables there).
+    Returns (run, cleanup)."""
+    import tarfile
+    import tempfile
+    if shutil.which("podman") is None:
+        pytest.skip("podman is not installed (apt-get install podman)")
+    conf = os.path.join(tmp, "containers.conf")
+    with open(conf, "w") as f:
+        f.write('[engine]\nruntime = "ward"\nruntime_supports_json = ["ward"]\n'
+                '[engine.runtimes]\nward = ["%s"]\n'
+                '[containers]\ndefault_ulimits = ["nofile=20000:20000", '
+                '"nproc=32768:32768"]\n%s' % (os.path.abspath(WARD),
+                                            network_conf))
+    env = dict(os.environ, CONTAINERS_CONF=conf)
+    runroot = tempfile.mkdtemp(prefix="wpm-", dir="/run")  # podman: < 50 chars
+    base = ["nsenter", "--net=" + ns.path, "podman",
+                              "--root", os.path.join(tmp, "storage"),
+                              "--runroot", runroot, "--storage-driver", "vfs"]
+
+    def run(*args, timeout=120):
+        return sh(base + list(args), env=env, stdin=subprocess.DEVNULL,
+                  timeout=timeout)
+
+    def cleanup():
+        run("rm", "-a", "-f", "-t", "0")
+        run("system", "reset", "-f")
+        shutil.rmtree(runroot, ignore_errors=True)
+
+    tar = os.path.join(tmp, "rootfs.tar")
+    with tarfile.open(tar, "w") as t:
+        t.add(rootfs_template, arcname=".")
+    p = run("import", "-q", tar, "localhost/ward-net-test:latest")
+    if p.returncode != 0:
+        cleanup()
+        pytest.skip("podman import failed here: " + p.stderr.strip()[-200:])
+    return run, cleanup

@@ -15,9 +15,10 @@ import uuid
 import pytest
 
 import net_frames as nf
-from conftest import Bundle, Ward, assert_nothing_left, init_pid, wait_for
+from conftest import REPO, Bundle, Ward, assert_nothing_left, init_pid, wait_for
 from net_env import (FRAMES, PY, WARD_NET, Ctr, NetNS, NetnsSender,
-                     cni_chain, cni_exec, make_bridge_ns, marker, require_cni,
+                     cni_chain, cni_exec, make_bridge_ns, marker, podman_in,
+                     require_cni,
                      require_tools, sh, start_container, state_json,
                      table_names, udp_seen, watch)
 
@@ -493,3 +494,85 @@ def test_cni_chained(tmp_path):
     finally:
         host.delete()
         ctr.delete()
+
+
+# --- podman: CNI backend with ward-net in the conflist; hooks.d ------------
+
+def test_podman_cni_backend(tmp_path, rootfs_template):
+    require_tools()
+    require_cni()
+    ns = NetNS("wnpod")
+    plugins = tmp_path / "plugins"
+    netdir = tmp_path / "net"
+    plugins.mkdir()
+    netdir.mkdir()
+    os.symlink(WARD_NET, str(plugins / "ward-net"))
+    name = "wnpod" + uuid.uuid4().hex[:6]
+    conflist = cni_conflist(name, "wpod0", str(tmp_path / "ipam"))
+    (netdir / (name + ".conflist")).write_text(json.dumps(conflist))
+    run, cleanup = podman_in(ns, str(tmp_path), rootfs_template,
+                             '[network]\nnetwork_backend = "cni"\n'
+                             'cni_plugin_dirs = ["%s", "/usr/lib/cni"]\n'
+                             'network_config_dir = "%s"\n' % (plugins, netdir))
+    try:
+        p = run("info", "--format", "{{.Host.NetworkBackend}}")
+        if p.returncode != 0 or p.stdout.strip() != "cni":
+            pytest.skip("podman's CNI backend is not available here: %s%s"
+                        % (p.stdout, p.stderr.strip()[-200:]))
+        p = run("run", "-d", "--name", "c1", "--network", name,
+                "localhost/ward-net-test", "sleep", "1000")
+        assert p.returncode == 0, p.stderr
+        info = json.loads(run("inspect", "c1").stdout)[0]
+        cid, pid = info["Id"], info["State"]["Pid"]
+        net = info["NetworkSettings"]["Networks"][name]
+        assert table_names(ns.tables(), cid) == [
+            "table bridge ward-%s-eth0" % cid]
+        c = Ctr(cid, pid, {})
+        ok, bad = marker(), marker()
+        br_mac = ns.mac("wpod0")
+        seen = watch(ns.prefix(), "wpod0", c, [
+            udp_frame(net["MacAddress"], net["IPAddress"], br_mac,
+                      "192.0.2.1", ok),
+            udp_frame(net["MacAddress"], "192.0.2.200", br_mac, "192.0.2.1",
+                      bad)], [ok, bad])
+        assert seen == {ok}
+        assert run("rm", "-f", "-t", "0", "c1").returncode == 0
+        assert table_names(ns.tables(), cid) == []
+        assert ns.links("veth") == []
+    finally:
+        cleanup()
+        ns.delete()
+
+
+def test_podman_hooks_dir(tmp_path, rootfs_template):
+    """contrib/oci-hooks.d/ward-net.json: `--network none` plus the
+    annotations, and the hook wires the container whatever the runtime."""
+    require_tools()
+    ns = make_bridge_ns("wnhk")
+    hooks = tmp_path / "hooks.d"
+    hooks.mkdir()
+    with open(os.path.join(REPO, "contrib", "oci-hooks.d", "ward-net.json")) as f:
+        hook = json.load(f)
+    hook["hook"]["path"] = WARD_NET
+    (hooks / "ward-net.json").write_text(json.dumps(hook))
+    run, cleanup = podman_in(ns, str(tmp_path), rootfs_template)
+    try:
+        p = run("--hooks-dir", str(hooks), "run", "-d", "--name", "h1",
+                "--network", "none",
+                "--annotation", "ward.net.mode=bridged",
+                "--annotation", "ward.net.bridge=" + BR,
+                "--annotation", "ward.net.ipv4.address=192.0.2.30/24",
+                "--annotation", "ward.net.ipv4_filtering=true",
+                "localhost/ward-net-test", "sleep", "1000")
+        assert p.returncode == 0, p.stderr
+        cid = json.loads(run("inspect", "h1").stdout)[0]["Id"]
+        p = run("exec", "h1", "ping", "-c", "1", "-W", "3", BR_V4)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert len(ns.links()) == 1
+        assert table_names(ns.tables(), cid) == ["table bridge ward-" + cid]
+        assert run("rm", "-f", "-t", "0", "h1").returncode == 0
+        assert ns.links() == []
+        assert table_names(ns.tables(), cid) == []
+    finally:
+        cleanup()
+        ns.delete()
