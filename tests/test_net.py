@@ -576,3 +576,53 @@ def test_podman_hooks_dir(tmp_path, rootfs_template):
     finally:
         cleanup()
         ns.delete()
+
+
+def test_routed_parent_proxy_arp_ndp(ward, make_bundle):
+    """ward.net.parent: the container's addresses answer on the parent's
+    network (proxy ARP/NDP), as Incus's routed NIC; the host's forwarding
+    settings are checked, never changed."""
+    require_tools()
+    ns, lan = NetNS("wnpx"), NetNS("wnpxl")
+    try:
+        ns.ip("link", "add", "up0", "type", "veth", "peer", "name", "up1",
+              "netns", lan.name)
+        ns.ip("addr", "add", "192.0.2.1/24", "dev", "up0")
+        ns.ip("addr", "add", "2001:db8::1/64", "dev", "up0", "nodad")
+        ns.ip("link", "set", "up0", "up")
+        lan.ip("addr", "add", "192.0.2.50/24", "dev", "up1")
+        lan.ip("addr", "add", "2001:db8::50/64", "dev", "up1", "nodad")
+        lan.ip("link", "set", "up1", "up")
+        ns.sysctl("ipv4.ip_forward", 1)
+        ns.sysctl("ipv6.conf.all.forwarding", 1)
+        ns.sysctl("ipv6.conf.up0.proxy_ndp", 0)
+        ann = {"ward.net.mode": "routed", "ward.net.parent": "up0",
+               "ward.net.ipv4.address": R_V4, "ward.net.ipv6.address": R_V6}
+
+        b = make_bundle()
+        cid, p = start_container(ward, b, ns, ann)
+        assert p.returncode != 0
+        assert ("ward-net: ward.net.parent: routed mode needs "
+                "net.ipv6.conf.up0.proxy_ndp=1") in p.stderr
+        assert_nothing_left(ward, cid, b)
+        assert ns.links() == [] and table_names(ns.tables(), cid) == []
+        assert ns.ip("neigh", "show", "proxy").stdout.strip() == ""
+
+        ns.sysctl("ipv6.conf.up0.proxy_ndp", 1)
+        b = make_bundle()
+        cid, p = start_container(ward, b, ns, ann)
+        assert p.returncode == 0, p.stderr
+        proxy = ns.ip("neigh", "show", "proxy").stdout
+        assert R_V4 in proxy and R_V6 in proxy and "up0" in proxy
+        for dst in (R_V4, R_V6):
+            p = lan.run("busybox", "ping", "-c", "1", "-W", "3", dst)
+            assert p.returncode == 0, "LAN -> %s: %s" % (dst, p.stdout)
+
+        assert ward("delete", "--force", cid).returncode == 0
+        assert ns.ip("neigh", "show", "proxy").stdout.strip() == ""
+        assert ns.links() == [] and table_names(ns.tables(), cid) == []
+        assert ns.sysctl("ipv6.conf.up0.proxy_ndp") == "1"
+        assert_nothing_left(ward, cid, b)
+    finally:
+        ns.delete()
+        lan.delete()

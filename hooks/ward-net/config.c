@@ -191,14 +191,18 @@ static const char *const known[] = {
     "mode",         "bridge",       "name",          "hwaddr",
     "mtu",          "ipv4.address", "ipv4.gateway",  "ipv6.address",
     "ipv6.gateway", "mac_filtering", "ipv4_filtering", "ipv6_filtering",
-    NULL};
+    "parent",       NULL};
 
-int net_config_from_annotations(struct net_config *c, const char *id,
-                                const struct kvlist *ann, werr_t *err) {
+void net_config_names_only(struct net_config *c, const char *id) {
   memset(c, 0, sizeof(*c));
   c->id = id;
   strcpy(c->ifname, "eth0");
   net_names_for(id, NULL, c->host_if, c->table, sizeof(c->table));
+}
+
+int net_config_from_annotations(struct net_config *c, const char *id,
+                                const struct kvlist *ann, werr_t *err) {
+  net_config_names_only(c, id);
 
   for (size_t i = 0; ann && i < ann->len; i++) {
     const char *k = ann->items[i].key;
@@ -227,6 +231,12 @@ int net_config_from_annotations(struct net_config *c, const char *id,
     return werr(err, EINVAL, ANN "bridge: missing (needed in bridged mode)");
   if (c->mode == NET_ROUTED && v)
     return werr(err, EINVAL, ANN "bridge: not used in routed mode");
+  v = kvlist_get(ann, ANN "parent");
+  if (c->mode == NET_BRIDGED && v)
+    return werr(err, EINVAL, ANN "parent: routed mode only");
+  if (want_ifname(ANN "parent", v, c->parent, err) < 0)
+    return -1;
+  v = kvlist_get(ann, ANN "bridge");
   if (want_ifname(ANN "bridge", v, c->bridge, err) < 0 ||
       want_ifname(ANN "name", kvlist_get(ann, ANN "name"), c->ifname, err) < 0)
     return -1;

@@ -10,6 +10,7 @@
 #include <libmnl/libmnl.h>
 #include <linux/if_link.h>
 #include <linux/if_addr.h>
+#include <linux/neighbour.h>
 #include <linux/rtnetlink.h>
 #include <linux/veth.h>
 #include <sched.h>
@@ -264,6 +265,26 @@ int nl_route_add(struct nl *nl, int family, const uint8_t *dst,
       format_addr(family, gw, g, sizeof(g));
     return werr_sys(err, "add route %s%s%s on link %u", d, gw ? " via " : "",
                     g, oif);
+  }
+  return 0;
+}
+
+int nl_neigh_proxy(struct nl *nl, unsigned index, const struct cidr *a,
+                   bool add, werr_t *err) {
+  char buf[MNL_SOCKET_BUFFER_SIZE];
+  struct nlmsghdr *nlh = req(buf, add ? RTM_NEWNEIGH : RTM_DELNEIGH,
+                             add ? NLM_F_CREATE | NLM_F_EXCL : 0);
+  struct ndmsg *ndm = mnl_nlmsg_put_extra_header(nlh, sizeof(*ndm));
+  ndm->ndm_family = (uint8_t)a->family;
+  ndm->ndm_ifindex = (int)index;
+  ndm->ndm_state = NUD_PERMANENT;
+  ndm->ndm_flags = NTF_PROXY;
+  mnl_attr_put(nlh, NDA_DST, a->family == AF_INET ? 4 : 16, a->addr);
+  if (nl_talk(nl, nlh, NULL, NULL) < 0 && (add || errno != ENOENT)) {
+    char s[INET6_ADDRSTRLEN];
+    format_addr(a->family, a->addr, s, sizeof(s));
+    return werr_sys(err, "%s proxy entry %s on link %u",
+                    add ? "add" : "delete", s, index);
   }
   return 0;
 }

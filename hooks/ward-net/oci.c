@@ -76,9 +76,14 @@ int oci_hook_main(const char *action) {
     else if (!net_annotations_present(&s.ann))
       r = 0; /* not a container of ours: podman calls every hook it has */
     else if (down) {
-      char host_if[IFNAMSIZ], table[128];
-      net_names_for(s.id, NULL, host_if, table, sizeof(table));
-      r = net_teardown(host_if, table, &err);
+      /* Teardown works from names alone when the annotations no longer
+       * parse: whatever was made must still go. */
+      struct net_config c;
+      werr_t ignored = NULL;
+      if (net_config_from_annotations(&c, s.id, &s.ann, &ignored) < 0)
+        net_config_names_only(&c, s.id);
+      werr_free(&ignored);
+      r = net_teardown(&c, &err);
     } else
       r = setup(&s, &err);
   }

@@ -35,6 +35,69 @@ static int sysctl_set(const char *family, const char *ifname, const char *key,
   return 0;
 }
 
+static int sysctl_is(const char *family, const char *ifname, const char *key,
+                     const char *want, werr_t *err) {
+  char path[128], buf[16] = "";
+  snprintf(path, sizeof(path), "/proc/sys/net/%s/conf/%s/%s", family, ifname,
+           key);
+  _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+  ssize_t n = fd < 0 ? -1 : read(fd, buf, sizeof(buf) - 1);
+  if (n < 0)
+    return werr_sys(err, "read %s", path);
+  buf[strcspn(buf, "\n")] = '\0';
+  if (strcmp(buf, want))
+    /* As Incus: the host's forwarding policy is the administrator's to
+     * set, not ours to change behind their back. */
+    return werr(err, EINVAL,
+                "ward.net.parent: routed mode needs net.%s.conf.%s.%s=%s",
+                family, ifname, key, want);
+  return 0;
+}
+
+/* Proxy ARP/NDP on the parent makes the container's addresses answer on
+ * the parent's network; it needs forwarding (and proxy_ndp) there. */
+static int check_parent(struct nl *h, const struct net_config *c,
+                        unsigned *parent, werr_t *err) {
+  *parent = 0;
+  if (c->parent[0] == '\0')
+    return 0;
+  if (nl_link_get(h, c->parent, parent, NULL, NULL, err) < 0)
+    return -1;
+  if (*parent == 0)
+    return werr(err, ENODEV, "ward.net.parent: no link \"%s\"", c->parent);
+  if (c->n4 && sysctl_is("ipv4", c->parent, "forwarding", "1", err) < 0)
+    return -1;
+  if (c->n6 && (sysctl_is("ipv6", c->parent, "forwarding", "1", err) < 0 ||
+                sysctl_is("ipv6", c->parent, "proxy_ndp", "1", err) < 0))
+    return -1;
+  return 0;
+}
+
+static int proxies(struct nl *h, const struct net_config *c, unsigned parent,
+                   bool add, werr_t *err) {
+  const struct cidr *all[2] = {c->v4, c->v6};
+  size_t n[2] = {c->n4, c->n6};
+  int r = 0;
+  for (int f = 0; f < 2; f++)
+    for (size_t i = 0; i < n[f]; i++) {
+      struct cidr a = all[f][i];
+      if (nl_neigh_proxy(h, parent, &a, add, err) < 0) {
+        if (add) {
+          /* Undo only what this call made: an entry that existed before
+           * (EEXIST) belongs to someone else. */
+          werr_t ignored = NULL;
+          for (int g = 0; g <= f; g++)
+            for (size_t j = 0; j < (g < f ? n[g] : i); j++)
+              nl_neigh_proxy(h, parent, &all[g][j], false, &ignored);
+          werr_free(&ignored);
+          return -1;
+        }
+        r = -1;
+      }
+    }
+  return r;
+}
+
 static int check_subnet(struct nl *nl, const struct net_config *c,
                         unsigned br, int family, werr_t *err) {
   const struct cidr *want = family == AF_INET ? c->v4 : c->v6;
@@ -185,8 +248,10 @@ int net_setup(const struct net_config *c, int netns_fd, werr_t *err) {
   _cleanup_nl_ struct nl *h = nl_open(-1, err);
   if (h == NULL)
     return -1;
-  unsigned br = 0, hidx = 0;
+  unsigned br = 0, hidx = 0, parent = 0;
   if (c->mode == NET_BRIDGED && check_bridge(h, c, &br, err) < 0)
+    return -1;
+  if (c->mode == NET_ROUTED && check_parent(h, c, &parent, err) < 0)
     return -1;
   if (nl_link_get(h, c->host_if, &hidx, NULL, NULL, err) < 0)
     return -1;
@@ -207,25 +272,49 @@ int net_setup(const struct net_config *c, int netns_fd, werr_t *err) {
                                : routed_host_side(h, c, hidx, err);
   if (r == 0)
     r = container_side(ct, c, err);
+  if (r == 0 && parent)
+    r = proxies(h, c, parent, true, err);
   if (r < 0) {
+    /* proxies() undid its own; the rest goes by name. */
+    struct net_config names = *c;
+    names.parent[0] = '\0';
     werr_t ignored = NULL;
-    net_teardown(c->host_if, c->table, &ignored);
+    net_teardown(&names, &ignored);
     werr_free(&ignored);
     return -1;
   }
   return 0;
 }
 
-int net_teardown(const char *host_if, const char *table, werr_t *err) {
+/* Teardown goes on past a failure (everything it can remove, it does) and
+ * reports the first. */
+static void keep_first(werr_t *err, werr_t *e) {
+  if (*e && *err == NULL)
+    *err = take_ptr(*e);
+  werr_free(e);
+}
+
+int net_teardown(const struct net_config *c, werr_t *err) {
   _cleanup_nl_ struct nl *h = nl_open(-1, err);
   if (h == NULL)
     return -1;
+  werr_t e = NULL;
+  int r = 0;
+  if (c->parent[0]) {
+    unsigned parent = 0;
+    /* A parent that is gone took its proxy entries with it. */
+    if (nl_link_get(h, c->parent, &parent, NULL, NULL, &e) < 0 ||
+        (parent && proxies(h, c, parent, false, &e) < 0))
+      r = -1;
+    keep_first(err, &e);
+  }
   /* Deleting one end deletes the pair, its addresses, routes through it
    * and its per-link sysctls. */
-  int r = nl_link_del(h, host_if, err);
-  werr_t second = NULL;
-  if (nft_remove_tables(table, r < 0 ? &second : err) < 0 && r == 0)
+  if (nl_link_del(h, c->host_if, &e) < 0)
     r = -1;
-  werr_free(&second);
+  keep_first(err, &e);
+  if (nft_remove_tables(c->table, &e) < 0)
+    r = -1;
+  keep_first(err, &e);
   return r;
 }

@@ -29,6 +29,7 @@ struct net_config {
   const char *id;
   enum net_mode mode;
   char bridge[IFNAMSIZ];
+  char parent[IFNAMSIZ]; /* routed: proxy ARP/NDP on this link ("": none) */
   char ifname[IFNAMSIZ]; /* inside the container */
   uint8_t mac[6];
   unsigned mtu; /* 0: kernel default */
@@ -46,6 +47,8 @@ struct net_config {
 bool net_annotations_present(const struct kvlist *ann);
 int net_config_from_annotations(struct net_config *c, const char *id,
                                 const struct kvlist *ann, werr_t *err);
+/* What teardown needs when the annotations no longer parse: the names. */
+void net_config_names_only(struct net_config *c, const char *id);
 void net_names_for(const char *id, const char *suffix, char host_if[IFNAMSIZ],
                    char *table, size_t table_len);
 int parse_mac(const char *s, uint8_t mac[6]);
@@ -70,6 +73,10 @@ int nl_link_set(struct nl *nl, unsigned index, unsigned master, bool up,
 int nl_link_del(struct nl *nl, const char *name, werr_t *err);
 int nl_addr_add(struct nl *nl, unsigned index, const struct cidr *a,
                 werr_t *err);
+/* A proxy ARP/NDP entry for A on link INDEX; deleting an absent one is
+ * success. */
+int nl_neigh_proxy(struct nl *nl, unsigned index, const struct cidr *a,
+                   bool add, werr_t *err);
 /* Default route (DST NULL) or a host route to DST, via GW when not NULL. */
 int nl_route_add(struct nl *nl, int family, const uint8_t *dst,
                  unsigned dst_len, const uint8_t *gw, unsigned oif,
@@ -97,7 +104,8 @@ int nft_bridge_table_exists(const char *table, werr_t *err);
 
 /* veth.c: the engine. */
 int net_setup(const struct net_config *c, int netns_fd, werr_t *err);
-int net_teardown(const char *host_if, const char *table, werr_t *err);
+/* Removes C's link, tables and, with a parent, its proxy entries. */
+int net_teardown(const struct net_config *c, werr_t *err);
 
 /* oci.c, cni.c: the front doors; return the exit status. */
 int oci_hook_main(const char *action);
