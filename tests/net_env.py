@@ -136,7 +136,9 @@ def table_names(text, cid):
 
 def watch(listen_prefix, iface, sender, frames, markers, seconds=1.5):
     """Start a sniffer on IFACE (through LISTEN_PREFIX), send FRAMES from the
-    SENDER container's eth0; return the set of MARKERS (bytes) seen."""
+    SENDER container's eth0; return the set of MARKERS (bytes) seen.  The
+    first frame should be a legitimate control: the sniffer waits for the
+    rest only SECONDS after the first arrives."""
     p = subprocess.Popen(listen_prefix + [PY, FRAMES, "sniff", iface,
                                           str(seconds)] +
                          [m.hex() for m in markers],
@@ -147,7 +149,7 @@ def watch(listen_prefix, iface, sender, frames, markers, seconds=1.5):
         assert line == "ready", "sniffer: %r %s" % (line, p.stderr.read())
         sender.inside(PY, FRAMES, "send", "eth0", *[f.hex() for f in frames],
                       check=True)
-        out, err = p.communicate(timeout=seconds + 30)
+        out, err = p.communicate(timeout=seconds + 40)
     finally:
         if p.poll() is None:
             p.kill()
@@ -159,7 +161,7 @@ def watch(listen_prefix, iface, sender, frames, markers, seconds=1.5):
     return seen
 
 
-def udp_seen(ns, addr, port, sender, frame, marker, seconds=1.5):
+def udp_seen(ns, addr, port, sender, frame, marker, seconds=3):
     """Does a UDP socket on ADDR:PORT in NS receive FRAME's datagram?"""
     p = subprocess.Popen(ns.prefix() + [PY, FRAMES, "udp-listen", addr,
                                         str(port), str(seconds), marker.hex()],
@@ -169,7 +171,7 @@ def udp_seen(ns, addr, port, sender, frame, marker, seconds=1.5):
         line = p.stdout.readline().strip()
         assert line == "ready", "listener: %r %s" % (line, p.stderr.read())
         sender.inside(PY, FRAMES, "send", "eth0", frame.hex(), check=True)
-        p.communicate(timeout=seconds + 30)
+        p.communicate(timeout=seconds + 40)
     finally:
         if p.poll() is None:
             p.kill()

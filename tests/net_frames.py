@@ -6,7 +6,8 @@ network namespace, through `nsenter -n -t PID` or `ip netns exec`) to act:
 
   net_frames.py send IFACE HEXFRAME...          AF_PACKET raw send
   net_frames.py sniff IFACE SECONDS HEX...      print "seen HEX" for each
-                                                marker found in a frame
+                                                marker found in a frame, up to
+                                                SECONDS after the first
   net_frames.py udp-listen ADDR PORT SECONDS HEX   exit 0 once a datagram
                                                 holding HEX arrives
 
@@ -151,7 +152,9 @@ def _sniff(iface, seconds, markers):
     s.setsockopt(263, 1, mreq)
     print("ready", flush=True)
     left = set(markers)
-    end = time.monotonic() + seconds
+    # The sender may be slow to start on a busy host: wait long for the
+    # first frame, then SECONDS for the rest (sent right after it).
+    end = time.monotonic() + 30
     while left and time.monotonic() < end:
         s.settimeout(max(0.01, end - time.monotonic()))
         try:
@@ -164,6 +167,7 @@ def _sniff(iface, seconds, markers):
             if m in data:
                 print("seen %s" % m.hex(), flush=True)
                 left.discard(m)
+                end = min(end, time.monotonic() + seconds)
     return 0
 
 
