@@ -117,6 +117,12 @@ class Ctr:
         return sh(["nsenter", "-n", "-t", str(self.pid)] + list(cmd),
                   check=check, **kw)
 
+    def mac(self, dev="eth0"):
+        # Not /sys/class/net: nsenter -n keeps the host's sysfs mount.
+        out = self.inside("ip", "-o", "link", "show", "dev", dev,
+                          check=True).stdout
+        return out.split("link/ether ")[1].split()[0]
+
 
 def start_container(ward, bundle, ns, ann, hooks=True, args=("sleep", "1000")):
     bundle.set_args(*args)

@@ -51,6 +51,7 @@ def lan(request, tmp_path_factory, rootfs_template):
                  "ward.net.ipv4.address": A_V4 + "/24",
                  "ward.net.ipv4.gateway": BR_V4,
                  "ward.net.ipv6.address": A_V6 + "/64",
+                 "ward.net.ipv6.gateway": BR_V6,
                  "ward.net.mac_filtering": flag,
                  "ward.net.ipv4_filtering": flag,
                  "ward.net.ipv6_filtering": flag}
@@ -66,8 +67,6 @@ def lan(request, tmp_path_factory, rootfs_template):
             ctrs.append(Ctr(cid, init_pid(ward, cid), ann))
         lan.a, lan.b = ctrs
         lan.a.mac = A_MAC
-        lan.b.mac = lan.b.inside("cat", "/sys/class/net/eth0/address",
-                                 check=True).stdout.strip()
         lan.br_mac = ns.mac(BR)
         # B listens to router advertisements as any host would.
         lan.b.inside("sh", "-c", "echo 1 > /proc/sys/net/ipv6/conf/eth0/accept_ra; "
@@ -246,6 +245,7 @@ def test_delete_leaves_nothing(ward, bundle):
     ns = make_bridge_ns("wndel")
     try:
         ann = {"ward.net.mode": "bridged", "ward.net.bridge": BR,
+               "ward.net.name": "net0", "ward.net.mtu": "1400",
                "ward.net.ipv4.address": A_V4 + "/24",
                "ward.net.ipv6.address": A_V6 + "/64",
                "ward.net.ipv4_filtering": "true",
@@ -254,9 +254,12 @@ def test_delete_leaves_nothing(ward, bundle):
         assert p.returncode == 0, p.stderr
         c = Ctr(cid, init_pid(ward, cid), ann)
         assert len(ns.links()) == 1
+        assert "mtu 1400 " in ns.ip("link", "show", ns.links()[0]).stdout
+        assert "mtu 1400 " in c.inside("ip", "link", "show", "net0",
+                                       check=True).stdout
         assert table_names(ns.tables(), cid) == ["table bridge ward-%s" % cid]
         # Without hwaddr the MAC is derived from the id: locally administered.
-        m = c.inside("cat", "/sys/class/net/eth0/address", check=True).stdout
+        m = c.mac("net0")
         assert int(m[:2], 16) & 3 == 2
         assert ward("delete", "--force", cid).returncode == 0
         assert ns.links() == []
@@ -284,6 +287,9 @@ BAD = [
     ("ward.net.ipv6.address", "2001:db8:1::5/64"),
     ("ward.net.mtu", "100"),
     ("ward.net.ipv4_filtering", "maybe"),
+    ("ward.net.ipv4.gateway", "198.51.100.1"),
+    ("ward.net.name", "a/b"),
+    ("ward.net.colour", "blue"),
 ]
 
 
@@ -332,6 +338,25 @@ def test_bad_input_through_ward(ward, bundle):
         ns.delete()
 
 
+def test_failed_setup_removes_what_it_made(ward, bundle):
+    """The veth and the table exist when the second address fails to be
+    added: both must go, and ward must leave nothing either."""
+    require_tools()
+    ns = make_bridge_ns("wnfail")
+    try:
+        ann = {"ward.net.mode": "bridged", "ward.net.bridge": BR,
+               "ward.net.ipv4.address": "%s/24,%s/24" % (A_V4, A_V4),
+               "ward.net.ipv4_filtering": "true"}
+        cid, p = start_container(ward, bundle, ns, ann)
+        assert p.returncode != 0
+        assert "ward-net: add address 192.0.2.10/24" in p.stderr
+        assert ns.links() == []
+        assert table_names(ns.tables(), cid) == []
+        assert_nothing_left(ward, cid, bundle)
+    finally:
+        ns.delete()
+
+
 # --- routed -----------------------------------------------------------------
 
 R_V4, R_V6 = "192.0.2.20", "2001:db8::20"
@@ -376,8 +401,7 @@ def test_routed(ward, bundle):
             assert p.returncode == 0, "container -> %s: %s" % (dst, p.stdout)
 
         pmac = ns.mac(port)
-        cmac = c.inside("cat", "/sys/class/net/eth0/address",
-                        check=True).stdout.strip()
+        cmac = c.mac()
 
         def arrives(src, dst):
             m = marker()

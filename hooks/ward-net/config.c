@@ -187,6 +187,29 @@ static int want_gw(const char *key, const char *v, int family, uint8_t *out,
   return 0;
 }
 
+/* A gateway must be on-link: in one of the container's subnets (or, for
+ * IPv6, link-local). */
+static int check_gateway(const struct net_config *c, int family,
+                         werr_t *err) {
+  bool v4 = family == AF_INET;
+  if (!(v4 ? c->has_gw4 : c->has_gw6))
+    return 0;
+  struct cidr gw = {.family = family, .prefix = v4 ? 32 : 128};
+  memcpy(gw.addr, v4 ? c->gw4 : c->gw6, v4 ? 4 : 16);
+  if (!v4 && gw.addr[0] == 0xfe && (gw.addr[1] & 0xc0) == 0x80)
+    return 0;
+  const struct cidr *a = v4 ? c->v4 : c->v6;
+  size_t n = v4 ? c->n4 : c->n6;
+  for (size_t i = 0; i < n; i++)
+    if (cidr_contains(&a[i], &gw))
+      return 0;
+  char s[INET6_ADDRSTRLEN];
+  format_addr(family, gw.addr, s, sizeof(s));
+  return werr(err, EINVAL,
+              ANN "ipv%c.gateway: %s is in none of the container's subnets",
+              v4 ? '4' : '6', s);
+}
+
 static const char *const known[] = {
     "mode",         "bridge",       "name",          "hwaddr",
     "mtu",          "ipv4.address", "ipv4.gateway",  "ipv6.address",
@@ -302,6 +325,8 @@ int net_config_from_annotations(struct net_config *c, const char *id,
                   : c->ipv4_filtering ? "ipv4_filtering"
                                       : "ipv6_filtering");
   }
+  if (check_gateway(c, AF_INET, err) < 0 || check_gateway(c, AF_INET6, err) < 0)
+    return -1;
   /* As Incus: an IP filter cannot hold without the MAC filter. */
   if (c->ipv4_filtering || c->ipv6_filtering)
     c->mac_filtering = true;
