@@ -9,7 +9,8 @@ endif
 
 NET_SRCS := $(sort $(wildcard hooks/ward-net/*.c))
 NET_OBJS := $(NET_SRCS:%.c=$(BUILD)/%.o)
-NET_SPEC_OBJS := $(BUILD)/spec/json.o $(BUILD)/spec/ward_error.o
+# The archive: the linker takes json, ward_error and what they need.
+NET_SPEC_OBJS := $(BUILD)/libspec.a
 NET_PKGS := yajl libnftables libmnl
 NET_CFLAGS := $(shell pkg-config --cflags $(NET_PKGS) 2>/dev/null)
 NET_LIBS := $(shell pkg-config --libs $(NET_PKGS) 2>/dev/null)
