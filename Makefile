@@ -19,18 +19,22 @@ TEST_DEPS := podman containerd containernetworking-plugins
 BENCH_DEPS := runc crun time
 PKGS := yajl libseccomp libcap mount
 
+# runtime/ is the core (create, start, exec, delete and the single-file parts);
+# each subsystem has its folder; runtime/cli/ is the command line.
+RUNTIME_DIRS := runtime runtime/cgroup runtime/idmap runtime/seccomp runtime/cli
+
 WARD_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-	-DWARD_VERSION=\"$(VERSION)\" -Ispec -Iruntime \
+	-DWARD_VERSION=\"$(VERSION)\" -Ispec $(RUNTIME_DIRS:%=-I%) \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SAN_FLAGS)
 WARD_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 SPEC_SRCS := $(sort $(wildcard spec/*.c))
-RUNTIME_SRCS := $(filter-out runtime/main.c,$(sort $(wildcard runtime/*.c)))
+RUNTIME_SRCS := $(filter-out runtime/cli/main.c,$(sort $(wildcard $(RUNTIME_DIRS:%=%/*.c))))
 SPEC_OBJS := $(SPEC_SRCS:%.c=$(BUILD)/%.o)
 RUNTIME_OBJS := $(RUNTIME_SRCS:%.c=$(BUILD)/%.o)
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
-HEADERS := $(wildcard spec/*.h runtime/*.h)
+HEADERS := $(wildcard spec/*.h $(RUNTIME_DIRS:%=%/*.h))
 
 include hooks/ward-net.mk
 
@@ -54,7 +58,7 @@ $(BUILD)/libward.a: $(RUNTIME_OBJS)
 	@rm -f $@
 	@ar rcs $@ $^
 
-$(BUILD)/ward: $(BUILD)/runtime/main.o $(BUILD)/libward.a $(BUILD)/libspec.a
+$(BUILD)/ward: $(BUILD)/runtime/cli/main.o $(BUILD)/libward.a $(BUILD)/libspec.a
 	@echo "  LD      $@"
 	@$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(WARD_LIBS)
 
@@ -77,8 +81,17 @@ deps:
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
+# Each run gets a base temp dir of its own: pytest resets the shared
+# /tmp/pytest-of-root to 0700, which would cut the idmap tests' bundles off
+# from their containers' unprivileged root in a run going on at once.
+# --one-file-system: a mount a failed test left must not take host files
+# with it.
+PYTEST_RUN = t=$$(mktemp -d /tmp/ward-pytest.XXXXXX); \
+	WARD_BIN=$(1) pytest-3 -v -rs -p no:cacheprovider --basetemp=$$t $(2); rc=$$?; \
+	rm -rf --one-file-system $$t; exit $$rc
+
 integration: all
-	WARD_BIN=$(abspath $(BUILD)/ward) pytest-3 -v -rs tests/
+	$(call PYTEST_RUN,$(abspath $(BUILD)/ward),tests/)
 
 check:
 	$(MAKE) deps EXTRA_DEPS="$(TEST_DEPS)"
@@ -89,8 +102,8 @@ check:
 asan: deps
 	$(MAKE) BUILD=build-asan SAN_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" \
 		CFLAGS="-O1 -g" build-asan/ward unit-asan
-	ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1 \
-		WARD_BIN=$(abspath build-asan/ward) pytest-3 -v -rs tests/
+	export ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1; \
+		$(call PYTEST_RUN,$(abspath build-asan/ward),tests/)
 
 unit-asan: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
