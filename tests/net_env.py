@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from conftest import WARD, REPO
+from conftest import REPO, WARD, requires
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FRAMES = os.path.join(HERE, "net_frames.py")
@@ -41,8 +41,9 @@ def sh(cmd, check=False, timeout=60, **kw):
 
 
 def require_tools():
-    if os.geteuid() != 0:
-        pytest.skip("network tests need root")
+    """conftest.requires() for what it knows; the network's own needs
+    here."""
+    requires("root")
     for tool in ("ip", "nsenter", "nft"):
         if shutil.which(tool) is None:
             pytest.skip("%s is not installed" % tool)
@@ -257,8 +258,7 @@ def podman_in(ns, tmp, rootfs_template, network_conf=""):
     Returns (run, cleanup)."""
     import tarfile
     import tempfile
-    if shutil.which("podman") is None:
-        pytest.skip("podman is not installed (apt-get install podman)")
+    requires("podman")
     conf = os.path.join(tmp, "containers.conf")
     with open(conf, "w") as f:
         f.write('[engine]\nruntime = "ward"\nruntime_supports_json = ["ward"]\n'

@@ -23,22 +23,16 @@ enum {
 
 static const char *const versions[] = {"0.4.0", "1.0.0", NULL};
 
-static void gen_str(yajl_gen g, const char *s) {
-  yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
 static int fail(const char *version, int code, const struct ward_error *e) {
   _cleanup_free_ char *msg = werr_text(e);
   yajl_gen g = yajl_gen_alloc(NULL);
   if (g == NULL)
     abort();
   yajl_gen_map_open(g);
-  gen_str(g, "cniVersion");
-  gen_str(g, version ? version : "1.0.0");
-  gen_str(g, "code");
+  json_gen_kv(g, "cniVersion", version ? version : "1.0.0");
+  json_gen_str(g, "code");
   yajl_gen_integer(g, code);
-  gen_str(g, "msg");
-  gen_str(g, msg);
+  json_gen_kv(g, "msg", msg);
   yajl_gen_map_close(g);
   _cleanup_free_ char *out = json_gen_finish(g);
   printf("%s\n", out);
@@ -51,7 +45,7 @@ static void gen_tree(yajl_gen g, yajl_val v) {
   if (v == NULL || YAJL_IS_NULL(v))
     yajl_gen_null(g);
   else if (YAJL_IS_STRING(v))
-    gen_str(g, YAJL_GET_STRING(v));
+    json_gen_str(g, YAJL_GET_STRING(v));
   else if (YAJL_IS_NUMBER(v))
     yajl_gen_number(g, v->u.number.r, strlen(v->u.number.r));
   else if (YAJL_IS_TRUE(v) || YAJL_IS_FALSE(v))
@@ -64,7 +58,7 @@ static void gen_tree(yajl_gen g, yajl_val v) {
   } else {
     yajl_gen_map_open(g);
     for (size_t i = 0; i < v->u.object.len; i++) {
-      gen_str(g, v->u.object.keys[i]);
+      json_gen_str(g, v->u.object.keys[i]);
       gen_tree(g, v->u.object.values[i]);
     }
     yajl_gen_map_close(g);
@@ -78,12 +72,11 @@ static void print_result(yajl_val prev, const char *version) {
   if (g == NULL)
     abort();
   yajl_gen_map_open(g);
-  gen_str(g, "cniVersion");
-  gen_str(g, version);
+  json_gen_kv(g, "cniVersion", version);
   for (size_t i = 0; prev && i < prev->u.object.len; i++) {
     if (!strcmp(prev->u.object.keys[i], "cniVersion"))
       continue;
-    gen_str(g, prev->u.object.keys[i]);
+    json_gen_str(g, prev->u.object.keys[i]);
     gen_tree(g, prev->u.object.values[i]);
   }
   yajl_gen_map_close(g);

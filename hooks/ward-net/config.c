@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "xalloc.h"
 
 #define ANN "ward.net."
 
@@ -27,10 +28,8 @@ static uint64_t fnv1a(const char *s) {
  * with characters nft's identifiers do not allow replaced. */
 void net_names_for(const char *id, const char *suffix, char host_if[IFNAMSIZ],
                    char *table, size_t table_len) {
-  _cleanup_free_ char *key = NULL;
-  if (asprintf(&key, "%s%s%s", id, suffix ? "/" : "", suffix ? suffix : "") <
-      0)
-    abort();
+  _cleanup_free_ char *key =
+      xasprintf("%s%s%s", id, suffix ? "/" : "", suffix ? suffix : "");
   snprintf(host_if, IFNAMSIZ, "ward%08x", (unsigned)(fnv1a(key) & 0xffffffff));
   snprintf(table, table_len, "ward-%s%s%s", id, suffix ? "-" : "",
            suffix ? suffix : "");
@@ -155,9 +154,7 @@ static int want_addrs(const char *key, const char *v, int family,
                       werr_t *err) {
   if (v == NULL)
     return 0;
-  _cleanup_free_ char *copy = strdup(v);
-  if (copy == NULL)
-    abort();
+  _cleanup_free_ char *copy = xstrdup(v);
   char *save = NULL;
   for (char *tok = strtok_r(copy, ",", &save); tok;
        tok = strtok_r(NULL, ",", &save)) {

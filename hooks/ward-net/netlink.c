@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "xalloc.h"
 
 struct nl {
   struct mnl_socket *sk;
@@ -55,9 +56,7 @@ struct nl *nl_open(int netns_fd, werr_t *err) {
     mnl_socket_close(sk);
     return NULL;
   }
-  struct nl *nl = calloc(1, sizeof(*nl));
-  if (nl == NULL)
-    abort();
+  struct nl *nl = xcalloc(1, sizeof(*nl));
   nl->sk = sk;
   nl->seq = (unsigned)time(NULL);
   nl->portid = mnl_socket_get_portid(sk);

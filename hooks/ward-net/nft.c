@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "xalloc.h"
 
 static int run(const char *cmds, bool quiet_absent, werr_t *err) {
   struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
@@ -186,9 +187,7 @@ int nft_remove_tables(const char *table, werr_t *err) {
 }
 
 int nft_bridge_table_exists(const char *table, werr_t *err) {
-  _cleanup_free_ char *cmd = NULL;
-  if (asprintf(&cmd, "list table bridge %s", table) < 0)
-    abort();
+  _cleanup_free_ char *cmd = xasprintf("list table bridge %s", table);
   werr_t ignored = NULL;
   int r = run(cmd, true, &ignored);
   werr_free(&ignored);
