@@ -265,6 +265,11 @@ def test_delete_leaves_nothing(ward, bundle):
         assert ns.links() == []
         assert table_names(ns.tables(), cid) == []
         assert_nothing_left(ward, cid, bundle)
+        # The same id gets the same MAC (and link-local address) again.
+        ward("run", "-d", "--bundle", bundle.path, cid, check=True)
+        assert Ctr(cid, init_pid(ward, cid), ann).mac("net0") == m
+        assert ward("delete", "--force", cid).returncode == 0
+        assert ns.links() == [] and table_names(ns.tables(), cid) == []
         # Teardown again (a container already gone) is fine.
         for _ in range(2):
             p = sh(["nsenter", "--net=" + ns.path, WARD_NET, "teardown"],
