@@ -90,7 +90,6 @@ struct cni_req {
   yajl_val conf, prev;
   bool filter[3]; /* mac, ipv4, ipv6 */
   char table[128];
-  char port_unused[IFNAMSIZ]; /* net_names_for fills it; CNI names no link */
 };
 
 static int read_env(struct cni_req *q, werr_t *err) {
@@ -103,8 +102,7 @@ static int read_env(struct cni_req *q, werr_t *err) {
     return werr(err, EINVAL, "CNI_IFNAME: missing");
   if (strcmp(q->command, "DEL") && (q->netns == NULL || !*q->netns))
     return werr(err, EINVAL, "CNI_NETNS: missing");
-  net_names_for(q->containerid, q->ifname, q->port_unused, q->table,
-                sizeof(q->table));
+  net_names_for(q->containerid, q->ifname, NULL, q->table, sizeof(q->table));
   return 0;
 }
 

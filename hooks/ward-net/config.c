@@ -30,7 +30,9 @@ void net_names_for(const char *id, const char *suffix, char host_if[IFNAMSIZ],
                    char *table, size_t table_len) {
   _cleanup_free_ char *key =
       xasprintf("%s%s%s", id, suffix ? "/" : "", suffix ? suffix : "");
-  snprintf(host_if, IFNAMSIZ, "ward%08x", (unsigned)(fnv1a(key) & 0xffffffff));
+  if (host_if)
+    snprintf(host_if, IFNAMSIZ, "ward%08x",
+             (unsigned)(fnv1a(key) & 0xffffffff));
   snprintf(table, table_len, "ward-%s%s%s", id, suffix ? "-" : "",
            suffix ? suffix : "");
   for (char *p = table; *p; p++)

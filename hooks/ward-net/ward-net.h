@@ -49,6 +49,7 @@ int net_config_from_annotations(struct net_config *c, const char *id,
                                 const struct kvlist *ann, werr_t *err);
 /* What teardown needs when the annotations no longer parse: the names. */
 void net_config_names_only(struct net_config *c, const char *id);
+/* HOST_IF may be NULL (CNI names no link of its own). */
 void net_names_for(const char *id, const char *suffix, char host_if[IFNAMSIZ],
                    char *table, size_t table_len);
 int parse_mac(const char *s, uint8_t mac[6]);
