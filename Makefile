@@ -123,8 +123,10 @@ bench:
 # ward-net's hook file.
 HOOKSDIR ?= $(PREFIX)/share/containers/oci/hooks.d
 MANPAGES := contrib/ward.8 contrib/ward-check.8
-# Every snippet in contrib/ but the man pages and the completion.
-DOCS := $(filter-out $(MANPAGES) contrib/ward.bash-completion,$(wildcard contrib/*.*))
+# Every config snippet in contrib/ (the man pages and the completion have
+# their own places; oci-hooks.d/ goes to HOOKSDIR).
+DOCS := $(wildcard contrib/*.toml contrib/*.conf contrib/*.json \
+	contrib/*.conflist contrib/*.yaml)
 INSTALLED := $(PREFIX)/bin/ward $(MANPAGES:contrib/%=$(PREFIX)/share/man/man8/%) \
 	$(PREFIX)/share/bash-completion/completions/ward \
 	$(DOCS:contrib/%=$(PREFIX)/share/doc/ward/%) \
