@@ -208,7 +208,7 @@ static void evict(int dfd) {
     if (nv == NULL)
       abort();
     v = nv;
-    snprintf(v[n].name, sizeof(v[n].name), "%s", de->d_name);
+    memcpy(v[n].name, de->d_name, strlen(de->d_name) + 1); /* < 32 above */
     v[n].t = st.st_mtim;
     n++;
   }
