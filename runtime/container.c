@@ -19,6 +19,7 @@
 #include "caps.h"
 #include "cgroup.h"
 #include "cleanup.h"
+#include "exec_status.h"
 #include "hooks.h"
 #include "idmap.h"
 #include "init.h"
@@ -182,15 +183,6 @@ static int drive_init(struct global_opts *g, const struct create_opts *o,
         *console_master = take_fd(rfd);
       }
       break;
-    case SYNC_SECCOMP_NOTIFY: {
-      if (rfd < 0)
-        return werr(err, EPROTO, "sync: seccomp message without fd");
-      _cleanup_free_ char *js =
-          creating_state_json(c, o->id, bundle, pid, "creating");
-      if (seccomp_notify_forward(c->linux_.seccomp, js, rfd, err) < 0)
-        return werr_prefix(err, "linux.seccomp.listenerPath");
-      break;
-    }
     case SYNC_READY:
       return 0;
     default:
@@ -488,7 +480,25 @@ int container_start(struct global_opts *g, const char *id, werr_t *err) {
     }
   }
   unlink(fifo);
-  if (load_config_copy(st, &c, NULL) == 0 && c->hooks.poststart.len) {
+  /* [h-init] The init runs its last steps now: wait until it has exec'd
+   * (or report its error), handing a seccomp listener to the agent. */
+  if (load_config_copy(st, &c, err) < 0) {
+    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    goto out;
+  }
+  {
+    struct spec_state ss = {.ociVersion = c->ociVersion,
+                            .id = st->id,
+                            .status = "created",
+                            .pid = st->pid,
+                            .bundle = st->bundle,
+                            .annotations = &st->annotations};
+    _cleanup_free_ char *js = spec_state_emit(&ss, false);
+    if (exec_status_wait(ffd, pidfd, c->linux_.seccomp, js, err) < 0)
+      goto out;
+  }
+  /* [/h-init] */
+  if (c->hooks.poststart.len) {
     struct spec_state ss = {.ociVersion = c->ociVersion,
                             .id = st->id,
                             .status = "running",

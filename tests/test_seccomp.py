@@ -326,7 +326,9 @@ def test_notify_answered_by_agent(ward, bundle, agent):
     assert state["fds"] == ["seccompFd"] and state["_received_fds"] == 1
     assert state["metadata"] == "bar"
     assert state["state"]["id"] == ward.ids[-1]
-    assert state["state"]["status"] == "creating"
+    # The filter is the init's last step before execve, after `start`
+    # released it: the listener exists only then, the container "created".
+    assert state["state"]["status"] == "created"
     assert state["state"]["bundle"] == bundle.path
     assert state["pid"] == state["state"]["pid"] > 0
 

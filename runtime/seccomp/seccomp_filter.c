@@ -287,6 +287,10 @@ int seccomp_filter_install(struct seccomp_prog *p, int *notify_fd,
   return 0;
 }
 
+bool seccomp_prog_has_listener(const struct seccomp_prog *p) {
+  return p && (p->kflags & SECCOMP_FILTER_FLAG_NEW_LISTENER);
+}
+
 bool seccomp_prog_from_cache(const struct seccomp_prog *p) {
   return p && p->from_cache;
 }
