@@ -426,9 +426,9 @@ int spec_config_load(const char *file, struct spec_config **out, werr_t *err) {
   if (fd < 0)
     return werr_sys(err, "open %s", file);
   _cleanup_free_ char *buf = NULL;
-  if (read_all_fd(fd, &buf, NULL, err) < 0)
-    return werr_prefix(err, "%s", file);
   const char *slash = strrchr(file, '/');
+  if (json_read_fd(fd, slash ? slash + 1 : file, &buf, err) < 0)
+    return -1;
   return parse_named(buf, slash ? slash + 1 : file, out, err);
 }
 

@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -47,7 +46,9 @@ int kvlist_set(struct kvlist *l, const char *key, const char *value) {
   return 0;
 }
 
-int read_all_fd(int fd, char **out, size_t *len, werr_t *err) {
+/* At most MAX bytes; one more than that is E2BIG (nothing is kept). */
+static int read_fd_max(int fd, size_t max, char **out, size_t *len,
+                       werr_t *err) {
   size_t cap = 8192, n = 0;
   char *buf = malloc(cap);
   if (buf == NULL)
@@ -70,11 +71,25 @@ int read_all_fd(int fd, char **out, size_t *len, werr_t *err) {
     if (r == 0)
       break;
     n += (size_t)r;
+    if (n > max) {
+      free(buf);
+      return werr(err, E2BIG, "JSON larger than %zu MiB", max >> 20);
+    }
   }
   buf[n] = '\0';
   *out = buf;
   if (len)
     *len = n;
+  return 0;
+}
+
+int read_all_fd(int fd, char **out, size_t *len, werr_t *err) {
+  return read_fd_max(fd, SIZE_MAX, out, len, err);
+}
+
+int json_read_fd(int fd, const char *what, char **out, werr_t *err) {
+  if (read_fd_max(fd, JSON_MAX_BYTES, out, NULL, err) < 0)
+    return werr_prefix(err, "%s", what);
   return 0;
 }
 
@@ -132,13 +147,9 @@ int json_parse_file(const char *file, yajl_val *out, werr_t *err) {
   _cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return werr_sys(err, "open %s", file);
-  struct stat st;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > JSON_MAX_BYTES)
-    return werr(err, E2BIG, "%s: JSON larger than %d MiB", file,
-                JSON_MAX_BYTES >> 20);
   _cleanup_free_ char *buf = NULL;
-  if (read_all_fd(fd, &buf, NULL, err) < 0)
-    return werr_prefix(err, "%s", file);
+  if (json_read_fd(fd, file, &buf, err) < 0)
+    return -1;
   return json_parse_buf(buf, file, out, err);
 }
 

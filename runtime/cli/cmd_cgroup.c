@@ -431,12 +431,12 @@ int cmd_update(struct global_opts *g, int argc, char **argv, werr_t *err) {
                                     : open(file, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
       return werr_sys(err, "update: open %s", file);
-    int rc = read_all_fd(fd, &buf, NULL, err);
+    what = strcmp(file, "-") == 0 ? "resources (stdin)" : file;
+    int rc = json_read_fd(fd, what, &buf, err);
     if (fd != STDIN_FILENO)
       close(fd);
     if (rc < 0)
-      return werr_prefix(err, "update: %s", file);
-    what = strcmp(file, "-") == 0 ? "resources (stdin)" : file;
+      return werr_prefix(err, "update");
   } else if (nflags == 0) {
     return werr(err, EINVAL, "update: nothing to change (usage: %s)",
                 UPDATE_USAGE);

@@ -88,11 +88,8 @@ static void env_set(char ***env, const char *kv) {
 static int build_process(const struct exec_opts *o, const struct spec_config *c,
                          char **args, struct spec_process *p, werr_t *err) {
   if (o->process_file) {
-    _cleanup_free_ char *buf = NULL;
-    if (read_file(o->process_file, &buf, NULL, err) < 0)
-      return -1;
     yajl_val v = NULL;
-    if (json_parse_buf(buf, o->process_file, &v, err) < 0)
+    if (json_parse_file(o->process_file, &v, err) < 0)
       return -1;
     int rc = spec_parse_process(v, "", p, err);
     yajl_tree_free(v);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -201,14 +202,21 @@ static void evict(int dfd) {
   struct dirent *de;
   while ((de = readdir(d)) != NULL) {
     struct stat st;
-    if (de->d_name[0] == '.' || strlen(de->d_name) >= 32 ||
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
         fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
       continue;
+    /* A temporary file a killed ward left (or any stray name): gone once
+     * it is a minute old, so the directory stays bounded. */
+    if (de->d_name[0] == '.' || strlen(de->d_name) >= 32) {
+      if (st.st_mtim.tv_sec + 60 < time(NULL))
+        (void)unlinkat(dfd, de->d_name, 0);
+      continue;
+    }
     struct ent *nv = realloc(v, (n + 1) * sizeof(*v));
     if (nv == NULL)
       abort();
     v = nv;
-    snprintf(v[n].name, sizeof(v[n].name), "%s", de->d_name);
+    memcpy(v[n].name, de->d_name, strlen(de->d_name) + 1); /* < 32 above */
     v[n].t = st.st_mtim;
     n++;
   }
