@@ -77,27 +77,29 @@ static int validate(struct global_opts *g, const struct create_opts *o,
                     const struct spec_config *c, werr_t *err) {
   (void)g;
   if (!c->has_process)
-    return werr(err, EINVAL, "config.json: process: required to create a container");
+    return werr_code(err, EINVAL,
+                     "config.json: process: required to create a container");
   if (c->process.terminal && !o->console_socket && !o->foreground)
-    return werr(err, EINVAL,
-                "process.terminal is set: a detached container needs "
-                "--console-socket to receive its terminal");
+    return werr_code(err, EINVAL,
+                     "process.terminal is set: a detached container needs "
+                     "--console-socket to receive its terminal");
   if (!c->process.terminal && o->console_socket)
-    return werr(err, EINVAL,
-                "--console-socket given but process.terminal is false");
+    return werr_code(err, EINVAL,
+                     "--console-socket given but process.terminal is false");
   if (caps_validate(&c->process, err) < 0 ||
       sched_check(&c->process, err) < 0 || lsm_check(c, err) < 0)
     return werr_prefix(err, "config.json");
   if (c->linux_.netDevices_len)
-    return werr(err, ENOTSUP,
-                "config.json: linux.netDevices: not supported by ward yet");
+    return werr_code(
+        err, ENOTSUP,
+        "config.json: linux.netDevices: not supported by ward yet");
   if (c->linux_.intelRdt.present) {
     if (access("/sys/fs/resctrl/info", F_OK) < 0)
-      return werr(err, ENOTSUP,
-                  "config.json: linux.intelRdt: resctrl is not mounted on "
-                  "this host (/sys/fs/resctrl)");
-    return werr(err, ENOTSUP,
-                "config.json: linux.intelRdt: not supported by ward yet");
+      return werr_code(err, ENOTSUP,
+                       "config.json: linux.intelRdt: resctrl is not mounted on "
+                       "this host (/sys/fs/resctrl)");
+    return werr_code(err, ENOTSUP,
+                     "config.json: linux.intelRdt: not supported by ward yet");
   }
   return 0;
 }
@@ -114,7 +116,7 @@ static char *resolve_rootfs(const char *bundle, const char *root_path,
   }
   struct stat st;
   if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
-    werr(err, ENOTDIR, "rootfs %s: not a directory", joined);
+    werr_code(err, ENOTDIR, "rootfs %s: not a directory", joined);
     free(real);
     return NULL;
   }
@@ -173,7 +175,7 @@ static int drive_init(struct global_opts *g, const struct create_opts *o,
     }
     case SYNC_CONSOLE:
       if (rfd < 0)
-        return werr(err, EPROTO, "sync: console message without fd");
+        return werr_code(err, EPROTO, "sync: console message without fd");
       if (o->console_socket) {
         if (tty_send_console(o->console_socket, rfd, err) < 0)
           return -1;
@@ -183,7 +185,7 @@ static int drive_init(struct global_opts *g, const struct create_opts *o,
       break;
     case SYNC_SECCOMP_NOTIFY: {
       if (rfd < 0)
-        return werr(err, EPROTO, "sync: seccomp message without fd");
+        return werr_code(err, EPROTO, "sync: seccomp message without fd");
       _cleanup_free_ char *js =
           creating_state_json(c, o->id, bundle, pid, "creating");
       if (seccomp_notify_forward(c->linux_.seccomp, js, rfd, err) < 0)
@@ -193,7 +195,7 @@ static int drive_init(struct global_opts *g, const struct create_opts *o,
     case SYNC_READY:
       return 0;
     default:
-      return werr(err, EPROTO, "sync: unexpected message %d", m.type);
+      return werr_code(err, EPROTO, "sync: unexpected message %d", m.type);
     }
   }
 }
@@ -252,7 +254,7 @@ static int do_create(struct global_opts *g, const struct create_opts *o,
     free(u->dir);
     u->dir = NULL;
     if (e == EEXIST)
-      return werr_plain(err, EEXIST, "container \"%s\" already exists", o->id);
+      return werr_code(err, EEXIST, "container \"%s\" already exists", o->id);
     errno = e;
     return werr_sys(err, "mkdir %s/%s", g->root, o->id);
   }
@@ -451,10 +453,10 @@ int container_start(struct global_opts *g, const char *id, werr_t *err) {
   struct spec_config *c = NULL;
   if (s != STATUS_CREATED) {
     if (s == STATUS_STOPPED)
-      werr(err, EINVAL, "cannot start a container that has stopped");
+      werr_code(err, EINVAL, "cannot start a container that has stopped");
     else
-      werr(err, EINVAL, "cannot start an already %s container",
-           state_status_name(s));
+      werr_code(err, EINVAL, "cannot start an already %s container",
+                state_status_name(s));
     goto out;
   }
   pidfd = state_pidfd(st, err);
@@ -481,7 +483,7 @@ int container_start(struct global_opts *g, const char *id, werr_t *err) {
         break;
     }
     if (p[1].revents) {
-      werr_plain(err, ESRCH, "container \"%s\": init exited before start", id);
+      werr_code(err, ESRCH, "container \"%s\": init exited before start", id);
       goto out;
     }
   }
@@ -543,9 +545,9 @@ int container_delete(struct global_opts *g, struct container_state *st,
   enum container_status s = state_status(st);
   if (s == STATUS_RUNNING || s == STATUS_PAUSED) {
     if (!force)
-      return werr_plain(err, EBUSY,
-                  "cannot delete container \"%s\" that is not stopped: %s",
-                  st->id, state_status_name(s));
+      return werr_code(err, EBUSY,
+                       "cannot delete container \"%s\" that is not stopped: %s",
+                       st->id, state_status_name(s));
   }
   if (s != STATUS_STOPPED) {
     if (s == STATUS_PAUSED && st->cgroup && st->cgroup[0]) {

@@ -25,16 +25,18 @@
 int state_validate_id(const char *id, werr_t *err) {
   size_t n = id ? strlen(id) : 0;
   if (n == 0)
-    return werr(err, EINVAL, "invalid container id \"\": must not be empty");
+    return werr_code(err, EINVAL,
+                     "invalid container id \"\": must not be empty");
   if (n > 1024)
-    return werr(err, EINVAL, "invalid container id: longer than 1024 characters");
+    return werr_code(err, EINVAL,
+                     "invalid container id: longer than 1024 characters");
   if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-    return werr(err, EINVAL, "invalid container id \"%s\"", id);
+    return werr_code(err, EINVAL, "invalid container id \"%s\"", id);
   for (const char *p = id; *p; p++)
     if (!isalnum((unsigned char)*p) && !strchr("_+.-", *p))
-      return werr(err, EINVAL,
-                  "invalid container id \"%s\": only [A-Za-z0-9_+.-] allowed",
-                  id);
+      return werr_code(
+          err, EINVAL,
+          "invalid container id \"%s\": only [A-Za-z0-9_+.-] allowed", id);
   return 0;
 }
 
@@ -94,8 +96,8 @@ int state_load(const char *root, const char *id,
     int en = e->errnum;
     werr_free(&e);
     if (en == ENOENT)
-      return werr_plain(err, ENOENT, "container \"%s\" does not exist", id);
-    return werr(err, en, "container \"%s\": cannot read %s", id, path);
+      return werr_code(err, ENOENT, "container \"%s\" does not exist", id);
+    return werr_code(err, en, "container \"%s\": cannot read %s", id, path);
   }
   yajl_val v = NULL;
   if (json_parse_buf(buf, path, &v, err) < 0)
@@ -182,15 +184,15 @@ bool state_init_alive(const struct container_state *st) {
 
 int state_pidfd(const struct container_state *st, werr_t *err) {
   if (st->pid <= 0)
-    return werr_plain(err, ESRCH, "container \"%s\": no such process", st->id);
+    return werr_code(err, ESRCH, "container \"%s\": no such process", st->id);
   int fd = (int)syscall(SYS_pidfd_open, st->pid, 0);
   if (fd < 0)
-    return werr_plain(err, ESRCH, "container \"%s\": no such process", st->id);
+    return werr_code(err, ESRCH, "container \"%s\": no such process", st->id);
   /* Checked after the pidfd pins the process: if the start time still
    * matches now, the pidfd refers to our init and not a recycled pid. */
   if (!state_init_alive(st)) {
     close(fd);
-    return werr_plain(err, ESRCH, "container \"%s\": no such process", st->id);
+    return werr_code(err, ESRCH, "container \"%s\": no such process", st->id);
   }
   return fd;
 }

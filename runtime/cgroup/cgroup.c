@@ -91,7 +91,7 @@ static int append_components(char **buf, const char *rel, werr_t *err) {
   for (char *c = strtok_r(copy, "/", &save); c;
        c = strtok_r(NULL, "/", &save)) {
     if (strcmp(c, ".") == 0 || strcmp(c, "..") == 0)
-      return werr(err, 0,
+      return werr(err,
                   "linux.cgroupsPath: \"%s\" must not contain \".\" or \"..\"",
                   rel);
     char *n = xasprintf("%s/%s", *buf, c);
@@ -106,7 +106,7 @@ static int append_components(char **buf, const char *rel, werr_t *err) {
 static int expand_slice(const char *slice, char **out, werr_t *err) {
   size_t len = strlen(slice);
   if (len < 6 || strcmp(slice + len - 6, ".slice") != 0 || strchr(slice, '/'))
-    return werr(err, 0, "linux.cgroupsPath: \"%s\" is not a slice name", slice);
+    return werr(err, "linux.cgroupsPath: \"%s\" is not a slice name", slice);
   _cleanup_free_ char *base = strndup(slice, len - 6);
   if (base == NULL)
     abort();
@@ -118,7 +118,7 @@ static int expand_slice(const char *slice, char **out, werr_t *err) {
   if (base[0] == '\0' || base[0] == '-' || base[strlen(base) - 1] == '-' ||
       strstr(base, "--")) {
     free(path);
-    return werr(err, 0, "linux.cgroupsPath: \"%s\" is not a valid slice name",
+    return werr(err, "linux.cgroupsPath: \"%s\" is not a valid slice name",
                 slice);
   }
   for (char *dash = base;; dash++) {
@@ -153,7 +153,7 @@ int cgroup_resolve_path(const char *id, const char *cgroupsPath, bool systemd,
   if (systemd && cp[0] == '\0')
     cp = dflt = xasprintf("system.slice:ward:%s", id);
   if (systemd && !is_systemd_form(cp))
-    return werr(err, 0,
+    return werr(err,
                 "linux.cgroupsPath: \"%s\" must be slice:prefix:name with "
                 "--systemd-cgroup",
                 cp);
@@ -165,7 +165,7 @@ int cgroup_resolve_path(const char *id, const char *cgroupsPath, bool systemd,
     if (slice == NULL || prefix == NULL)
       abort();
     if (name[0] == '\0')
-      return werr(err, 0, "linux.cgroupsPath: \"%s\" has an empty name", cp);
+      return werr(err, "linux.cgroupsPath: \"%s\" has an empty name", cp);
     _cleanup_free_ char *spath = NULL;
     if (expand_slice(slice[0] ? slice : "system.slice", &spath, err) < 0)
       return -1;
@@ -187,7 +187,7 @@ int cgroup_resolve_path(const char *id, const char *cgroupsPath, bool systemd,
   }
   if (path[0] == '\0') {
     free(path);
-    return werr(err, 0, "linux.cgroupsPath: \"%s\" is the root cgroup", cp);
+    return werr(err, "linux.cgroupsPath: \"%s\" is the root cgroup", cp);
   }
   *out = path;
   return 0;
@@ -341,8 +341,9 @@ int cg_detect(struct cgroup_handle *h, werr_t *err) {
     *add_hier(h) = v2;
   }
   if (h->n == 0)
-    return werr(err, ENOENT,
-                "cgroup: no cgroup filesystem mounted (/proc/self/mountinfo)");
+    return werr_code(
+        err, ENOENT,
+        "cgroup: no cgroup filesystem mounted (/proc/self/mountinfo)");
   h->layout = controllers == 0 ? CG_LAYOUT_V2
               : have_v2        ? CG_LAYOUT_HYBRID
                                : CG_LAYOUT_V1;
@@ -549,9 +550,9 @@ static void enable_controllers(struct cgroup_handle *h, struct cg_hier *x) {
 }
 
 static int no_cgroup(werr_t *err) {
-  return werr_plain(err, ENOTSUP,
-                    "the container has no cgroup of its own (ward ran "
-                    "rootless without write access to cgroupfs)");
+  return werr_code(err, ENOTSUP,
+                   "the container has no cgroup of its own (ward ran "
+                   "rootless without write access to cgroupfs)");
 }
 
 /* Not real root: an unprivileged user, or root of a user namespace. */
@@ -614,8 +615,8 @@ int cgroup_create(const char *id, const char *cgroupsPath, bool systemd,
       goto fail;
     }
     if (x->created == 0 && dir_has_procs(x->dir)) {
-      werr(err, EBUSY, "linux.cgroupsPath: %s already has processes in it",
-           x->dir);
+      werr_code(err, EBUSY, "linux.cgroupsPath: %s already has processes in it",
+                x->dir);
       goto fail;
     }
     if (x->v2)
@@ -709,7 +710,8 @@ int cgroup_open(const char *serialized, struct cgroup_handle **out,
                 werr_t *err) {
   yajl_val v = NULL;
   if (serialized == NULL || serialized[0] == '\0')
-    return werr(err, ENOENT, "cgroup: the container has no cgroup recorded");
+    return werr_code(err, ENOENT,
+                     "cgroup: the container has no cgroup recorded");
   if (json_parse_buf(serialized, "cgroup state", &v, err) < 0)
     return -1;
   struct cgroup_handle *h = calloc(1, sizeof(*h));
@@ -721,7 +723,7 @@ int cgroup_open(const char *serialized, struct cgroup_handle **out,
     goto fail;
   if (layout == NULL || h->path == NULL || h->path[0] != '/' ||
       strstr(h->path, "/..")) {
-    werr(err, EINVAL, "cgroup: malformed state \"%s\"", serialized);
+    werr_code(err, EINVAL, "cgroup: malformed state \"%s\"", serialized);
     goto fail;
   }
   if (strcmp(layout, "none") == 0) {
@@ -733,7 +735,7 @@ int cgroup_open(const char *serialized, struct cgroup_handle **out,
   if (cg_detect(h, err) < 0)
     goto fail;
   if (strcmp(layout, cg_layout_name(h->layout)) != 0) {
-    werr(err, 0,
+    werr(err,
          "cgroup: the container was created on a %s layout, this mount "
          "namespace has %s",
          layout, cg_layout_name(h->layout));
@@ -814,7 +816,7 @@ int cgroup_pids(struct cgroup_handle *h, pid_t **pids, size_t *n, werr_t *err) {
     return no_cgroup(err);
   const struct cg_hier *x = procs_hier(h);
   if (x == NULL)
-    return werr(err, ENOENT, "cgroup: no hierarchy");
+    return werr_code(err, ENOENT, "cgroup: no hierarchy");
   return cg_dir_pids(x->dir, pids, n, err);
 }
 
@@ -833,7 +835,7 @@ int cgroup_is_frozen(struct cgroup_handle *h, bool *frozen, werr_t *err) {
     return 0;
   }
   if ((x = cg_v2(h)) == NULL)
-    return werr(err, ENOENT, "cgroup: no freezer");
+    return werr_code(err, ENOENT, "cgroup: no freezer");
   /* cgroup.freeze is what was asked; cgroup.events "frozen" is what is. */
   if (cg_read(x->dir, "cgroup.freeze", &s, err) < 0)
     return -1;
@@ -862,7 +864,8 @@ int cgroup_freeze(struct cgroup_handle *h, bool freeze, werr_t *err) {
           _cleanup_werr_ werr_t e = NULL;
           (void)cg_write(x->dir, "freezer.state", "THAWED", &e);
         }
-        return werr(err, ETIMEDOUT, "%s/freezer.state: still %s", x->dir, s);
+        return werr_code(err, ETIMEDOUT, "%s/freezer.state: still %s", x->dir,
+                         s);
       }
       sleep_ms(wait);
       waited += wait;
@@ -870,13 +873,13 @@ int cgroup_freeze(struct cgroup_handle *h, bool freeze, werr_t *err) {
     }
   }
   if ((x = cg_v2(h)) == NULL)
-    return werr(err, ENOENT, "cgroup: no freezer");
+    return werr_code(err, ENOENT, "cgroup: no freezer");
   if (cg_write(x->dir, "cgroup.freeze", freeze ? "1" : "0", err) < 0)
     return -1;
   for (;;) {
     uint64_t frozen = 0;
     if (cg_read_key(x->dir, "cgroup.events", "frozen", &frozen) < 0)
-      return werr(err, EIO, "%s/cgroup.events: no frozen key", x->dir);
+      return werr_code(err, EIO, "%s/cgroup.events: no frozen key", x->dir);
     if ((frozen != 0) == freeze)
       return 0;
     if (waited > 10000) {
@@ -884,8 +887,9 @@ int cgroup_freeze(struct cgroup_handle *h, bool freeze, werr_t *err) {
         _cleanup_werr_ werr_t e = NULL;
         (void)cg_write(x->dir, "cgroup.freeze", "0", &e);
       }
-      return werr(err, ETIMEDOUT, "%s/cgroup.events: frozen did not become %d",
-                  x->dir, freeze);
+      return werr_code(err, ETIMEDOUT,
+                       "%s/cgroup.events: frozen did not become %d", x->dir,
+                       freeze);
     }
     sleep_ms(wait);
     waited += wait;

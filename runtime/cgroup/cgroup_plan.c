@@ -32,7 +32,7 @@ int cg_write(const char *dir, const char *file, const char *value,
   if (w < 0)
     return werr_sys(err, "write %s", p);
   if ((size_t)w != len)
-    return werr(err, EIO, "write %s: short write", p);
+    return werr_code(err, EIO, "write %s: short write", p);
   return 0;
 }
 
@@ -101,7 +101,7 @@ int cg_unsupported(werr_t *err, const char *field, const char *why, ...) {
   if (vasprintf(&w, why, ap) < 0)
     abort();
   va_end(ap);
-  werr_plain(err, EOPNOTSUPP, "%s: not supported on this host (%s)", field, w);
+  werr_code(err, EOPNOTSUPP, "%s: not supported on this host (%s)", field, w);
   free(w);
   return -1;
 }
@@ -155,8 +155,7 @@ static int check_kmem(const struct cg_op *o, werr_t *err) {
   if (strcmp(o->value, "-1") == 0)
     return 0;
   if (cg_read_u64(o->dir, o->file, &now) < 0)
-    return werr(err, 0, "%s: cannot read back %s/%s", o->field, o->dir,
-                o->file);
+    return werr(err, "%s: cannot read back %s/%s", o->field, o->dir, o->file);
   if (now >= (1ull << 62))
     return cg_unsupported(err, o->field, "cgroup v1 kmem disabled");
   return 0;
@@ -285,7 +284,7 @@ int cg_plan_cpuset(const struct cg_hier *hr, const struct spec_res_cpu *c,
       return cg_unsupported(err, f, "%s/%s is missing", hr->dir, files[i]);
     if (cg_read(parent, eff[i], &avail, &e) == 0 && avail[0] &&
         check_subset(vals[i], avail) < 0)
-      return werr(err, 0, "%s: \"%s\" is not within the available \"%s\"", f,
+      return werr(err, "%s: \"%s\" is not within the available \"%s\"", f,
                   vals[i], avail);
     cg_plan_add(p, hr->dir, files[i], f, true, "%s", vals[i]);
   }
@@ -498,7 +497,7 @@ int cg_plan_resources(const struct cgroup_handle *h,
     _cleanup_free_ char *f = json_path(path, "unified");
     const struct cg_hier *hr = cg_v2(h);
     if (hr == NULL)
-      return werr(err, 0, "%s: requires cgroup v2 (this host has only v1)", f);
+      return werr(err, "%s: requires cgroup v2 (this host has only v1)", f);
     if (cg_v2_plan_unified(h, hr, &r->unified, f, p, err) < 0)
       return -1;
   }

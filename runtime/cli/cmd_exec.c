@@ -103,7 +103,7 @@ static int build_process(const struct exec_opts *o, const struct spec_config *c,
     return 0;
   }
   if (args == NULL || args[0] == NULL)
-    return werr(err, EINVAL, "exec: a command or --process is required");
+    return werr_code(err, EINVAL, "exec: a command or --process is required");
   memset(p, 0, sizeof(*p));
   p->args = strv_dup(args);
   p->env = strv_dup(c->process.env);
@@ -129,8 +129,8 @@ static int build_process(const struct exec_opts *o, const struct spec_config *c,
     char *end;
     unsigned long uid = strtoul(o->user, &end, 10);
     if (end == o->user || (*end && *end != ':'))
-      return werr(err, EINVAL, "--user: must be UID[:GID], got \"%s\"",
-                  o->user);
+      return werr_code(err, EINVAL, "--user: must be UID[:GID], got \"%s\"",
+                       o->user);
     p->user.uid = (uint32_t)uid;
     if (*end == ':')
       p->user.gid = (uint32_t)strtoul(end + 1, NULL, 10);
@@ -314,7 +314,7 @@ static int run_exec(struct global_opts *g, const struct exec_opts *o,
   waitpid(helper, NULL, 0);
   helper = -1;
   if (child <= 0) {
-    werr(err, EPROTO, "exec: no pid from helper");
+    werr_code(err, EPROTO, "exec: no pid from helper");
     goto out;
   }
   if (o->pid_file) {
@@ -418,12 +418,13 @@ int cmd_exec(struct global_opts *g, int argc, char **argv, werr_t *err) {
     case 'G':
       break;
     default:
-      werr(err, EINVAL, "exec: invalid option (usage: " EXEC_USAGE ")");
+      werr_code(err, EINVAL, "exec: invalid option (usage: " EXEC_USAGE ")");
       goto out0;
     }
   }
   if (optind >= argc) {
-    werr(err, EINVAL, "exec: missing container id (usage: " EXEC_USAGE ")");
+    werr_code(err, EINVAL,
+              "exec: missing container id (usage: " EXEC_USAGE ")");
     goto out0;
   }
   struct container_state *st = NULL;
@@ -434,8 +435,8 @@ int cmd_exec(struct global_opts *g, int argc, char **argv, werr_t *err) {
   memset(&p, 0, sizeof(p));
   enum container_status s = state_status(st);
   if (s != STATUS_RUNNING && s != STATUS_CREATED) {
-    werr_plain(err, EINVAL, "cannot exec in a %s container \"%s\"",
-               state_status_name(s), st->id);
+    werr_code(err, EINVAL, "cannot exec in a %s container \"%s\"",
+              state_status_name(s), st->id);
     goto out1;
   }
   if (spec_config_load(st->config, &c, err) < 0)
@@ -444,7 +445,7 @@ int cmd_exec(struct global_opts *g, int argc, char **argv, werr_t *err) {
       sched_check(&p, err) < 0 || lsm_check_process(&p, err) < 0)
     goto out2;
   if (p.terminal && !o.console_socket && o.detach) {
-    werr(err, EINVAL, "exec: --tty with --detach needs --console-socket");
+    werr_code(err, EINVAL, "exec: --tty with --detach needs --console-socket");
     goto out2;
   }
   rc = run_exec(g, &o, st, c, &p, err);

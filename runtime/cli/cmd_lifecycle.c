@@ -25,8 +25,8 @@
 
 static int need_id(int argc, char **argv, const char *usage, werr_t *err) {
   if (optind >= argc)
-    return werr(err, EINVAL, "%s: missing container id (usage: %s)", argv[0],
-                usage);
+    return werr_code(err, EINVAL, "%s: missing container id (usage: %s)",
+                     argv[0], usage);
   return 0;
 }
 
@@ -35,7 +35,7 @@ static int parse_int_arg(const char *flag, const char *v, int *out,
   char *end = NULL;
   long n = strtol(v, &end, 10);
   if (!v[0] || *end || n < 0 || n > 1 << 20)
-    return werr(err, EINVAL, "%s: invalid number \"%s\"", flag, v);
+    return werr_code(err, EINVAL, "%s: invalid number \"%s\"", flag, v);
   *out = (int)n;
   return 0;
 }
@@ -87,19 +87,19 @@ static int parse_create(int argc, char **argv, struct create_opts *o,
       break;
     case 'd':
       if (detach == NULL)
-        return werr(err, EINVAL, "%s: unknown option --detach", argv[0]);
+        return werr_code(err, EINVAL, "%s: unknown option --detach", argv[0]);
       *detach = true;
       break;
     case 'k':
       if (keep == NULL)
-        return werr(err, EINVAL, "%s: unknown option --keep", argv[0]);
+        return werr_code(err, EINVAL, "%s: unknown option --keep", argv[0]);
       *keep = true;
       break;
     case 'S':
       break;
     default:
-      return werr(err, EINVAL, "%s: invalid option (usage: %s)", argv[0],
-                  usage);
+      return werr_code(err, EINVAL, "%s: invalid option (usage: %s)", argv[0],
+                       usage);
     }
   }
   if (need_id(argc, argv, usage, err) < 0)
@@ -128,7 +128,8 @@ int cmd_start(struct global_opts *g, int argc, char **argv, werr_t *err) {
     return 0;
   optind = 1;
   if (getopt(argc, argv, "+") != -1)
-    return werr(err, EINVAL, "start: invalid option (usage: " START_USAGE ")");
+    return werr_code(err, EINVAL,
+                     "start: invalid option (usage: " START_USAGE ")");
   if (need_id(argc, argv, START_USAGE, err) < 0)
     return -1;
   return container_start(g, argv[optind], err);
@@ -186,8 +187,8 @@ int cmd_delete(struct global_opts *g, int argc, char **argv, werr_t *err) {
     if (ch == 'f')
       force = true;
     else
-      return werr(err, EINVAL, "delete: invalid option (usage: " DELETE_USAGE
-                               ")");
+      return werr_code(err, EINVAL,
+                       "delete: invalid option (usage: " DELETE_USAGE ")");
   }
   if (need_id(argc, argv, DELETE_USAGE, err) < 0)
     return -1;
@@ -219,7 +220,8 @@ int cmd_kill(struct global_opts *g, int argc, char **argv, werr_t *err) {
     if (ch == 'a')
       all = true;
     else
-      return werr(err, EINVAL, "kill: invalid option (usage: " KILL_USAGE ")");
+      return werr_code(err, EINVAL,
+                       "kill: invalid option (usage: " KILL_USAGE ")");
   }
   if (need_id(argc, argv, KILL_USAGE, err) < 0)
     return -1;
@@ -233,7 +235,7 @@ int cmd_kill(struct global_opts *g, int argc, char **argv, werr_t *err) {
   int rc = -1;
   _cleanup_close_ int pidfd = -1;
   if (!state_init_alive(st)) {
-    werr_plain(err, ESRCH, "container \"%s\": container not running", id);
+    werr_code(err, ESRCH, "container \"%s\": container not running", id);
     goto out;
   }
   if (all && st->cgroup && st->cgroup[0]) {
@@ -249,7 +251,7 @@ int cmd_kill(struct global_opts *g, int argc, char **argv, werr_t *err) {
     goto out;
   if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0) {
     if (errno == ESRCH)
-      werr_plain(err, ESRCH, "container \"%s\": no such process", id);
+      werr_code(err, ESRCH, "container \"%s\": no such process", id);
     else
       werr_sys(err, "kill container \"%s\"", id);
     goto out;
@@ -278,7 +280,8 @@ int cmd_state(struct global_opts *g, int argc, char **argv, werr_t *err) {
     return 0;
   optind = 1;
   if (getopt(argc, argv, "+") != -1)
-    return werr(err, EINVAL, "state: invalid option (usage: " STATE_USAGE ")");
+    return werr_code(err, EINVAL,
+                     "state: invalid option (usage: " STATE_USAGE ")");
   if (need_id(argc, argv, STATE_USAGE, err) < 0)
     return -1;
   struct container_state *st = NULL;
@@ -308,7 +311,8 @@ int cmd_list(struct global_opts *g, int argc, char **argv, werr_t *err) {
     else if (ch == 'q')
       quiet = true;
     else
-      return werr(err, EINVAL, "list: invalid option (usage: " LIST_USAGE ")");
+      return werr_code(err, EINVAL,
+                       "list: invalid option (usage: " LIST_USAGE ")");
   }
   DIR *d = opendir(g->root);
   if (d == NULL && errno != ENOENT)

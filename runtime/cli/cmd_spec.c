@@ -33,11 +33,12 @@ int cmd_spec(struct global_opts *g, int argc, char **argv, werr_t *err) {
     else if (ch == 'r')
       rootless = true;
     else
-      return werr(err, EINVAL, "spec: invalid option (usage: " SPEC_USAGE ")");
+      return werr_code(err, EINVAL,
+                       "spec: invalid option (usage: " SPEC_USAGE ")");
   }
   _cleanup_free_ char *path = xasprintf("%s/config.json", bundle);
   if (access(path, F_OK) == 0)
-    return werr(err, EEXIST, "%s: file exists, not overwriting", path);
+    return werr_code(err, EEXIST, "%s: file exists, not overwriting", path);
   _cleanup_free_ char *doc =
       spec_default_config_json(rootless, getuid(), getgid());
   _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,

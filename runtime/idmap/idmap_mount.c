@@ -66,7 +66,7 @@ static int helper_userns(const struct spec_idmaps *uid,
   while ((r = read(ready[0], &c, 1)) < 0 && errno == EINTR)
     ;
   if (r != 1 || c != 'y') {
-    werr_plain(err, EPERM, "create a user namespace for an idmapped mount");
+    werr_code(err, EPERM, "create a user namespace for an idmapped mount");
     goto out;
   }
   if (idmap_write(pid, uid, gid, err) < 0)
@@ -188,17 +188,17 @@ static int mount_fd_for(const struct spec_config *c, size_t i, pid_t init_pid,
               (m->type && strcmp(m->type, "bind") == 0);
   const char *dest = m->destination ? m->destination : "?";
   if (!bind)
-    return werr_plain(err, EINVAL,
-                      "mounts[%zu] (%s): idmapped mounts need a bind mount "
-                      "(options \"bind\" or \"rbind\")",
-                      i, dest);
+    return werr_code(err, EINVAL,
+                     "mounts[%zu] (%s): idmapped mounts need a bind mount "
+                     "(options \"bind\" or \"rbind\")",
+                     i, dest);
   if (maps && (!m->uidMappings.len || !m->gidMappings.len))
-    return werr_plain(err, EINVAL, "mounts[%zu].%s: required together with %s",
-                      i, m->uidMappings.len ? "gidMappings" : "uidMappings",
-                      m->uidMappings.len ? "uidMappings" : "gidMappings");
+    return werr_code(err, EINVAL, "mounts[%zu].%s: required together with %s",
+                     i, m->uidMappings.len ? "gidMappings" : "uidMappings",
+                     m->uidMappings.len ? "uidMappings" : "gidMappings");
   if (m->source == NULL)
-    return werr_plain(err, EINVAL,
-                      "mounts[%zu].source: required for a bind mount", i);
+    return werr_code(err, EINVAL,
+                     "mounts[%zu].source: required for a bind mount", i);
   _cleanup_close_ int userns = -1;
   if (maps) {
     if (idmap_map_check(&m->uidMappings, "mounts[].uidMappings", err) < 0 ||
@@ -207,7 +207,7 @@ static int mount_fd_for(const struct spec_config *c, size_t i, pid_t init_pid,
       return werr_prefix(err, "mounts[%zu] (%s)", i, dest);
   } else {
     if (!has_userns)
-      return werr_plain(
+      return werr_code(
           err, EINVAL,
           "mounts[%zu] (%s): \"%s\" without uidMappings/gidMappings "
           "uses the container's user namespace, and it has none",

@@ -17,8 +17,8 @@ static int parse_bool(const char *name, const char *v, bool *out, werr_t *err) {
   else if (strcmp(v, "false") == 0)
     *out = false;
   else
-    return werr_plain(err, EINVAL,
-                      "%s: must be \"true\" or \"false\", got \"%s\"", name, v);
+    return werr_code(err, EINVAL,
+                     "%s: must be \"true\" or \"false\", got \"%s\"", name, v);
   return 0;
 }
 
@@ -35,9 +35,9 @@ static int parse_num(const char *name, const char *v, uint64_t min,
       x = x * 10 + (uint64_t)(v[i] - '0');
   }
   if (!ok || x < min || x > max)
-    return werr_plain(
-        err, EINVAL, "%s: must be a whole number from %llu to %llu, got \"%s\"",
-        name, (unsigned long long)min, (unsigned long long)max, v);
+    return werr_code(err, EINVAL,
+                     "%s: must be a whole number from %llu to %llu, got \"%s\"",
+                     name, (unsigned long long)min, (unsigned long long)max, v);
   *out = x;
   return 0;
 }
@@ -49,10 +49,10 @@ static int check_key(const char *v, werr_t *err) {
   for (size_t i = 0; ok && i < n; i++)
     ok = isalnum((unsigned char)v[i]) || strchr("_+.-", v[i]) != NULL;
   if (!ok)
-    return werr_plain(err, EINVAL,
-                      IDMAP_ANNOT_KEY ": \"%s\": want 1-255 characters of "
-                                      "[A-Za-z0-9_+.-]",
-                      v);
+    return werr_code(err, EINVAL,
+                     IDMAP_ANNOT_KEY ": \"%s\": want 1-255 characters of "
+                                     "[A-Za-z0-9_+.-]",
+                     v);
   return 0;
 }
 
@@ -70,7 +70,7 @@ int idmap_request_parse(const struct kvlist *annotations,
       if (strcmp(k, known[j]) == 0)
         break;
     if (j == sizeof(known) / sizeof(known[0])) {
-      werr_plain(
+      werr_code(
           err, EINVAL,
           "%s: unknown annotation (known: isolated, base, size, key, raw, "
           "chown)",
@@ -109,10 +109,10 @@ int idmap_request_parse(const struct kvlist *annotations,
                         : r.key      ? IDMAP_ANNOT_KEY
                                      : NULL;
   if (has_isolated && !isolated && implied) {
-    werr_plain(err, EINVAL,
-               "%s: needs an isolated range, but " IDMAP_ANNOT_ISOLATED
-               " is false",
-               implied);
+    werr_code(err, EINVAL,
+              "%s: needs an isolated range, but " IDMAP_ANNOT_ISOLATED
+              " is false",
+              implied);
     goto fail;
   }
   if (has_isolated && isolated) {
@@ -123,10 +123,10 @@ int idmap_request_parse(const struct kvlist *annotations,
     r.isolated_why = implied;
   }
   if (r.has_base && r.base + r.size > 4294967295ULL) {
-    werr_plain(err, EINVAL,
-               IDMAP_ANNOT_BASE ": %llu + %llu ids runs past the largest id "
-                                "4294967294",
-               (unsigned long long)r.base, (unsigned long long)r.size);
+    werr_code(err, EINVAL,
+              IDMAP_ANNOT_BASE ": %llu + %llu ids runs past the largest id "
+                               "4294967294",
+              (unsigned long long)r.base, (unsigned long long)r.size);
     goto fail;
   }
   *out = r;
