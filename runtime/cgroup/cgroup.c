@@ -588,25 +588,54 @@ static void become_none(struct cgroup_handle *h) {
   h->none = true;
 }
 
-int cgroup_create(const char *id, const char *cgroupsPath, bool systemd,
-                  const struct spec_resources *resources,
-                  struct cgroup_handle **out, werr_t *err) {
+/* Trailing components of PATH that do not exist under X's mount yet. */
+static int levels_missing(const struct cgroup_handle *h,
+                          const struct cg_hier *x) {
+  int ncomp = 0, i = 0;
+  for (const char *c = h->path; *c; c++)
+    ncomp += *c == '/';
+  _cleanup_free_ char *cur = xstrdup(x->mnt);
+  for (const char *p = h->path; *p; i++) {
+    const char *next = strchr(p + 1, '/');
+    size_t len = next ? (size_t)(next - p) : strlen(p);
+    char *n = xasprintf("%s%.*s", cur, (int)len, p);
+    free(cur);
+    cur = n;
+    p += len;
+    if (access(cur, F_OK) < 0)
+      return ncomp - i;
+  }
+  return 0;
+}
+
+int cgroup_prepare(const char *id, const char *cgroupsPath, bool systemd,
+                   struct cgroup_handle **out, werr_t *err) {
   struct cgroup_handle *h = calloc(1, sizeof(*h));
   if (h == NULL)
     abort();
   if (cgroup_resolve_path(id, cgroupsPath, systemd, &h->path, err) < 0 ||
-      cg_detect(h, err) < 0)
-    goto fail;
+      cg_detect(h, err) < 0) {
+    cgroup_handle_free(h);
+    return -1;
+  }
   set_dirs(h);
   h->rootless = running_rootless();
+  for (size_t i = 0; i < h->n; i++)
+    h->h[i].created = levels_missing(h, &h->h[i]);
+  *out = h;
+  return 0;
+}
+
+int cgroup_make(struct cgroup_handle *h, const struct spec_resources *resources,
+                werr_t *err) {
   for (size_t i = 0; i < h->n; i++) {
     struct cg_hier *x = &h->h[i];
+    x->created = 0; /* what cgroup_prepare foresaw; now count what is made */
     if (mkdir_path(h, x, err) < 0) {
       if (h->rootless && permission_error((*err)->errnum)) {
         if (!needs_limits(resources)) {
           werr_free(err);
           become_none(h);
-          *out = h;
           return 0;
         }
         werr_prefix(err, "linux.resources need a cgroup ward can write "
@@ -631,12 +660,24 @@ int cgroup_create(const char *id, const char *cgroupsPath, bool systemd,
     goto fail;
   }
   cg_plan_free(&plan);
-  *out = h;
   return 0;
 fail:
   remove_created(h, NULL);
-  cgroup_handle_free(h);
   return -1;
+}
+
+int cgroup_create(const char *id, const char *cgroupsPath, bool systemd,
+                  const struct spec_resources *resources,
+                  struct cgroup_handle **out, werr_t *err) {
+  struct cgroup_handle *h = NULL;
+  if (cgroup_prepare(id, cgroupsPath, systemd, &h, err) < 0)
+    return -1;
+  if (cgroup_make(h, resources, err) < 0) {
+    cgroup_handle_free(h);
+    return -1;
+  }
+  *out = h;
+  return 0;
 }
 
 int cgroup_update(struct cgroup_handle *h, const struct spec_resources *r,

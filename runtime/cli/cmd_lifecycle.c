@@ -23,6 +23,12 @@
 #include "tty.h"
 #include "utils.h"
 
+struct ward_ctx cmd_ctx(const struct global_opts *g) {
+  return (struct ward_ctx){.root = g->root,
+                           .systemd_cgroup = g->systemd_cgroup,
+                           .debug = g->debug};
+}
+
 static int need_id(int argc, char **argv, const char *usage, werr_t *err) {
   if (optind >= argc)
     return werr_code(err, EINVAL, "%s: missing container id (usage: %s)",
@@ -115,7 +121,8 @@ int cmd_create(struct global_opts *g, int argc, char **argv, werr_t *err) {
   if (parse_create(argc, argv, &o, NULL, NULL, CREATE_USAGE, err) < 0)
     return -1;
   struct created c;
-  if (container_create(g, &o, &c, err) < 0)
+  struct ward_ctx ctx = cmd_ctx(g);
+  if (container_create(&ctx, &o, &c, err) < 0)
     return -1;
   if (c.pidfd >= 0)
     close(c.pidfd);
@@ -132,7 +139,8 @@ int cmd_start(struct global_opts *g, int argc, char **argv, werr_t *err) {
                      "start: invalid option (usage: " START_USAGE ")");
   if (need_id(argc, argv, START_USAGE, err) < 0)
     return -1;
-  return container_start(g, argv[optind], err);
+  struct ward_ctx ctx = cmd_ctx(g);
+  return container_start(&ctx, argv[optind], err);
 }
 
 int cmd_run(struct global_opts *g, int argc, char **argv, werr_t *err) {
@@ -144,10 +152,11 @@ int cmd_run(struct global_opts *g, int argc, char **argv, werr_t *err) {
     return -1;
   o.foreground = !detach;
   struct created c;
-  if (container_create(g, &o, &c, err) < 0)
+  struct ward_ctx ctx = cmd_ctx(g);
+  if (container_create(&ctx, &o, &c, err) < 0)
     return -1;
   int rc;
-  if (container_start(g, o.id, err) < 0) {
+  if (container_start(&ctx, o.id, err) < 0) {
     rc = -1;
     if (detach)
       goto out;
@@ -161,7 +170,7 @@ int cmd_run(struct global_opts *g, int argc, char **argv, werr_t *err) {
     struct container_state *st = NULL;
     werr_t e = NULL;
     if (state_load(g->root, o.id, &st, &e) == 0) {
-      container_delete(g, st, true, rc < 0 ? &e : err);
+      container_delete(&ctx, st, true, rc < 0 ? &e : err);
       container_state_free(st);
     }
     werr_free(&e);
@@ -192,17 +201,19 @@ int cmd_delete(struct global_opts *g, int argc, char **argv, werr_t *err) {
   }
   if (need_id(argc, argv, DELETE_USAGE, err) < 0)
     return -1;
+  struct ward_ctx ctx = cmd_ctx(g);
   struct container_state *st = NULL;
   if (state_load(g->root, argv[optind], &st, err) < 0) {
     /* containerd and podman expect a forced delete of a gone container to
      * succeed. */
     if (force && (*err)->errnum == ENOENT) {
       werr_free(err);
+      container_sweep(&ctx, argv[optind]);
       return 0;
     }
     return -1;
   }
-  int rc = container_delete(g, st, force, err);
+  int rc = container_delete(&ctx, st, force, err);
   container_state_free(st);
   return rc;
 }
