@@ -36,7 +36,7 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HEADERS := $(wildcard spec/*.h $(RUNTIME_DIRS:%=%/*.h))
 
-.PHONY: all deps check unit integration demo asan install clean bench
+.PHONY: all deps check unit integration demo asan install clean bench stress
 
 all: $(BUILD)/ward ward
 
@@ -87,6 +87,12 @@ check:
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) integration
+
+# The long crash-consistency sweep: ward killed every few hundred
+# microseconds across create, run, run -d and delete (make check runs a
+# bounded one).
+stress: all
+	WARD_STRESS=1 WARD_BIN=$(abspath $(BUILD)/ward) pytest-3 -v -rs tests/test_crash.py
 
 asan: deps
 	$(MAKE) BUILD=build-asan SAN_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" \
