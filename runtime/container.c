@@ -19,6 +19,7 @@
 #include "caps.h"
 #include "cgroup.h"
 #include "cleanup.h"
+#include "exec_status.h"
 #include "hooks.h"
 #include "idmap.h"
 #include "init.h"
@@ -26,6 +27,7 @@
 #include "process_sched.h"
 #include "ns.h"
 #include "phases.h"
+#include "seccomp_cache.h"
 #include "seccomp_filter.h"
 #include "state_json.h"
 #include "sync.h"
@@ -140,15 +142,6 @@ static int drive_init(const struct create_opts *o, const struct spec_config *c,
                                  console_master, err) < 0)
         return -1;
       break;
-    case SYNC_SECCOMP_NOTIFY: {
-      if (rfd < 0)
-        return werr_code(err, EPROTO, "sync: seccomp message without fd");
-      _cleanup_free_ char *js =
-          creating_state_json(c, o->id, bundle, pid, "creating");
-      if (seccomp_notify_forward(c->linux_.seccomp, js, rfd, err) < 0)
-        return werr_prefix(err, "linux.seccomp.listenerPath");
-      break;
-    }
     case SYNC_READY:
       return 0;
     default:
@@ -326,7 +319,7 @@ static int ph_seccomp(void *arg, werr_t *err) {
   struct create_run *r = arg;
   if (r->c->linux_.seccomp == NULL)
     return 0;
-  return seccomp_filter_prepare(r->c->linux_.seccomp, r->ctx->root,
+  return seccomp_filter_prepare(r->c->linux_.seccomp, SECCOMP_CACHE_DIR,
                                 &r->seccomp, err);
 }
 
@@ -556,9 +549,9 @@ struct start_run {
   const struct ward_ctx *ctx;
   const char *id;
   struct container_state *st;
+  struct spec_config *c; /* the config copy, from the exec phase on */
   char *fifo;
   int pidfd, ffd;
-  int rc; /* 1: started, but a poststart hook failed */
 };
 
 static int ph_start_check(void *arg, werr_t *err) {
@@ -605,12 +598,30 @@ static int ph_start_release(void *arg, werr_t *err) {
   return 0;
 }
 
-/* poststart failures do not stop the container (runtime-spec): the error
- * is reported and start exits 1. */
+/* The init runs its last steps now: wait until it has exec'd (or report
+ * its error), handing a seccomp listener to the agent. */
+static int ph_start_exec(void *arg, werr_t *err) {
+  struct start_run *r = arg;
+  if (load_config_copy(r->st, &r->c, err) < 0) {
+    syscall(SYS_pidfd_send_signal, r->pidfd, SIGKILL, NULL, 0);
+    return -1;
+  }
+  struct spec_state ss = {.ociVersion = r->c->ociVersion,
+                          .id = r->st->id,
+                          .status = "created",
+                          .pid = r->st->pid,
+                          .bundle = r->st->bundle,
+                          .annotations = &r->st->annotations};
+  _cleanup_free_ char *js = spec_state_emit(&ss, false);
+  return exec_status_wait(r->ffd, r->pidfd, r->c->linux_.seccomp, js, err);
+}
+
+/* poststart failures are logged but do not stop the container (spec). */
 static int ph_start_poststart(void *arg, werr_t *err) {
   struct start_run *r = arg;
-  struct spec_config *c = NULL;
-  if (load_config_copy(r->st, &c, NULL) == 0 && c->hooks.poststart.len) {
+  struct spec_config *c = r->c;
+  (void)err;
+  if (c->hooks.poststart.len) {
     struct spec_state ss = {.ociVersion = c->ociVersion,
                             .id = r->st->id,
                             .status = "running",
@@ -618,16 +629,15 @@ static int ph_start_poststart(void *arg, werr_t *err) {
                             .bundle = r->st->bundle,
                             .annotations = &r->st->annotations};
     _cleanup_free_ char *js = spec_state_emit(&ss, false);
-    if (hooks_run(&c->hooks.poststart, "hooks.poststart", js, err) < 0)
-      r->rc = 1;
+    hooks_run_warn(&c->hooks.poststart, "hooks.poststart", js);
   }
-  spec_config_free(c);
   return 0;
 }
 
 static const struct phase start_phases[] = {
     {"check", ph_start_check, NULL},
     {"release", ph_start_release, NULL},
+    {"exec", ph_start_exec, NULL},
     {"poststart", ph_start_poststart, NULL},
 };
 
@@ -636,13 +646,12 @@ int container_start(const struct ward_ctx *ctx, const char *id, werr_t *err) {
   int rc = phases_run("start", start_phases,
                       sizeof(start_phases) / sizeof(*start_phases), &r,
                       ctx->debug, err);
-  if (rc == 0)
-    rc = r.rc;
   if (r.pidfd >= 0)
     close(r.pidfd);
   if (r.ffd >= 0)
     close(r.ffd);
   free(r.fifo);
+  spec_config_free(r.c);
   container_state_free(r.st);
   return rc;
 }
@@ -681,7 +690,6 @@ struct delete_run {
   bool own_st;
   bool force;
   int lock;
-  werr_t hook_err;
 };
 
 /* The record may have changed while we waited for the lock (a create
@@ -736,7 +744,7 @@ static int ph_delete_poststop(void *arg, werr_t *err) {
                             .bundle = r->st->bundle,
                             .annotations = &r->st->annotations};
     _cleanup_free_ char *js = spec_state_emit(&ss, false);
-    hooks_run(&c->hooks.poststop, "hooks.poststop", js, &r->hook_err);
+    hooks_run_warn(&c->hooks.poststop, "hooks.poststop", js);
   }
   spec_config_free(c);
   return 0;
@@ -786,7 +794,6 @@ int container_delete(const struct ward_ctx *ctx, struct container_state *st,
   int rc = phases_run("delete", delete_phases,
                       sizeof(delete_phases) / sizeof(*delete_phases), &r,
                       ctx->debug, err);
-  werr_free(&r.hook_err);
   if (r.lock >= 0)
     close(r.lock);
   if (r.own_st)

@@ -55,10 +55,10 @@ static long long now_us(void) {
   return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-/* The --debug lines go where ward's other messages go: stderr (and the
- * --log sink once the log module has one). */
+/* The --debug lines go where ward's warnings go: stderr and --log. */
 static void ward_debug_log(const char *line) {
   fprintf(stderr, "ward: debug: %s\n", line);
+  ward_log_line("debug", line);
 }
 
 static void debug_line(const char *op, const char *name, long long us,

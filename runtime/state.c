@@ -13,6 +13,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <limits.h>
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 
@@ -28,9 +29,12 @@ int state_validate_id(const char *id, werr_t *err) {
   if (n == 0)
     return werr_code(err, EINVAL,
                      "invalid container id \"\": must not be empty");
-  if (n > 1024)
+  /* runc's set, [A-Za-z0-9_+.-]; the id names a directory in --root, so
+   * it is at most NAME_MAX long (runc fails later with ENAMETOOLONG). */
+  if (n > NAME_MAX)
     return werr_code(err, EINVAL,
-                     "invalid container id: longer than 1024 characters");
+                "invalid container id: %zu characters, at most %d allowed", n,
+                NAME_MAX);
   if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
     return werr_code(err, EINVAL, "invalid container id \"%s\"", id);
   for (const char *p = id; *p; p++)
@@ -274,8 +278,9 @@ int state_lock(const char *dir, werr_t *err) {
   return fd;
 }
 
-static char *side_name(const char *root, const char *id, const char *what) {
-  return xasprintf("%s/.%s.%d.%s", root, id, (int)getpid(), what);
+/* Not named after the id: an id may be NAME_MAX long already. */
+static char *side_name(const char *root, const char *what) {
+  return xasprintf("%s/.%s.%d", root, what, (int)getpid());
 }
 
 int state_claim(const char *root, struct container_state *st,
@@ -283,7 +288,7 @@ int state_claim(const char *root, struct container_state *st,
                 werr_t *err) {
   if (mkdir_p(root, 0711, err) < 0)
     return -1;
-  _cleanup_free_ char *tmp = side_name(root, st->id, "new");
+  _cleanup_free_ char *tmp = side_name(root, "new");
   _cleanup_free_ char *dir = state_dir(root, st->id);
   if (mkdir(tmp, 0711) < 0)
     return werr_sys(err, "mkdir %s", tmp);
@@ -317,7 +322,7 @@ int state_remove(const struct container_state *st, werr_t *err) {
   char *slash = strrchr(root, '/');
   if (slash)
     *slash = '\0';
-  _cleanup_free_ char *gone = side_name(root, st->id, "del");
+  _cleanup_free_ char *gone = side_name(root, "del");
   if (rename(st->dir, gone) < 0) {
     if (errno == ENOENT)
       return 0;
@@ -330,16 +335,14 @@ void state_sweep(const char *root, const char *id) {
   DIR *d = opendir(root);
   if (d == NULL)
     return;
-  size_t n = strlen(id);
   struct dirent *de;
   while ((de = readdir(d)) != NULL) {
     const char *s = de->d_name;
-    if (s[0] != '.' || strncmp(s + 1, id, n) != 0 || s[n + 1] != '.')
+    if (strncmp(s, ".new.", 5) != 0 && strncmp(s, ".del.", 5) != 0)
       continue;
     char *end = NULL;
-    long pid = strtol(s + n + 2, &end, 10);
-    if (end == s + n + 2 || pid <= 0 ||
-        (strcmp(end, ".new") != 0 && strcmp(end, ".del") != 0))
+    long pid = strtol(s + 5, &end, 10);
+    if (end == s + 5 || *end || pid <= 0)
       continue;
     if (kill((pid_t)pid, 0) == 0 || errno == EPERM)
       continue; /* its ward is still at work */

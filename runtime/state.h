@@ -8,7 +8,7 @@
  * (cgroup directories, idmap allocation, init pid), so whatever prefix of
  * create ran, `delete --force` finds and undoes all of it.  A directory
  * half-made or half-removed by a killed ward is a dot entry
- * (.ID.PID.new/.del) that state_sweep() removes once PID is gone. */
+ * (.new.PID/.del.PID) that state_sweep() removes once PID is gone. */
 #ifndef WARD_STATE_H
 #define WARD_STATE_H
 
@@ -57,7 +57,7 @@ int state_load(const char *root, const char *id,
                struct container_state **out, werr_t *err);
 int state_save(const struct container_state *st, werr_t *err);
 /* Make ROOT/ID atomically with ST's record and CONFIG_TEXT (as
- * CONFIG_NAME) already inside: built as ROOT/.ID.PID.new, locked, then
+ * CONFIG_NAME) already inside: built as ROOT/.new.PID, locked, then
  * renamed into place without replacing anything ("container \"ID\"
  * already exists", EEXIST).  Sets st->dir; returns the lock fd. */
 int state_claim(const char *root, struct container_state *st,
@@ -66,9 +66,9 @@ int state_claim(const char *root, struct container_state *st,
 /* Remove ST's directory so that a kill half-way leaves no record without
  * its resources: it is renamed out of the way first. */
 int state_remove(const struct container_state *st, werr_t *err);
-/* Remove what killed wards left of ID in ROOT: .ID.PID.new/.del entries
- * whose PID is gone, and ROOT/ID itself if it holds no record (a create
- * killed by an older ward).  Best effort. */
+/* Remove what killed wards left in ROOT: .new.PID/.del.PID entries whose
+ * PID is gone, and ROOT/ID itself if it holds no record (a create killed
+ * by an older ward).  Best effort. */
 void state_sweep(const char *root, const char *id);
 void container_state_free(struct container_state *st);
 /* The status as it is now: stopped once the init is gone, paused when the

@@ -40,8 +40,8 @@ static int target_open(struct global_opts *g, int argc, char **argv,
   memset(t, 0, sizeof(*t));
   t->lock = -1;
   if (optind >= argc)
-    return werr_code(err, EINVAL, "%s: missing container id (usage: %s)",
-                     argv[0], usage);
+    return werr_code(err, EINVAL, "%s: missing container id (usage: %s)", argv[0],
+                usage);
   if (state_load(g->root, argv[optind], &t->st, err) < 0)
     return -1;
   if (lock && (t->lock = state_lock(t->st->dir, err)) < 0)
@@ -56,7 +56,7 @@ fail:
 
 static int not_in_state(werr_t *err, const struct target *t, const char *what) {
   return werr_code(err, EINVAL, "container \"%s\" is %s, not %s", t->st->id,
-                   state_status_name(state_status(t->st)), what);
+                    state_status_name(state_status(t->st)), what);
 }
 
 /* ---- ps ---------------------------------------------------------------- */
@@ -143,17 +143,14 @@ int cmd_ps(struct global_opts *g, int argc, char **argv, werr_t *err) {
   int ch;
   optind = 1;
   opterr = 0; /* one-line errors: ours, not getopt's */
-  while ((ch = getopt_long(argc, argv, "+f:", opts, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, "+:f:", opts, NULL)) != -1) {
     if (ch != 'f')
-      return werr_code(
-          err, EINVAL,
-          "ps: unknown option or missing value: %s (usage: " PS_USAGE ")",
-          argv[optind - 1]);
+      return cmd_bad_option(ch, argv, PS_USAGE, err);
     format = optarg;
   }
   if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0)
-    return werr_code(err, EINVAL,
-                     "ps: --format must be table or json, not \"%s\"", format);
+    return werr_code(err, EINVAL, "ps: --format must be table or json, not \"%s\"",
+                format);
   struct target t;
   if (target_open(g, argc, argv, PS_USAGE, false, &t, err) < 0)
     return -1;
@@ -190,10 +187,8 @@ static int id_only(int argc, char **argv, werr_t *err) {
   optind = 1;
   opterr = 0; /* one-line errors: ours, not getopt's */
   if (argc > 1 && argv[1][0] == '-')
-    return werr_code(
-        err, EINVAL,
-        "%s: unknown option or missing value: %s (usage: ward %s ID)", argv[0],
-        argv[1], argv[0]);
+    return werr_code(err, EINVAL, "%s: unknown option %s (usage: ward %s ID)",
+                argv[0], argv[1], argv[0]);
   return 0;
 }
 
@@ -347,17 +342,14 @@ static int update_flags_json(int argc, char **argv, char **resources_file,
   int nflags = 0, ch;
   optind = 1;
   opterr = 0; /* one-line errors: ours, not getopt's */
-  while ((ch = getopt_long(argc, argv, "+r:", opts, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, "+:r:", opts, NULL)) != -1) {
     int64_t v = 0;
     const char *name = NULL;
     for (const struct option *o = opts; o->name; o++)
       if (o->val == ch)
         name = o->name;
-    if (ch == '?' || name == NULL)
-      return werr_code(
-          err, EINVAL,
-          "update: unknown option or missing value: %s (usage: %s)",
-          argv[optind - 1], UPDATE_USAGE);
+    if (ch == '?' || ch == ':' || name == NULL)
+      return cmd_bad_option(ch, argv, UPDATE_USAGE, err);
     if (ch == 'r') {
       *resources_file = optarg;
       continue;
@@ -396,7 +388,7 @@ static int update_flags_json(int argc, char **argv, char **resources_file,
       /* The parser checks the list syntax; keep the JSON well-formed. */
       if (strpbrk(optarg, "\"\\") || strlen(optarg) > 200)
         return werr_code(err, EINVAL, "update: %s: invalid list \"%s\"", flag,
-                         optarg);
+                    optarg);
       snprintf(dst + len, cap - len, "%s\"%s\":\"%s\"", sep, key, optarg);
       continue;
     }
@@ -407,7 +399,7 @@ static int update_flags_json(int argc, char **argv, char **resources_file,
   }
   if (*resources_file && nflags)
     return werr_code(err, EINVAL,
-                     "update: --resources cannot be combined with other flags");
+                "update: --resources cannot be combined with other flags");
   if (asprintf(json, "{%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s}",
                mem[0] ? "\"memory\":{" : "", mem, mem[0] ? "}" : "",
                mem[0] && cpu[0] ? "," : "", cpu[0] ? "\"cpu\":{" : "", cpu,
@@ -429,10 +421,10 @@ int cmd_update(struct global_opts *g, int argc, char **argv, werr_t *err) {
     return -1;
   if (optind >= argc)
     return werr_code(err, EINVAL, "update: missing container id (usage: %s)",
-                     UPDATE_USAGE);
+                UPDATE_USAGE);
   if (optind + 1 < argc)
     return werr_code(err, EINVAL, "update: unexpected argument \"%s\"",
-                     argv[optind + 1]);
+                argv[optind + 1]);
   const char *what = "resources";
   if (file) {
     int fd = strcmp(file, "-") == 0 ? STDIN_FILENO
@@ -447,7 +439,7 @@ int cmd_update(struct global_opts *g, int argc, char **argv, werr_t *err) {
     what = strcmp(file, "-") == 0 ? "resources (stdin)" : file;
   } else if (nflags == 0) {
     return werr_code(err, EINVAL, "update: nothing to change (usage: %s)",
-                     UPDATE_USAGE);
+                UPDATE_USAGE);
   }
   yajl_val v = NULL;
   if (json_parse_buf(file ? buf : json, what, &v, err) < 0)
@@ -511,8 +503,7 @@ static int parse_duration(const char *s, long *ms, werr_t *err) {
   *ms = (long)total;
   return 0;
 bad:
-  return werr_code(err, EINVAL, "events: --interval: invalid duration \"%s\"",
-                   s);
+  return werr_code(err, EINVAL, "events: --interval: invalid duration \"%s\"", s);
 }
 
 static long now_ms(void) {
@@ -541,17 +532,14 @@ int cmd_events(struct global_opts *g, int argc, char **argv, werr_t *err) {
   int ch;
   optind = 1;
   opterr = 0; /* one-line errors: ours, not getopt's */
-  while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
     if (ch == 's')
       stats_only = true;
     else if (ch == 'i') {
       if (parse_duration(optarg, &interval, err) < 0)
         return -1;
     } else
-      return werr_code(
-          err, EINVAL,
-          "events: unknown option or missing value: %s (usage: %s)",
-          argv[optind - 1], EVENTS_USAGE);
+      return cmd_bad_option(ch, argv, EVENTS_USAGE, err);
   }
   struct target t;
   if (target_open(g, argc, argv, EVENTS_USAGE, false, &t, err) < 0)
