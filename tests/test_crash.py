@@ -27,7 +27,7 @@ from conftest import WARD, mounts_with, processes_with, wait_for
 from test_idmap import POOL, Host, NsWard, annotate, traversable
 
 STRESS = os.environ.get("WARD_STRESS") == "1"
-CASES_PER_OP = 24       # bounded sweep: points per operation (about a minute)
+CASES_PER_OP = 40       # bounded sweep: points per operation (about a minute)
 STRESS_STEP = 0.0003    # long sweep: seconds between kill points
 
 
@@ -70,13 +70,13 @@ def stderr_of(p):
     return text
 
 
-def remains(w, cid):
-    """Entries of the state root that belong to CID (its dir, or a
-    half-made/half-removed .CID.PID.new/.del)."""
+def remains(w, cid, pid=None):
+    """Entries of the state root that belong to CID: its dir, or what the
+    ward with PID half-made or half-removed (.new.PID, .del.PID)."""
     if not os.path.isdir(w.root):
         return []
-    return [n for n in os.listdir(w.root)
-            if n == cid or n.startswith("." + cid + ".")]
+    side = (".new.%s" % pid, ".del.%s" % pid)
+    return [n for n in os.listdir(w.root) if n == cid or n in side]
 
 
 def cgroups_of(cid):
@@ -107,8 +107,9 @@ def processes_in(rootfs):
     return found
 
 
-def assert_clean(w, cid, bundle, when):
-    assert remains(w, cid) == [], "%s: state left %s" % (when, remains(w, cid))
+def assert_clean(w, cid, bundle, when, pid=None):
+    left = remains(w, cid, pid)
+    assert left == [], "%s: state left %s" % (when, left)
     assert w("state", cid).returncode != 0, when
     assert cid not in w("list", "-q").stdout.split(), when
     assert cgroups_of(cid) == [], "%s: cgroups left %s" % (when, cgroups_of(cid))
@@ -125,12 +126,13 @@ def assert_listed_while_left(w, cid):
     """A killed create's remains are visible: list shows it, state says
     what it is (creating/stopped, or created/running if it got that far)."""
     if cid not in remains(w, cid):
-        return
+        return "nothing"
     assert cid in w("list", "-q").stdout.split(), "hidden from list"
     p = w("state", cid)
     assert p.returncode == 0, p.stderr
-    assert json.loads(p.stdout)["status"] in (
-        "creating", "stopped", "created", "running")
+    status = json.loads(p.stdout)["status"]
+    assert status in ("creating", "stopped", "created", "running")
+    return status
 
 
 def timed(w, *args):
@@ -204,6 +206,7 @@ def test_killed_anywhere_leaves_nothing_after_delete_force(cw, make_bundle, op):
     cw("delete", "--force", cid, check=True)
     assert_clean(cw, cid, b, "%s calibration" % op)
 
+    seen = {}  # what the kills found, printed with -s: did the sweep cover
     for i, d in enumerate(delays(full)):
         cid, b = prepare(i)
         sig = signal.SIGTERM if i % 3 == 2 else signal.SIGKILL
@@ -217,9 +220,12 @@ def test_killed_anywhere_leaves_nothing_after_delete_force(cw, make_bundle, op):
         if op == "create" and sig == signal.SIGTERM and p.returncode != 0:
             # Caught: undone by ward itself, before any delete.
             assert p.returncode in (1, -signal.SIGTERM), when
-            assert_clean(cw, cid, b, when + ", before delete")
+            assert_clean(cw, cid, b, when + ", before delete", p.pid)
             continue
-        assert_listed_while_left(cw, cid)
+        status = assert_listed_while_left(cw, cid)
+        seen[status] = seen.get(status, 0) + 1
         rm = cw("delete", "--force", cid)
         assert rm.returncode == 0, "%s: delete --force: %s" % (when, rm.stderr)
-        assert_clean(cw, cid, b, when)
+        assert_clean(cw, cid, b, when, p.pid)
+    print("%s: calibrated %.1f ms; state after the kill: %s" % (op, full * 1000,
+                                                               seen))
