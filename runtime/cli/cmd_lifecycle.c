@@ -156,6 +156,8 @@ int cmd_run(struct global_opts *g, int argc, char **argv, werr_t *err) {
   if (container_create(&ctx, &o, &c, err) < 0)
     return -1;
   int rc;
+  if (!detach)
+    foreground_hold_signals();
   if (container_start(&ctx, o.id, err) < 0) {
     rc = -1;
     if (detach)
