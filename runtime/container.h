@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* A container's life, sequenced: create (validate, allocate, clone the init,
- * wire it up, record state), start, delete, each as named phases
+ * wire it up, record state), start, delete (delete.c), each as named phases
  * (phases.h).  This is the only place that calls the parts in order; each
  * part owns one kernel concern.  The CLI hands the core a ward_ctx and
  * never its own option types. */
