@@ -220,6 +220,7 @@ struct create_run {
   struct seccomp_prog *seccomp;
   struct ns_plan ns;
   bool ns_open;
+  bool idmap_made; /* idmap_prepare succeeded: ours to release */
   int sv[2];
   pid_t pid;
   int pidfd;
@@ -272,13 +273,20 @@ static void undo_record(void *arg) {
 static int ph_idmap(void *arg, werr_t *err) {
   struct create_run *r = arg;
   r->st.idmap = true;
-  if (save(r, err) < 0)
+  if (save(r, err) < 0 ||
+      idmap_prepare(r->ctx->root, r->o->id, r->c, err) < 0)
     return -1;
-  return idmap_prepare(r->ctx->root, r->o->id, r->c, err);
+  r->idmap_made = true;
+  return 0;
 }
 
+/* Only what this create allocated: a failed idmap_prepare changed nothing,
+ * and an entry under the same (root, id) may be a live container's whose
+ * state dir was removed. */
 static void undo_idmap(void *arg) {
   struct create_run *r = arg;
+  if (!r->idmap_made)
+    return;
   werr_t e = NULL;
   idmap_release(r->ctx->root, r->o->id, &e);
   werr_free(&e);
