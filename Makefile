@@ -38,7 +38,7 @@ HEADERS := $(wildcard spec/*.h $(RUNTIME_DIRS:%=%/*.h))
 
 include hooks/ward-net.mk
 
-.PHONY: all deps check unit integration demo asan install uninstall clean bench
+.PHONY: all deps check unit integration demo asan install uninstall clean bench stress
 
 all: $(BUILD)/ward ward $(ALL_EXTRA)
 
@@ -98,6 +98,12 @@ check:
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) integration
+
+# The long crash-consistency sweep: ward killed every few hundred
+# microseconds across create, run, run -d and delete (make check runs a
+# bounded one).
+stress: all
+	WARD_STRESS=1 WARD_BIN=$(abspath $(BUILD)/ward) pytest-3 -v -rs tests/test_crash.py
 
 asan: deps
 	$(MAKE) BUILD=build-asan SAN_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" \

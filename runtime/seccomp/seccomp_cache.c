@@ -104,7 +104,7 @@ static int open_cache_dir(const char *dir, bool create, werr_t *err) {
     abort();
   char *slash = strrchr(parent, '/');
   if (slash == NULL || slash[1] == '\0')
-    return werr(err, EINVAL, "seccomp cache %s: not an absolute path", dir);
+    return werr_code(err, EINVAL, "seccomp cache %s: not an absolute path", dir);
   const char *base = slash + 1;
   *slash = '\0';
   if (create && parent[0] && mkdir(parent, 0700) < 0 && errno != EEXIST)
@@ -118,7 +118,7 @@ static int open_cache_dir(const char *dir, bool create, werr_t *err) {
   if (fstat(pfd, &st) < 0)
     return werr_sys(err, "stat %s", parent);
   if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
-    return werr(err, EPERM, "seccomp cache: %s is not owned by uid %u or is "
+    return werr_code(err, EPERM, "seccomp cache: %s is not owned by uid %u or is "
                             "writable by others: not used",
                 parent, (unsigned)geteuid());
   if (create && mkdirat(pfd, base, 0700) < 0 && errno != EEXIST)
@@ -129,7 +129,7 @@ static int open_cache_dir(const char *dir, bool create, werr_t *err) {
   if (fstat(fd, &st) < 0 || st.st_uid != geteuid() ||
       (st.st_mode & 077) != 0) {
     close(fd);
-    return werr(err, EPERM, "seccomp cache: %s is not uid %u's, mode 0700: "
+    return werr_code(err, EPERM, "seccomp cache: %s is not uid %u's, mode 0700: "
                             "not used",
                 dir, (unsigned)geteuid());
   }
