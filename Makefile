@@ -87,6 +87,7 @@ check:
 	$(MAKE) all
 	$(MAKE) unit
 	$(MAKE) integration
+	$(MAKE) fuzz-smoke
 
 asan: deps
 	$(MAKE) BUILD=build-asan SAN_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" \
@@ -110,4 +111,6 @@ install: all
 	install -D -m 0755 $(BUILD)/ward $(DESTDIR)$(PREFIX)/bin/ward
 
 clean:
-	rm -rf build build-asan ward
+	rm -rf build build-asan build-fuzz ward
+
+include fuzz/fuzz.mk
