@@ -107,8 +107,9 @@ bench:
 	$(MAKE) all
 	@sh bench/run.sh
 
+# Stripped: the debug info is 3/4 of a -g build and no use at run time.
 install: all
-	install -D -m 0755 $(BUILD)/ward $(DESTDIR)$(PREFIX)/bin/ward
+	install -D -s -m 0755 $(BUILD)/ward $(DESTDIR)$(PREFIX)/bin/ward
 
 clean:
 	rm -rf build build-asan build-fuzz ward
