@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "libmount_lazy.h"
 
 extern char **environ;
 
@@ -52,8 +53,13 @@ int selfclone_ensure(char **argv, werr_t *err) {
   if (n < 0)
     return werr_sys(err, "readlink /proc/self/exe");
   link[n] = '\0';
-  if (strncmp(link, "/memfd:ward", 11) == 0)
+  if (strncmp(link, "/memfd:ward", 11) == 0) {
+    /* Only now, in the copy, and before any namespace is made or joined:
+     * the process about to enter a container must not find libmount
+     * first through the container's mounts. */
+    libmount_preload();
     return 0;
+  }
   _cleanup_close_ int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
   if (src < 0)
     return werr_sys(err, "open /proc/self/exe");
