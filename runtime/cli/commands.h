@@ -49,5 +49,8 @@ int cmd_restore(struct global_opts *g, int argc, char **argv, werr_t *err);
 
 /* Shared by commands: true when argv asks for --help/-h (prints USAGE). */
 bool cmd_wants_help(int argc, char **argv, const char *usage);
+/* The one-line error for what getopt returned CH ('?' or ':') for; optstrings
+ * start with "+:" so a missing value is told apart. Returns -1. */
+int cmd_bad_option(int ch, char **argv, const char *usage, werr_t *err);
 
 #endif
