@@ -22,10 +22,7 @@ FUZZ_NAMES := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 # Leak checks on, minus the library leaks listed (with their inputs) in
 # fuzz/lsan.supp.
-# libseccomp has no frame pointers: only the slow unwinder reaches the
-# frame its suppression names.
-FUZZ_ASAN_seccomp := :fast_unwind_on_malloc=0
-fuzz_env = ASAN_OPTIONS=detect_leaks=1$(FUZZ_ASAN_$(1)) UBSAN_OPTIONS=print_stacktrace=1 \
+fuzz_env = ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	LSAN_OPTIONS=suppressions=$(abspath fuzz/lsan.supp)
 
 .PHONY: fuzz fuzz-smoke fuzz-build $(FUZZ_NAMES:%=fuzz-%) $(FUZZ_NAMES:%=fuzz-replay-%)
