@@ -120,6 +120,44 @@ def config_seeds():
     yield v
 
 
+def json_words(docs):
+    """Every key and string value of DOCS (the dictionary libFuzzer splices
+    in: a mutation rarely spells "uidMappings" by itself)."""
+    words = set()
+
+    def walk(v):
+        if isinstance(v, dict):
+            for k, x in v.items():
+                words.add(k)
+                walk(x)
+        elif isinstance(v, list):
+            for x in v:
+                walk(x)
+        elif isinstance(v, str) and len(v) < 40:
+            words.add(v)
+    for d in docs:
+        walk(d)
+    return words
+
+
+def write_dict(name, words):
+    with open(os.path.join(REPO, "fuzz", name + ".dict"), "w") as f:
+        f.write("# written by fuzz/seeds.py\n")
+        for w in sorted(words):
+            if w and all(32 <= ord(c) < 127 for c in w):
+                f.write(json.dumps(json.dumps(w)) + "\n")
+
+
+def corpus_json(name):
+    docs = []
+    for path in glob.glob(os.path.join(CORPUS, name, "seed-*")):
+        try:
+            docs.append(json.load(open(path)))
+        except ValueError:
+            pass
+    return docs
+
+
 def main():
     for c in config_seeds():
         put("config", json.dumps(c))
@@ -182,6 +220,17 @@ def main():
          "gid": {"base": 165536, "size": 65536}},
         {"container": {"root": "/run/ward", "id": "c2"}, "kind": "shared"}]}
     put("registry", json.dumps(reg))
+    for name in ("config", "seccomp", "state", "registry"):
+        write_dict(name, json_words(corpus_json(name)))
+    with open(os.path.join(REPO, "fuzz", "mount_opts.dict"), "w") as f:
+        f.write("# written by fuzz/seeds.py\n")
+        for w in sorted(mount_words | {"bind", "rbind", "ro", "rw", "rro", "rrw",
+                                       "nosuid", "rnosuid", "nodev", "noexec",
+                                       "idmap", "ridmap", "tmpcopyup", "shared",
+                                       "rshared", "slave", "rslave", "private",
+                                       "rprivate", "unbindable", "runbindable",
+                                       "mode=", "size=", "uid=", "gid=", ","}):
+            f.write(json.dumps(w) + "\n")
 
 
 if __name__ == "__main__":
