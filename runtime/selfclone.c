@@ -14,6 +14,10 @@
 #include "cleanup.h"
 #include "libmount_lazy.h"
 
+#ifndef MFD_EXEC
+#define MFD_EXEC 0x0010U /* <linux/memfd.h> of Linux 6.3 */
+#endif
+
 extern char **environ;
 
 /* How much of the ELF file at FD the kernel and ld.so read: up to the end
@@ -66,8 +70,13 @@ int selfclone_ensure(char **argv, werr_t *err) {
   struct stat st;
   if (fstat(src, &st) < 0)
     return werr_sys(err, "stat /proc/self/exe");
-  _cleanup_close_ int mfd = memfd_create("ward", MFD_CLOEXEC |
-                                                     MFD_ALLOW_SEALING);
+  /* Executable on purpose: where vm.memfd_noexec=1 (Linux 6.3+) a memfd
+   * is created non-executable unless asked; kernels before 6.3 refuse the
+   * flag they do not know. */
+  _cleanup_close_ int mfd =
+      memfd_create("ward", MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
+  if (mfd < 0 && errno == EINVAL)
+    mfd = memfd_create("ward", MFD_CLOEXEC | MFD_ALLOW_SEALING);
   if (mfd < 0)
     return werr_sys(err, "memfd_create");
   ElfW(Ehdr) eh;
