@@ -220,6 +220,9 @@ def main():
          "gid": {"base": 165536, "size": 65536}},
         {"container": {"root": "/run/ward", "id": "c2"}, "kind": "shared"}]}
     put("registry", json.dumps(reg))
+    # one file per allocation (h-registry's layout): each entry alone
+    for e in reg["allocations"]:
+        put("registry", json.dumps(e))
     for name in ("config", "seccomp", "state", "registry"):
         write_dict(name, json_words(corpus_json(name)))
     with open(os.path.join(REPO, "fuzz", "mount_opts.dict"), "w") as f:
