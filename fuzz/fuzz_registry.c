@@ -15,14 +15,12 @@
 #include "fuzz.h"
 #include "idmap_registry.h"
 
-static char dir[64];
+static const char *dir;
 static char file[160];
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc, (void)argv;
-  snprintf(dir, sizeof(dir), "/tmp/ward-fuzz-registry.XXXXXX");
-  if (mkdtemp(dir) == NULL)
-    abort();
+  dir = fuzz_tmpdir("registry");
   /* Without its lock file a registry reads as empty, never parsed. */
   char lock[96];
   snprintf(lock, sizeof(lock), "%s/lock", dir);

@@ -10,13 +10,11 @@
 #include "fuzz.h"
 #include "state.h"
 
-static char root[64];
+static const char *root;
 
 int LLVMFuzzerInitialize(int *argc, char ***argv) {
   (void)argc, (void)argv;
-  snprintf(root, sizeof(root), "/tmp/ward-fuzz-state.XXXXXX");
-  if (mkdtemp(root) == NULL)
-    abort();
+  root = fuzz_tmpdir("state");
   char dir[96];
   snprintf(dir, sizeof(dir), "%s/c1", root);
   if (mkdir(dir, 0700) < 0)

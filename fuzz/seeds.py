@@ -223,6 +223,14 @@ def main():
     # one file per allocation (h-registry's layout): each entry alone
     for e in reg["allocations"]:
         put("registry", json.dumps(e))
+    # seccomp cache entries as seccomp_cache_store writes them, for the key
+    # fuzz_seccomp_cache.c uses: the header, the key, the instructions
+    key = b"fuzz: a key as seccomp_cache_key writes one"
+    allow = struct.pack("<HBBI", 0x06, 0, 0, 0x7fff0000)
+    for insns in (allow, struct.pack("<HBBI", 0x20, 0, 0, 4) + allow):
+        put("seccomp_cache", b"ward-seccomp-bpf 1 %d %d\n" % (len(key), len(insns) // 8)
+            + key + insns)
+    put("seccomp_cache", b"ward-seccomp-bpf 1 3 1\nkey" + allow)
     for name in ("config", "seccomp", "state", "registry"):
         write_dict(name, json_words(corpus_json(name)))
     with open(os.path.join(REPO, "fuzz", "mount_opts.dict"), "w") as f:
