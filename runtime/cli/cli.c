@@ -46,6 +46,7 @@ static const struct command commands[] = {
     {"idmap", cmd_idmap, false, "list or release idmap allocations"},
     {"checkpoint", cmd_checkpoint, false, "checkpoint a container with CRIU"},
     {"restore", cmd_restore, true, "restore a container from a checkpoint"},
+    {"check", cmd_check, false, "check the host, lint a bundle (--bundle)"},
 };
 
 static struct global_opts G = {.root = WARD_DEFAULT_ROOT};

@@ -46,6 +46,8 @@ int cmd_idmap(struct global_opts *g, int argc, char **argv, werr_t *err);
 /* runtime/cmd_checkpoint.c */
 int cmd_checkpoint(struct global_opts *g, int argc, char **argv, werr_t *err);
 int cmd_restore(struct global_opts *g, int argc, char **argv, werr_t *err);
+/* runtime/cli/cmd_check.c */
+int cmd_check(struct global_opts *g, int argc, char **argv, werr_t *err);
 
 /* Shared by commands: true when argv asks for --help/-h (prints USAGE). */
 bool cmd_wants_help(int argc, char **argv, const char *usage);

@@ -31,8 +31,8 @@ static bool has_option(char **opts, const char *o) {
 
 /* A user namespace holding UID/GID for mount_setattr: a child unshares,
  * we write its maps, keep a reference to the namespace, and let it go. */
-static int helper_userns(const struct spec_idmaps *uid,
-                         const struct spec_idmaps *gid, int *out, werr_t *err) {
+int idmap_userns_fd(const struct spec_idmaps *uid,
+                    const struct spec_idmaps *gid, int *out, werr_t *err) {
   int ready[2], hold[2];
   if (pipe2(ready, O_CLOEXEC) < 0)
     return werr_sys(err, "pipe");
@@ -263,7 +263,7 @@ static int mount_fd_for(const struct spec_config *c, size_t i, pid_t init_pid,
   if (maps) {
     if (idmap_map_check(&m->uidMappings, "mounts[].uidMappings", err) < 0 ||
         idmap_map_check(&m->gidMappings, "mounts[].gidMappings", err) < 0 ||
-        helper_userns(&m->uidMappings, &m->gidMappings, &userns, err) < 0)
+        idmap_userns_fd(&m->uidMappings, &m->gidMappings, &userns, err) < 0)
       return werr_prefix(err, "mounts[%zu] (%s)", i, dest);
   } else {
     if (!has_userns)
