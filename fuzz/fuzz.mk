@@ -44,6 +44,19 @@ $(FUZZ_BUILD)/fuzz_%: $(FUZZ_BUILD)/fuzz/fuzz_%.o $(FUZZ_BUILD)/libward.a $(FUZZ
 	@echo "  LD      $@"
 	@$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(WARD_LIBS)
 
+# ward-net's harness links its config.c with spec/ (as ward-net itself
+# does), never runtime/.
+$(FUZZ_BUILD)/hooks/ward-net/%.o: hooks/ward-net/%.c hooks/ward-net/ward-net.h $(HEADERS)
+	@mkdir -p $(dir $@)
+	@echo "  CC      $< (fuzz)"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(NET_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/fuzz/fuzz_net_annotations.o: FUZZ_CFLAGS += -Ihooks/ward-net
+$(FUZZ_BUILD)/fuzz_net_annotations: $(FUZZ_BUILD)/fuzz/fuzz_net_annotations.o \
+		$(FUZZ_BUILD)/hooks/ward-net/config.o $(FUZZ_BUILD)/libspec.a
+	@echo "  LD      $@"
+	@$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(WARD_LIBS)
+
 fuzz-build: $(FUZZ_BINS)
 
 # One harness for SECONDS from its seeds and earlier finds (new inputs are

@@ -140,12 +140,23 @@ def json_words(docs):
     return words
 
 
+def dict_entry(w):
+    """One libFuzzer dictionary line: quotes, backslashes and bytes
+    outside printable ASCII escaped (it knows no \\n)."""
+    out = ""
+    for c in w.encode():
+        ch = chr(c)
+        out += ("\\" + ch if ch in '"\\' else ch if 32 <= c < 127
+                else "\\x%02x" % c)
+    return '"%s"' % out
+
+
 def write_dict(name, words):
     with open(os.path.join(REPO, "fuzz", name + ".dict"), "w") as f:
         f.write("# written by fuzz/seeds.py\n")
         for w in sorted(words):
             if w and all(32 <= ord(c) < 127 for c in w):
-                f.write(json.dumps(json.dumps(w)) + "\n")
+                f.write(dict_entry(json.dumps(w)) + "\n")
 
 
 def corpus_json(name):
@@ -223,6 +234,26 @@ def main():
     # one file per allocation (h-registry's layout): each entry alone
     for e in reg["allocations"]:
         put("registry", json.dumps(e))
+    # ward-net's annotations: every dict of ward.net.* constants in the tests
+    for path in glob.glob(os.path.join(REPO, "tests", "*.py")):
+        for node in ast.walk(ast.parse(open(path).read())):
+            if not isinstance(node, ast.Dict):
+                continue
+            kv = [(k.value, v.value) for k, v in zip(node.keys, node.values)
+                  if isinstance(k, ast.Constant) and isinstance(k.value, str)
+                  and k.value.startswith("ward.net.")
+                  and isinstance(v, ast.Constant) and isinstance(v.value, str)]
+            if kv:
+                put("net_annotations", "\n".join("%s=%s" % x for x in kv) +
+                    "\0" + "ctr-" + hashlib.sha1(repr(kv).encode()).hexdigest()[:8])
+    put("net_annotations", "ward.net.mode=bridged\nward.net.bridge=br0\n"
+        "ward.net.ipv4.address=192.0.2.10/24,192.0.2.11/24\n"
+        "ward.net.ipv4.gateway=192.0.2.1\nward.net.ipv6.address=2001:db8::10/64\n"
+        "ward.net.ipv6.gateway=2001:db8::1\nward.net.hwaddr=02:00:00:00:00:01\n"
+        "ward.net.mtu=1400\nward.net.name=eth0\nward.net.mac_filtering=true\n"
+        "ward.net.ipv4_filtering=true\nward.net.ipv6_filtering=false\0c1")
+    put("net_annotations", "ward.net.mode=routed\nward.net.parent=up0\n"
+        "ward.net.ipv4.address=198.51.100.5/32\nward.net.ipv6.address=2001:db8::5\0c2")
     # seccomp cache entries as seccomp_cache_store writes them, for the key
     # fuzz_seccomp_cache.c uses: the header, the key, the instructions
     key = b"fuzz: a key as seccomp_cache_key writes one"
@@ -233,6 +264,16 @@ def main():
     put("seccomp_cache", b"ward-seccomp-bpf 1 3 1\nkey" + allow)
     for name in ("config", "seccomp", "state", "registry"):
         write_dict(name, json_words(corpus_json(name)))
+    with open(os.path.join(REPO, "fuzz", "net_annotations.dict"), "w") as f:
+        f.write("# written by fuzz/seeds.py\n")
+        words = {"ward.net." + k + "=" for k in (
+            "mode", "bridge", "parent", "name", "hwaddr", "mtu", "ipv4.address",
+            "ipv6.address", "ipv4.gateway", "ipv6.gateway", "mac_filtering",
+            "ipv4_filtering", "ipv6_filtering")}
+        words |= {"bridged", "routed", "true", "false", "/24", "/32", "/64",
+                  "/128", "::", ":", ",", "192.0.2.", "2001:db8::", "\n"}
+        for w in sorted(words):
+            f.write(dict_entry(w) + "\n")
     with open(os.path.join(REPO, "fuzz", "mount_opts.dict"), "w") as f:
         f.write("# written by fuzz/seeds.py\n")
         for w in sorted(mount_words | {"bind", "rbind", "ro", "rw", "rro", "rrw",
@@ -241,7 +282,7 @@ def main():
                                        "rshared", "slave", "rslave", "private",
                                        "rprivate", "unbindable", "runbindable",
                                        "mode=", "size=", "uid=", "gid=", ","}):
-            f.write(json.dumps(w) + "\n")
+            f.write(dict_entry(w) + "\n")
 
 
 if __name__ == "__main__":
