@@ -53,11 +53,12 @@ static __attribute__((noreturn)) void exec_child(int sock,
                                                  struct seccomp_prog *seccomp,
                                                  int preserve) {
   werr_t err = NULL;
+  /* Before the first goto: clang refuses a jump past a cleanup variable. */
+  _cleanup_free_ char *exe = NULL;
   /* While /proc/self is still ours to write (see init.c). */
   if (process_set_oom_score(p, &err) < 0)
     goto fail;
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  _cleanup_free_ char *exe = NULL;
   if (p->terminal) {
     int master = tty_setup_in_container(p, &err);
     if (master < 0)
