@@ -113,3 +113,49 @@ def test_ctr_isolated_idmapped_layers(ctr):
             time.sleep(0.1)
         assert ctr("containers", "rm", cid).returncode == 0
     assert ranges(ctr.host, ctr.state_root, *ids) == {}
+
+
+@pytest.fixture
+def podman(tmp_path, host):
+    with podman_client(tmp_path, image_rootfs(tmp_path), "overlay",
+                       host.prefix()) as run:
+        run.host = host
+        yield run
+
+
+def podman_ranges(podman, *cids):
+    p = ward_in(podman.host, "idmap", "list", "--format", "json")
+    assert p.returncode == 0, p.stderr
+    return [e for e in json.loads(p.stdout) if e["container"] in cids]
+
+
+def test_podman_isolated_overlay_storage(podman, tmp_path):
+    cidfile = str(tmp_path / "cid")
+    p = podman("run", "--rm", "--cidfile", cidfile, "--annotation", ISO,
+               "localhost/ward-test", "sh", "-c",
+               "cat /proc/self/uid_map; stat -c '%u %g' /bin/busybox "
+               "/etc/hosts; cat /etc/hosts")
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    base = int(lines[0].split()[1])
+    assert lines[0].split() == ["0", str(base), "65536"] and base != 0
+    # the image's files and podman's own hosts file (in its 0700 userdata,
+    # opened by ward before the switch and idmapped) are root's inside
+    assert lines[1:3] == ["0 0", "0 0"]
+    assert "localhost" in p.stdout
+    with open(cidfile) as f:
+        cid = f.read().strip()
+    assert podman_ranges(podman, cid) == []
+
+    p = podman("run", "-d", "--name", "p1", "--annotation", ISO,
+               "localhost/ward-test", "sleep", "1000")
+    assert p.returncode == 0, p.stderr
+    cid = p.stdout.strip()
+    got = podman_ranges(podman, cid)
+    assert len(got) == 1
+    p = podman("exec", "p1", "cat", "/proc/self/uid_map")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["0", str(got[0]["uid"]["base"]), "65536"]
+    # podman's storage is 0700: the upper dir passes the reachability rule
+    assert podman("rm", "-f", "-t", "0", "p1").returncode == 0
+    assert podman_ranges(podman, cid) == []

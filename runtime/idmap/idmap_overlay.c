@@ -280,13 +280,34 @@ static int set_fd(int fs, const char *key, int fd, const char *path,
                     key, path, log[0] ? log : "EINVAL");
 }
 
+/* The client's overlay stays mounted on the same upper dir (overlayfs
+ * warns, and allows it without index=on).  Its work dir cannot be shared:
+ * a volatile mount (podman's) marks it so that no second mount may use
+ * it.  ward's own, "ward-work" beside it, is made afresh each time (a
+ * volatile one left by a killed container would be refused too) and goes
+ * when the client removes the snapshot. */
+static char *fresh_workdir(const char *work, werr_t *err) {
+  const char *slash = strrchr(work, '/');
+  char *w = xasprintf("%.*s/ward-work", (int)(slash - work), work);
+  if (rm_rf(w, err) < 0 || (mkdir(w, 0700) < 0 && errno != EEXIST)) {
+    if (*err == NULL)
+      werr_sys(err, "rootfs overlay: mkdir %s", w);
+    free(w);
+    return NULL;
+  }
+  return w;
+}
+
 /* Upper and work must be on one mount for overlayfs: one clone of their
  * common parent, each reached below it and checked to be the same
  * directory as by path (not a mount on top of it). */
 static int upper_work(int fs, const struct idmap_overlay *o, int userns_fd,
                       int *tree, werr_t *err) {
+  _cleanup_free_ char *work = fresh_workdir(o->work, err);
+  if (work == NULL)
+    return -1;
   size_t common = 0;
-  for (size_t i = 0; o->upper[i] && o->upper[i] == o->work[i]; i++)
+  for (size_t i = 0; o->upper[i] && o->upper[i] == work[i]; i++)
     if (o->upper[i] == '/')
       common = i;
   _cleanup_free_ char *parent = strndup(o->upper, common ? common : 1);
@@ -294,7 +315,7 @@ static int upper_work(int fs, const struct idmap_overlay *o, int userns_fd,
     abort();
   if (layer_clone(parent, userns_fd, false, tree, err) < 0)
     return -1;
-  const char *names[2] = {o->upper, o->work};
+  const char *names[2] = {o->upper, work};
   const char *keys[2] = {"upperdir", "workdir"};
   for (int k = 0; k < 2; k++) {
     const char *rel = names[k] + common + 1;
