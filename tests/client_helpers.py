@@ -137,6 +137,7 @@ def containerd_client(tmp_path, rootfs, namespace="wardtest", prefix=()):
         return sh(c + list(args), **kw)
     run.image = name
     run.base = base
+    run.args = ["--address", sock, "--namespace", namespace]
     run.state_root = "/run/containerd/runc/" + namespace
     try:
         yield run

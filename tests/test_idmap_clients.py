@@ -159,3 +159,106 @@ def test_podman_isolated_overlay_storage(podman, tmp_path):
     # podman's storage is 0700: the upper dir passes the reachability rule
     assert podman("rm", "-f", "-t", "0", "p1").returncode == 0
     assert podman_ranges(podman, cid) == []
+
+
+def test_ctr_run_rm_releases(ctr):
+    p = ctr("run", "--rm", "--runc-binary", WARD, "--annotation", ISO,
+            ctr.image, "rm1", "cat", "/proc/self/uid_map")
+    assert p.returncode == 0, p.stderr
+    line = p.stdout.split()
+    assert line[0] == "0" and line[1] != "0" and line[2] == "65536"
+    assert ranges(ctr.host, ctr.state_root, "rm1") == {}
+
+
+@pytest.fixture
+def ctr_raw(tmp_path):
+    """ctr in a Host whose root range also delegates host id 1000."""
+    requires("root")
+    h = Host(tmp_path)
+    h.shadow(POOL + "root:1000:1\n")
+    try:
+        with containerd_client(tmp_path, image_rootfs(tmp_path), "wardidmap",
+                               h.prefix()) as run:
+            run.host = h
+            yield run
+    finally:
+        h.close()
+
+
+def test_ctr_raw_hole_with_host_dir(ctr_raw, tmp_path):
+    ctr = ctr_raw
+    data = tmp_path / "data"
+    data.mkdir()
+    os.chown(str(data), 1000, 1000)
+    with open(str(data / "from-host"), "w") as f:
+        f.write("x")
+    os.chown(str(data / "from-host"), 1000, 1000)
+    p = ctr("run", "--rm", "--runc-binary", WARD,
+            "--annotation", ISO, "--annotation", "ward.idmap.raw=both 1000 1000",
+            "--mount", "type=bind,src=%s,dst=/data,options=rbind:rw" % data,
+            ctr.image, "raw1", "sh", "-c",
+            "cat /proc/self/uid_map; stat -c '%u %g' /data /data/from-host "
+            "/bin/busybox; echo y > /data/from-1000; "
+            "chown 1000:1000 /data/from-1000")
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    m = [l.split() for l in lines[:3]]
+    base = int(m[0][1])
+    assert m == [["0", str(base), "1000"], ["1000", "1000", "1"],
+                 ["1001", str(base + 1001), "64535"]]
+    assert lines[3:] == ["1000 1000", "1000 1000", "0 0"]
+    st = os.stat(str(data / "from-1000"))
+    assert (st.st_uid, st.st_gid) == (1000, 1000)
+    assert ranges(ctr.host, ctr.state_root, "raw1") == {}
+
+
+def test_ward_killed_mid_create_leaves_no_range(ctr, tmp_path):
+    """ward SIGKILLed while the shim waits on `create` (held in a
+    createRuntime hook a wrapper adds): the range goes with the cleanup of
+    the failed create (the shim's `delete --force`, or ours), and the next
+    isolated container gets a range."""
+    pidfile = tmp_path / "ward.pid"
+    hookpid = tmp_path / "hook.pid"
+    wrapper = tmp_path / "ward-wrapper"
+    wrapper.write_text(
+        "#!/bin/sh\n"
+        "prev=; bundle=; for a; do [ \"$prev\" = --bundle ] && bundle=$a; "
+        "prev=$a; done\n"
+        "case \" $* \" in *\" create \"*) python3 - \"$bundle/config.json\" <<'P'\n"
+        "import json, sys\n"
+        "c = json.load(open(sys.argv[1]))\n"
+        "c.setdefault('hooks', {})['createRuntime'] = [{'path': '/bin/sh', "
+        "'args': ['sh', '-c', 'echo $$ > %s; exec sleep 60']}]\n"
+        "json.dump(c, open(sys.argv[1], 'w'))\n"
+        "P\n"
+        "echo $$ > %s;;\n"
+        "esac\n"
+        "exec %s \"$@\"\n" % (hookpid, pidfile, WARD))
+    wrapper.chmod(0o755)
+    run = subprocess.Popen(
+        ctr.host.prefix() + ["ctr"] + ctr.args + [
+            "run", "-d", "--runc-binary", str(wrapper), "--annotation", ISO,
+            ctr.image, "k1", "true"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True)
+    for _ in range(300):
+        if hookpid.exists() and ranges(ctr.host, ctr.state_root, "k1"):
+            break
+        time.sleep(0.1)
+    else:
+        run.kill()
+        raise AssertionError("create never reached its hook")
+    os.kill(int(pidfile.read_text()), signal.SIGKILL)
+    os.kill(int(hookpid.read_text()), signal.SIGKILL)
+    out, errs = run.communicate(timeout=60)
+    assert run.returncode != 0
+    if ranges(ctr.host, ctr.state_root, "k1"):
+        p = ward_in(ctr.host, "--root", ctr.state_root, "delete", "--force",
+                    "k1")
+        assert p.returncode == 0, p.stderr
+    assert ranges(ctr.host, ctr.state_root, "k1") == {}
+    ctr("containers", "rm", "k1")
+    p = ctr("run", "--rm", "--runc-binary", WARD, "--annotation", ISO,
+            ctr.image, "k2", "true")
+    assert p.returncode == 0, p.stderr
+    assert ranges(ctr.host, ctr.state_root, "k1", "k2") == {}
