@@ -30,17 +30,20 @@ def podman_client(tmp_path, rootfs, driver="vfs", prefix=()):
     image localhost/ward-test made from ROOTFS."""
     requires("podman")
     conf = tmp_path / "containers.conf"
+    runroot = tempfile.mkdtemp(prefix="wpm-", dir="/run")  # podman: < 50 chars
+    # tmp_dir: podman's default /run/libpod is shared by every podman on
+    # the host, and `system reset` below would remove it under the others.
     # runtime_supports_json: podman passes --log-format=json only to
     # runtimes it knows; the ulimits fit this host's hard limits.
     conf.write_text(
         '[engine]\nruntime = "ward"\nruntime_supports_json = ["ward"]\n'
+        'tmp_dir = "%s/tmp"\n'
         '[engine.runtimes]\nward = ["%s"]\n'
         '[containers]\ndefault_ulimits = ["nofile=20000:20000", '
         '"nproc=32768:32768"]\n'
         # never touch the host's network: no bridge, no firewall rules
-        'netns = "none"\n' % WARD)
+        'netns = "none"\n' % (runroot, WARD))
     env = dict(os.environ, CONTAINERS_CONF=str(conf))
-    runroot = tempfile.mkdtemp(prefix="wpm-", dir="/run")  # podman: < 50 chars
     base = list(prefix) + [
         "podman", "--root", str(tmp_path / "storage"), "--runroot", runroot,
         "--storage-driver", driver]
