@@ -308,8 +308,8 @@ static int mount_one(const struct mount_ctx *m, int rootfd, size_t i,
   if (top < 0)
     goto out;
   fd_path(top, target);
-  if (bind && idfd < 0 &&
-      (o.flags & ~(MS_BIND | MS_REC)) != 0) {
+  /* Also for a mount ward cloned (idmapped or not): ro, nosuid ... */
+  if (bind && (o.flags & ~(MS_BIND | MS_REC)) != 0) {
     unsigned long keep = mount_locked_flags(top) & ~o.clear_flags;
     if (mount(NULL, target, NULL,
               MS_REMOUNT | MS_BIND | keep | (o.flags & ~(MS_BIND | MS_REC)),
