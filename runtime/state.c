@@ -19,10 +19,22 @@
 
 #include "cgroup.h"
 #include "cleanup.h"
+#include "state_json.h"
 #include "utils.h"
 
 #define STATE_FILE "state.json"
-#define EXEC_FIFO "exec.fifo"
+
+char *state_document(const struct container_state *st, const char *status,
+                     pid_t pid, bool pretty) {
+  struct spec_state ss = {.id = st->id,
+                          .status = status,
+                          .pid = pid,
+                          .bundle = st->bundle,
+                          .rootfs = st->rootfs,
+                          .created = st->created,
+                          .annotations = &st->annotations};
+  return spec_state_emit(&ss, pretty);
+}
 
 int state_validate_id(const char *id, werr_t *err) {
   size_t n = id ? strlen(id) : 0;
