@@ -17,14 +17,6 @@ static const char *const readonly_paths[] = {
     "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
     NULL};
 
-static void strv(yajl_gen g, const char *k, const char *const *v) {
-  json_gen_str(g, k);
-  yajl_gen_array_open(g);
-  for (; *v; v++)
-    json_gen_str(g, *v);
-  yajl_gen_array_close(g);
-}
-
 static void mount(yajl_gen g, const char *dest, const char *type,
                   const char *src, const char *const *opts) {
   yajl_gen_map_open(g);
@@ -32,7 +24,7 @@ static void mount(yajl_gen g, const char *dest, const char *type,
   json_gen_kv(g, "type", type);
   json_gen_kv(g, "source", src);
   if (opts)
-    strv(g, "options", opts);
+    json_gen_strv(g, "options", opts);
   yajl_gen_map_close(g);
 }
 
@@ -52,14 +44,14 @@ static void gen_process(yajl_gen g) {
   json_gen_str(g, "gid");
   yajl_gen_integer(g, 0);
   yajl_gen_map_close(g);
-  strv(g, "args", args);
-  strv(g, "env", env);
+  json_gen_strv(g, "args", args);
+  json_gen_strv(g, "env", env);
   json_gen_kv(g, "cwd", "/");
   json_gen_str(g, "capabilities");
   yajl_gen_map_open(g);
-  strv(g, "bounding", default_caps);
-  strv(g, "effective", default_caps);
-  strv(g, "permitted", default_caps);
+  json_gen_strv(g, "bounding", default_caps);
+  json_gen_strv(g, "effective", default_caps);
+  json_gen_strv(g, "permitted", default_caps);
   yajl_gen_map_close(g);
   json_gen_str(g, "rlimits");
   yajl_gen_array_open(g);
@@ -158,8 +150,8 @@ static void gen_linux(yajl_gen g, bool rootless, uid_t uid, gid_t gid) {
     yajl_gen_map_close(g);
   }
   yajl_gen_array_close(g);
-  strv(g, "maskedPaths", masked_paths);
-  strv(g, "readonlyPaths", readonly_paths);
+  json_gen_strv(g, "maskedPaths", masked_paths);
+  json_gen_strv(g, "readonlyPaths", readonly_paths);
   yajl_gen_map_close(g);
 }
 
