@@ -35,7 +35,6 @@
 #include "tty.h"
 #include "utils.h"
 
-#define EXEC_FIFO "exec.fifo"
 #define CONFIG_COPY "config.json"
 
 static int validate(const struct create_opts *o, const struct spec_config *c,
@@ -104,13 +103,7 @@ static pid_t clone_init(unsigned long long flags, int *pidfd, int cgroup_fd,
 static char *creating_state_json(const struct spec_config *c, const char *id,
                                  const char *bundle, pid_t pid,
                                  const char *status) {
-  struct spec_state s = {.ociVersion = c->ociVersion,
-                         .id = id,
-                         .status = status,
-                         .pid = pid,
-                         .bundle = bundle,
-                         .annotations = &c->annotations};
-  return spec_state_emit(&s, false);
+  return spec_state_of_config(c, id, bundle, status, pid);
 }
 
 /* Talk to the init until it waits on the exec fifo. */
@@ -534,13 +527,8 @@ static int ph_start_exec(void *arg, werr_t *err) {
     syscall(SYS_pidfd_send_signal, r->pidfd, SIGKILL, NULL, 0);
     return -1;
   }
-  struct spec_state ss = {.ociVersion = r->c->ociVersion,
-                          .id = r->st->id,
-                          .status = "created",
-                          .pid = r->st->pid,
-                          .bundle = r->st->bundle,
-                          .annotations = &r->st->annotations};
-  _cleanup_free_ char *js = spec_state_emit(&ss, false);
+  _cleanup_free_ char *js =
+      state_document(r->st, "created", r->st->pid, false);
   return exec_status_wait(r->ffd, r->pidfd, r->c->linux_.seccomp, js, err);
 }
 
