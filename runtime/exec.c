@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@
 
 #include "cgroup.h"
 #include "cleanup.h"
+#include "exec_status.h"
 #include "foreground.h"
 #include "lsm.h"
 #include "process.h"
@@ -51,10 +53,16 @@ static int ns_to_join(pid_t pid) {
 static __attribute__((noreturn)) void exec_child(int sock,
                                                  const struct spec_process *p,
                                                  struct seccomp_prog *seccomp,
-                                                 int preserve) {
+                                                 int preserve, int status_fd) {
   werr_t err = NULL;
   /* Before the first goto: clang refuses a jump past a cleanup variable. */
   _cleanup_free_ char *exe = NULL;
+  /* A notify listener goes to ward as the init's does (exec_status.h),
+   * over STATUS_FD. */
+  struct exec_status_handoff hs;
+  struct seccomp_handoff h;
+  if (status_fd >= 0)
+    exec_status_handoff_init(&hs, status_fd, &h);
   /* While /proc/self is still ours to write (see init.c). */
   if (process_set_oom_score(p, &err) < 0)
     goto fail;
@@ -79,12 +87,40 @@ static __attribute__((noreturn)) void exec_child(int sock,
       process_set_limits(p, &err) < 0 || sched_apply_final(p, &err) < 0 ||
       lsm_apply_exec_label(p, &err) < 0 ||
       process_close_fds(preserve, &err) < 0 ||
-      process_become_user(p, seccomp, NULL, &err) < 0)
+      process_become_user(p, seccomp, status_fd >= 0 ? &h : NULL, &err) < 0)
     goto fail;
   process_exec(p, exe, &err);
 fail:
   sync_send_error(sock, err);
   _exit(1);
+}
+
+/* Serve CHILD's status pipe STFD until it exec'd or failed: its notify
+ * listener goes to the agent at listenerPath with the container's state,
+ * as `ward start` does for the init.  A failure the child reported on
+ * SOCK is the one to tell. */
+static int hand_listener(int sock, int stfd, const struct container_state *st,
+                         const struct spec_config *c, pid_t child,
+                         werr_t *err) {
+  _cleanup_close_ int cpidfd = (int)syscall(SYS_pidfd_open, child, 0);
+  if (cpidfd < 0)
+    return werr_sys(err, "exec: pidfd_open %d", child);
+  _cleanup_free_ char *js =
+      state_document(st, state_status_name(state_status(st)), st->pid, false);
+  if (exec_status_wait(stfd, cpidfd, c->linux_.seccomp, js, err) == 0)
+    return 0;
+  struct pollfd pf = {.fd = sock, .events = POLLIN};
+  if (poll(&pf, 1, 0) == 1) {
+    struct sync_msg m;
+    werr_t e = NULL;
+    if (sync_recv_or_eof(sock, &m, NULL, NULL, &e) < 0 && e) {
+      werr_free(err);
+      *err = e;
+    } else {
+      werr_free(&e);
+    }
+  }
+  return -1;
 }
 
 static int run_exec(const struct exec_opts *o, struct container_state *st,
@@ -97,6 +133,8 @@ static int run_exec(const struct exec_opts *o, struct container_state *st,
     return -1;
   int rc = -1;
   int sv[2] = {-1, -1};
+  /* The exec status pipe, only for a notify listener's handoff. */
+  int stp[2] = {-1, -1};
   _cleanup_close_ int pidfd = state_pidfd(st, err);
   _cleanup_close_ int master = -1;
   struct cgroup_handle *cg = NULL;
@@ -107,24 +145,42 @@ static int run_exec(const struct exec_opts *o, struct container_state *st,
     werr_sys(err, "socketpair");
     goto out;
   }
+  if (seccomp && seccomp_prog_has_listener(seccomp) &&
+      (pipe2(stp, O_CLOEXEC) < 0 ||
+       fcntl(stp[0], F_SETFL, O_NONBLOCK) < 0)) {
+    werr_sys(err, "exec: status pipe");
+    goto out;
+  }
   /* The exec'd process is our grandchild: be its subreaper to wait for it. */
   if (!o->detach && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
     werr_sys(err, "prctl(PR_SET_CHILD_SUBREAPER)");
     goto out;
   }
   int nsflags = ns_to_join(st->pid);
+  /* In the foreground the process may run from the fork on: a signal for
+   * it that arrives before foreground_wait is held, then forwarded, as
+   * `ward run` does, instead of killing us and orphaning the process.
+   * The helper restores OLD_MASK so that the process does not inherit the
+   * block. */
+  sigset_t old_mask;
+  sigprocmask(SIG_BLOCK, NULL, &old_mask);
+  if (!o->detach)
+    foreground_hold_signals();
   helper = fork();
   if (helper < 0) {
     werr_sys(err, "fork");
     goto out;
   }
   if (helper == 0) {
+    sigprocmask(SIG_SETMASK, &old_mask, NULL);
     close(sv[0]);
+    if (stp[0] >= 0)
+      close(stp[0]);
     werr_t e = NULL;
     /* First act, as in the init: no fd of the caller's but stdio and the
      * preserved ones goes into the container. */
-    int keep[] = {sv[1], pidfd};
-    if (process_close_inherited(o->preserve_fds, keep, 2, &e) < 0) {
+    int keep[] = {sv[1], pidfd, stp[1]};
+    if (process_close_inherited(o->preserve_fds, keep, 3, &e) < 0) {
       sync_send_error(sv[1], e);
       _exit(1);
     }
@@ -143,12 +199,18 @@ static int run_exec(const struct exec_opts *o, struct container_state *st,
       _exit(1);
     }
     if (k == 0)
-      exec_child(sv[1], p, seccomp, o->preserve_fds);
+      exec_child(sv[1], p, seccomp, o->preserve_fds, stp[1]);
+    if (stp[1] >= 0)
+      close(stp[1]);
     sync_send(sv[1], SYNC_PID, k, NULL, 0, &e);
     _exit(0);
   }
   close(sv[1]);
   sv[1] = -1;
+  if (stp[1] >= 0) {
+    close(stp[1]);
+    stp[1] = -1;
+  }
   if (st->cgroup && st->cgroup[0]) {
     if (cgroup_open(st->cgroup, &cg, err) < 0 ||
         cgroup_enter(cg, helper, err) < 0)
@@ -171,6 +233,8 @@ static int run_exec(const struct exec_opts *o, struct container_state *st,
     }
     if (m.type == SYNC_PID) {
       child = (pid_t)m.value;
+      if (stp[0] >= 0 && hand_listener(sv[0], stp[0], st, c, child, err) < 0)
+        goto out;
     } else if (m.type == SYNC_CONSOLE && n == 1) {
       if (container_pass_console(o->console_socket, fd, &master, err) < 0)
         goto out;
@@ -203,6 +267,9 @@ out:
     close(sv[0]);
   if (sv[1] >= 0)
     close(sv[1]);
+  for (int i = 0; i < 2; i++)
+    if (stp[i] >= 0)
+      close(stp[i]);
   cgroup_handle_free(cg);
   seccomp_prog_free(seccomp);
   return rc;

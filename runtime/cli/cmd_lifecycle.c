@@ -159,9 +159,9 @@ int cmd_run(struct global_opts *g, int argc, char **argv, werr_t *err) {
   if (!detach)
     foreground_hold_signals();
   if (container_start(&ctx, o.id, err) < 0) {
+    /* As runc's run: a container whose start failed is deleted, detached
+     * or not, unless --keep asked to keep it. */
     rc = -1;
-    if (detach)
-      goto out;
   } else if (detach) {
     rc = 0;
     goto out;
