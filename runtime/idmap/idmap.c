@@ -443,23 +443,20 @@ int idmap_release(const char *state_root, const char *id, werr_t *err) {
   char name[IDMAP_ENTRY_NAME_LEN];
   idmap_owner_name(root, id, name);
   _cleanup_free_ char *file = xasprintf("%s/entries/%s", dir, name);
-  _cleanup_free_ char *legacy = xasprintf("%s/" IDMAP_REGISTRY_LEGACY, dir);
   struct stat st;
-  bool mine = lstat(file, &st) == 0;
   /* A container ward allocated nothing for never touches the registry (no
-   * lock, no file read), so a damaged registry cannot block its delete. */
-  if (!mine && access(legacy, F_OK) < 0)
+   * lock, no file read), so a damaged or locked registry cannot block its
+   * delete.  One made by an older ward is in the old allocations.json until
+   * the next allocation moves it to entries/; the sweep then reclaims it,
+   * its state and processes being gone. */
+  if (lstat(file, &st) < 0)
     return 0;
   struct idmap_registry *reg;
-  if (idmap_registry_open(dir, true, &reg, err) < 0) {
-    if (mine)
-      return -1;
-    /* Only the old file, which does not validate: it names nothing ward can
-     * act on; its ranges stay taken until it is repaired, and then the
-     * sweep reclaims this container's. */
-    werr_free(err);
-    return 0;
-  }
+  /* An old file that does not validate stays as it is (its ranges taken
+   * until it is repaired, then reclaimed by the sweep); it does not keep
+   * this container from giving back its own entry. */
+  if (idmap_registry_open(dir, IDMAP_RELEASE, &reg, err) < 0)
+    return -1;
   int rc = 0;
   struct idmap_entry e;
   int got = idmap_registry_find_owner(reg, root, id, &e, err);

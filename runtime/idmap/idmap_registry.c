@@ -216,10 +216,11 @@ static int refuse_invalid(const char *file, const char *buf, size_t len,
       open(bak, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd >= 0 && buf)
     (void)write_all(fd, buf, len);
-  return werr_prefix(err,
-                     "%s: not a valid idmap registry file, left untouched "
-                     "(copy in %s; repair or remove it)",
-                     file, bak);
+  _cleanup_free_ char *why = xstrdup(*err ? (*err)->msg : "invalid");
+  return werr_plain(err, EINVAL,
+                    "%s: %s (not a valid idmap registry file: left untouched, "
+                    "a copy in %s; repair or remove it)",
+                    file, why, bak);
 }
 
 static int read_capped(const char *file, size_t cap, char **buf, size_t *len,
@@ -336,8 +337,10 @@ int idmap_registry_list(struct idmap_registry *r, struct idmap_entry **out,
   struct dirent *de;
   int rc = 0;
   while (dir && (de = readdir(dir)) != NULL) {
-    if (de->d_name[0] == '.' || de->d_type == DT_LNK)
-      continue;
+    size_t nl = strlen(de->d_name);
+    if (de->d_name[0] == '.' || de->d_type == DT_LNK ||
+        (nl > 8 && strcmp(de->d_name + nl - 8, ".invalid") == 0))
+      continue; /* tmp files, owner links, copies of damaged entries */
     if (strlen(de->d_name) != IDMAP_ENTRY_NAME_LEN - 1) {
       rc = werr_plain(err, EINVAL, "%s/%s: not a registry entry name", d,
                       de->d_name);
@@ -682,8 +685,9 @@ static int lock_bounded(int fd, int op, const char *path, werr_t *err) {
   }
 }
 
-int idmap_registry_open(const char *dir, bool write,
+int idmap_registry_open(const char *dir, int mode,
                         struct idmap_registry **out, werr_t *err) {
+  bool write = mode != IDMAP_READ;
   struct idmap_registry *r = xmalloc0(sizeof(*r));
   r->dir = xstrdup(dir);
   r->lock_fd = r->map_fd = -1;
@@ -718,8 +722,11 @@ int idmap_registry_open(const char *dir, bool write,
   if (r->lock_fd >= 0 &&
       lock_bounded(r->lock_fd, write ? LOCK_EX : LOCK_SH, lock, err) < 0)
     goto fail;
-  if (write && legacy_migrate(r, err) < 0)
-    goto fail;
+  if (write && legacy_migrate(r, err) < 0) {
+    if (mode != IDMAP_RELEASE)
+      goto fail;
+    werr_free(err);
+  }
   if (!write) {
     /* Not migrated yet: still say what is wrong with it. */
     _cleanup_free_ char *file = xasprintf("%s/" IDMAP_REGISTRY_LEGACY, dir);

@@ -63,10 +63,13 @@ struct idmap_registry {
 /* The directory for the invoking user. Caller frees. */
 char *idmap_registry_dir(void);
 
-/* Lock (bounded wait) and check.  WRITE: create DIR if needed, exclusive
- * lock, migrate an old allocations.json.  Else a shared lock, and a missing
- * DIR reads as empty. */
-int idmap_registry_open(const char *dir, bool write,
+/* Lock (bounded wait) and check.  IDMAP_WRITE: create DIR if needed,
+ * exclusive lock, migrate an old allocations.json (an invalid one stops
+ * the open).  IDMAP_RELEASE: the same, but an old file that does not
+ * validate is left for later: giving back one's own entry needs nothing
+ * from it.  IDMAP_READ: a shared lock, and a missing DIR reads as empty. */
+enum { IDMAP_READ = 0, IDMAP_WRITE = 1, IDMAP_RELEASE = 2 };
+int idmap_registry_open(const char *dir, int mode,
                         struct idmap_registry **out, werr_t *err);
 /* Unlock and free. */
 void idmap_registry_close(struct idmap_registry *r);
