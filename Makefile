@@ -21,7 +21,7 @@ PKGS := yajl libseccomp libcap mount
 
 # runtime/ is the core (create, start, exec, delete and the single-file parts);
 # each subsystem has its folder; runtime/cli/ is the command line.
-RUNTIME_DIRS := runtime runtime/cgroup runtime/idmap runtime/seccomp runtime/cli
+RUNTIME_DIRS := runtime runtime/cgroup runtime/idmap runtime/seccomp runtime/check runtime/cli
 
 WARD_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-DWARD_VERSION=\"$(VERSION)\" -Ispec $(RUNTIME_DIRS:%=-I%) \
@@ -36,7 +36,7 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HEADERS := $(wildcard spec/*.h $(RUNTIME_DIRS:%=%/*.h))
 
-.PHONY: all deps check unit integration demo asan install clean bench
+.PHONY: all deps check unit integration demo asan install uninstall clean bench
 
 all: $(BUILD)/ward ward
 
@@ -79,8 +79,17 @@ deps:
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
+# Each run gets a base temp dir of its own: pytest resets the shared
+# /tmp/pytest-of-root to 0700, which would cut the idmap tests' bundles off
+# from their containers' unprivileged root in a run going on at once.
+# --one-file-system: a mount a failed test left must not take host files
+# with it.
+PYTEST_RUN = t=$$(mktemp -d /tmp/ward-pytest.XXXXXX); \
+	WARD_BIN=$(1) pytest-3 -v -rs -p no:cacheprovider --basetemp=$$t $(2); rc=$$?; \
+	rm -rf --one-file-system $$t; exit $$rc
+
 integration: all
-	WARD_BIN=$(abspath $(BUILD)/ward) pytest-3 -v -rs tests/
+	$(call PYTEST_RUN,$(abspath $(BUILD)/ward),tests/)
 
 check:
 	$(MAKE) deps EXTRA_DEPS="$(TEST_DEPS)"
@@ -91,8 +100,8 @@ check:
 asan: deps
 	$(MAKE) BUILD=build-asan SAN_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" \
 		CFLAGS="-O1 -g" build-asan/ward unit-asan
-	ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1 \
-		WARD_BIN=$(abspath build-asan/ward) pytest-3 -v -rs tests/
+	export ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1; \
+		$(call PYTEST_RUN,$(abspath build-asan/ward),tests/)
 
 unit-asan: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
@@ -106,8 +115,41 @@ bench:
 	$(MAKE) all
 	@sh bench/run.sh
 
-install: all
-	install -D -m 0755 $(BUILD)/ward $(DESTDIR)$(PREFIX)/bin/ward
+# What `make install` puts where; `make uninstall` removes exactly these.
+# podman reads hooks from /usr/share/containers/oci/hooks.d and
+# /etc/containers/oci/hooks.d: pass HOOKSDIR=one of them to let it find
+# ward-net's hook file.
+HOOKSDIR ?= $(PREFIX)/share/containers/oci/hooks.d
+MANPAGES := contrib/ward.8 contrib/ward-check.8
+DOCS := contrib/containerd-config.toml contrib/containers.conf
+INSTALLED := $(PREFIX)/bin/ward $(MANPAGES:contrib/%=$(PREFIX)/share/man/man8/%) \
+	$(PREFIX)/share/bash-completion/completions/ward \
+	$(DOCS:contrib/%=$(PREFIX)/share/doc/ward/%) \
+	$(PREFIX)/libexec/ward/ward-net $(HOOKSDIR)/ward-net.json
+# ward-net comes from hooks/ward-net.mk (its install-net) where it exists;
+# include it here unless the Makefile already did.
+ifndef NET_SRCS
+-include hooks/ward-net.mk
+endif
+INSTALL_NET := $(if $(wildcard hooks/ward-net.mk),install-net)
+
+install: all $(INSTALL_NET)
+	install -D -s -m 0755 $(BUILD)/ward $(DESTDIR)$(PREFIX)/bin/ward
+	for m in $(MANPAGES); do \
+		install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/$${m#contrib/} || exit 1; \
+	done
+	install -D -m 0644 contrib/ward.bash-completion \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/ward
+	for d in $(DOCS); do \
+		install -D -m 0644 $$d $(DESTDIR)$(PREFIX)/share/doc/ward/$${d#contrib/} || exit 1; \
+	done
+	if [ -f contrib/oci-hooks.d/ward-net.json ]; then \
+		install -D -m 0644 contrib/oci-hooks.d/ward-net.json $(DESTDIR)$(HOOKSDIR)/ward-net.json; \
+	fi
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	rmdir $(DESTDIR)$(PREFIX)/libexec/ward $(DESTDIR)$(PREFIX)/share/doc/ward 2>/dev/null || true
 
 clean:
 	rm -rf build build-asan ward

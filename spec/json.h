@@ -26,7 +26,13 @@ void kvlist_free(struct kvlist *l);
 const char *kvlist_get(const struct kvlist *l, const char *key);
 int kvlist_set(struct kvlist *l, const char *key, const char *value);
 
-/* Parse a whole document; WHAT names it in errors ("config.json"). */
+/* Bounds on every JSON document ward reads, checked before parsing: real
+ * configs nest about 8 deep and weigh well under 1 MiB. */
+#define JSON_MAX_DEPTH 128
+#define JSON_MAX_BYTES (16 << 20)
+
+/* Parse a whole document; WHAT names it in errors ("config.json").  A
+ * document beyond the bounds above is refused with one line naming WHAT. */
 int json_parse_file(const char *file, yajl_val *out, werr_t *err);
 int json_parse_buf(const char *buf, const char *what, yajl_val *out,
                    werr_t *err);
@@ -69,6 +75,10 @@ int json_strmap(yajl_val obj, const char *parent, const char *key,
                 struct kvlist *out, werr_t *err);
 
 size_t strv_len(char **v);
+
+/* A C string as a JSON string; "KEY": "VALUE" (a NULL VALUE is null). */
+void json_gen_str(yajl_gen g, const char *s);
+void json_gen_kv(yajl_gen g, const char *k, const char *v);
 
 /* The document G built, as a NUL-terminated string (caller frees); G is
  * freed. */

@@ -33,7 +33,14 @@ def rw(tmp_path, host):  # noqa: F811
     traversable(tmp_path)
     host.shadow(POOL)
     w = NsWard(str(tmp_path / "state"), host)
+    w.orphans = []
     yield w
+    # Processes whose state a test removed: nothing else would stop them.
+    for pid in w.orphans:
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
     w.cleanup()
 
 
@@ -46,6 +53,7 @@ def drop_by_hand(w, cid, kill=True):
     """What an operator's `rm -rf` of a state root does: the state goes, the
     cgroup too, the process stays unless KILL."""
     pid = json.loads(w("state", cid, check=True).stdout)["pid"]
+    w.orphans.append(pid)
     if kill:
         os.kill(pid, signal.SIGKILL)
         assert wait_for(lambda: not os.path.exists("/proc/%d" % pid)
@@ -170,7 +178,8 @@ def test_next_allocation_reclaims_gone_never_live(rw, bundle):
           "idmap release: container %s in %s: its ids are still used by "
           "pid %d" % (live, rw.root, live_pid))
     os.kill(live_pid, signal.SIGKILL)
-    assert wait_for(lambda: rw("idmap", "release", live).returncode == 0)
+    assert wait_for(lambda: rw("idmap", "release", live).returncode == 0), \
+        rw("idmap", "release", live).stderr
     for d_ in glob.glob("/sys/fs/cgroup/*/ward/" + live):
         os.rmdir(d_)
     for cid in (c, d):

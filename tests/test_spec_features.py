@@ -3,10 +3,14 @@
 import json
 import os
 
-from conftest import assert_nothing_left
+from conftest import assert_nothing_left, requires
+from test_idmap import host, iw  # noqa: F401
 
 
-def test_spec_writes_a_config_ward_runs(ward, bundle):
+def test_spec_writes_a_config_ward_runs(iw, bundle):
+    """ward spec's config asks for an isolated range: run it where root has
+    one (fake /etc/subuid in a private mount namespace)."""
+    ward = iw
     os.remove(os.path.join(bundle.path, "config.json")) if os.path.exists(
         os.path.join(bundle.path, "config.json")) else None
     p = ward("spec", "--bundle", bundle.path)
@@ -50,11 +54,8 @@ def test_features(ward):
 
 def test_runs_the_config_runc_writes(ward, bundle, tmp_path):
     """`runc spec` output, unchanged but for terminal and args, runs."""
-    import shutil
     import subprocess
-    import pytest
-    if shutil.which("runc") is None:
-        pytest.skip("runc is not installed")
+    requires("runc")
     subprocess.run(["runc", "spec", "--bundle", str(tmp_path)], check=True)
     c = json.loads((tmp_path / "config.json").read_text())
     c["process"]["terminal"] = False

@@ -134,7 +134,7 @@ static int do_list(int argc, char **argv, werr_t *err) {
   }
   _cleanup_free_ char *dir = idmap_registry_dir();
   struct idmap_registry *r;
-  if (idmap_registry_open(dir, false, &r, err) < 0)
+  if (idmap_registry_open(dir, IDMAP_READ, &r, err) < 0)
     return -1;
   struct idmap_entry *items;
   size_t n;
@@ -170,7 +170,7 @@ static int do_release(int argc, char **argv, werr_t *err) {
   const char *name = argv[0];
   _cleanup_free_ char *dir = idmap_registry_dir();
   struct idmap_registry *r;
-  if (idmap_registry_open(dir, true, &r, err) < 0)
+  if (idmap_registry_open(dir, IDMAP_WRITE, &r, err) < 0)
     return -1;
   int rc = -1;
   size_t removed = 0, n = 0;

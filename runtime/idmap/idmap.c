@@ -427,7 +427,7 @@ int idmap_prepare(const char *state_root, const char *id, struct spec_config *c,
     goto out;
   root = absolute_root(state_root);
   dir = idmap_registry_dir();
-  if (idmap_registry_open(dir, true, &reg, err) < 0)
+  if (idmap_registry_open(dir, IDMAP_WRITE, &reg, err) < 0)
     goto out;
   rc = decide_locked(root, id, c, &rq, &sh, user, reg, err);
 out:
@@ -493,23 +493,13 @@ static char *map_text(const struct spec_idmaps *m, const char *sep) {
   return buf;
 }
 
-static int write_text(const char *path, const char *text, werr_t *err) {
-  _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0)
-    return werr_sys(err, "open %s", path);
-  size_t n = strlen(text);
-  /* The kernel takes the whole map in one write or not at all. */
-  if (write(fd, text, n) != (ssize_t)n)
-    return werr_sys(err, "write %s", path);
-  return 0;
-}
-
 static int write_map(pid_t pid, const char *file, const struct spec_idmaps *m,
                      werr_t *err) {
   char path[64];
   snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
   _cleanup_free_ char *text = map_text(m, "\n");
-  if (write_text(path, text, err) < 0) {
+  /* The kernel takes the whole map in one write or not at all. */
+  if (write_proc_file(path, text, err) < 0) {
     _cleanup_free_ char *one = map_text(m, ", ");
     return werr_prefix(err, "%s \"%s\"", file, one);
   }
@@ -586,7 +576,7 @@ int idmap_write(pid_t pid, const struct spec_idmaps *uid,
     if (self_map(gid, getegid())) {
       char path[64];
       snprintf(path, sizeof(path), "/proc/%d/setgroups", pid);
-      if (write_text(path, "deny", err) < 0 ||
+      if (write_proc_file(path, "deny", err) < 0 ||
           write_map(pid, "gid_map", gid, err) < 0)
         return -1;
     } else if (run_newidmap("newgidmap", pid, gid, err) < 0) {
