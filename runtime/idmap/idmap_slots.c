@@ -213,7 +213,8 @@ static int cmp_claim(const void *a, const void *b) {
 
 /* Full, partial or free on one side, from the slot's own files. */
 static uint8_t coverage(struct claims *c, uint32_t n, bool gid) {
-  qsort(c->items, c->len, sizeof(*c->items), cmp_claim);
+  if (c->len)
+    qsort(c->items, c->len, sizeof(*c->items), cmp_claim);
   uint64_t lo = (uint64_t)n << SLOT_SHIFT, hi = lo + (1u << SLOT_SHIFT);
   uint64_t cur = lo;
   bool any = false;
