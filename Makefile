@@ -14,7 +14,7 @@ DEB_DEPS := gcc make pkg-config libyajl-dev libseccomp-dev libcap-dev \
 	libmount-dev criu libnftables-dev libmnl-dev busybox-static \
 	python3-pytest uidmap iproute2 nftables
 # make check also drives ward with the real clients.
-TEST_DEPS := podman containerd
+TEST_DEPS := podman containerd containernetworking-plugins
 # make bench compares against these (and times with GNU time).
 BENCH_DEPS := runc crun time
 PKGS := yajl libseccomp libcap mount
@@ -36,9 +36,11 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HEADERS := $(wildcard spec/*.h $(RUNTIME_DIRS:%=%/*.h))
 
+include hooks/ward-net.mk
+
 .PHONY: all deps check unit integration demo asan install uninstall clean bench
 
-all: $(BUILD)/ward ward
+all: $(BUILD)/ward ward $(ALL_EXTRA)
 
 ward: $(BUILD)/ward
 	@if [ "$(BUILD)" = build ]; then cp -f $< $@; fi
@@ -121,19 +123,15 @@ bench:
 # ward-net's hook file.
 HOOKSDIR ?= $(PREFIX)/share/containers/oci/hooks.d
 MANPAGES := contrib/ward.8 contrib/ward-check.8
-DOCS := contrib/containerd-config.toml contrib/containers.conf
+# Every config snippet in contrib/ (the man pages and the completion have
+# their own places; oci-hooks.d/ goes to HOOKSDIR).
+DOCS := $(wildcard contrib/*.toml contrib/*.conf contrib/*.json \
+	contrib/*.conflist contrib/*.yaml)
 INSTALLED := $(PREFIX)/bin/ward $(MANPAGES:contrib/%=$(PREFIX)/share/man/man8/%) \
 	$(PREFIX)/share/bash-completion/completions/ward \
 	$(DOCS:contrib/%=$(PREFIX)/share/doc/ward/%) \
 	$(PREFIX)/libexec/ward/ward-net $(HOOKSDIR)/ward-net.json
-# ward-net comes from hooks/ward-net.mk (its install-net) where it exists;
-# include it here unless the Makefile already did.
-ifndef NET_SRCS
--include hooks/ward-net.mk
-endif
-INSTALL_NET := $(if $(wildcard hooks/ward-net.mk),install-net)
-
-install: all $(INSTALL_NET)
+install: all install-net
 	install -D -s -m 0755 $(BUILD)/ward $(DESTDIR)$(PREFIX)/bin/ward
 	for m in $(MANPAGES); do \
 		install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/$${m#contrib/} || exit 1; \

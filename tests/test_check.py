@@ -672,11 +672,11 @@ def test_spec_config_runs_isolated(iw, bundle, tmp_path):
 INSTALLED = [
     "usr/bin/ward",
     "usr/share/bash-completion/completions/ward",
-    "usr/share/doc/ward/containerd-config.toml",
-    "usr/share/doc/ward/containers.conf",
     "usr/share/man/man8/ward-check.8",
     "usr/share/man/man8/ward.8",
-]
+] + ["usr/share/doc/ward/" + f
+     for f in sorted(os.listdir(os.path.join(REPO, "contrib")))
+     if f.rsplit(".", 1)[-1] in ("toml", "conf", "json", "conflist", "yaml")]
 
 
 def test_make_install_and_uninstall_in_destdir(tmp_path):
