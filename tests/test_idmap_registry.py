@@ -214,6 +214,7 @@ def test_delete_without_idmap_needs_no_registry(rw, host, bundle,
         fails(p, "%s/lock: held by pid " % REG)
         assert any("held by pid %d " % x in p.stderr for x in flock_pid), \
             p.stderr
+        assert "for over 10 s" in p.stderr
         assert 9 <= took < 20
     finally:
         os.killpg(holder.pid, signal.SIGKILL)

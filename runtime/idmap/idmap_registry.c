@@ -671,11 +671,15 @@ static int lock_bounded(int fd, int op, const char *path, werr_t *err) {
         if (f && fgets(comm, sizeof(comm), f))
           comm[strcspn(comm, "\n")] = '\0';
       }
-      if (pid > 0)
+      if (pid > 0 && comm[0])
         return werr_plain(err, ETIMEDOUT,
                           "%s: held by pid %d (%s) for over %d s; is it "
                           "stuck?",
-                          path, pid, comm[0] ? comm : "?", IDMAP_LOCK_WAIT_S);
+                          path, pid, comm, IDMAP_LOCK_WAIT_S);
+      if (pid > 0)
+        return werr_plain(err, ETIMEDOUT,
+                          "%s: held by pid %d for over %d s; is it stuck?",
+                          path, pid, IDMAP_LOCK_WAIT_S);
       return werr_plain(err, ETIMEDOUT, "%s: still locked after %d s", path,
                         IDMAP_LOCK_WAIT_S);
     }
