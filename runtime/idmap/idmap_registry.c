@@ -102,11 +102,11 @@ static int only_keys(yajl_val obj, const char *path, const char *const *known,
     while (known[j] && strcmp(known[j], k) != 0)
       j++;
     if (known[j] == NULL)
-      return werr_plain(err, EINVAL, "%s%s%s: unknown field", path,
+      return werr_code(err, EINVAL, "%s%s%s: unknown field", path,
                         path[0] ? "." : "", k);
     for (size_t d = 0; d < i; d++)
       if (strcmp(obj->u.object.keys[d], k) == 0)
-        return werr_plain(err, EINVAL, "%s%s%s: given twice", path,
+        return werr_code(err, EINVAL, "%s%s%s: given twice", path,
                           path[0] ? "." : "", k);
   }
   return 0;
@@ -117,7 +117,7 @@ static int want_id(yajl_val obj, const char *path, const char *key,
   yajl_val v = json_get(obj, key);
   if (v == NULL || !YAJL_IS_INTEGER(v) || YAJL_GET_INTEGER(v) < 0 ||
       (uint64_t)YAJL_GET_INTEGER(v) > ID_LIMIT)
-    return werr_plain(err, EINVAL, "%s.%s: must be a whole number from 0 to "
+    return werr_code(err, EINVAL, "%s.%s: must be a whole number from 0 to "
                                    "%llu",
                       path, key, ID_LIMIT);
   *out = (uint64_t)YAJL_GET_INTEGER(v);
@@ -136,7 +136,7 @@ static int load_range(yajl_val obj, const char *path, const char *key,
       want_id(v, p, "size", size, err) < 0)
     return -1;
   if (*size == 0 || *base + *size > ID_LIMIT)
-    return werr_plain(err, EINVAL,
+    return werr_code(err, EINVAL,
                       "%s: %llu + %llu ids: want 1 or more ids below 2^32", p,
                       (unsigned long long)*base, (unsigned long long)*size);
   return 0;
@@ -161,7 +161,7 @@ static int load_entry(yajl_val v, const char *path, bool legacy,
       return -1;
     if (e->root == NULL || e->root[0] != '/' || e->id == NULL ||
         e->id[0] == '\0' || strchr(e->id, '/'))
-      return werr_plain(err, EINVAL,
+      return werr_code(err, EINVAL,
                         "%s: want an absolute root and an id without '/'", cp);
   }
   if (json_str(v, path, "key", &e->key, err) < 0 ||
@@ -173,23 +173,23 @@ static int load_entry(yajl_val v, const char *path, bool legacy,
     return -1;
   yajl_val ver = json_get(v, "version");
   if (ver && (!YAJL_IS_INTEGER(ver) || YAJL_GET_INTEGER(ver) != 1))
-    return werr_plain(err, EINVAL, "%s.version: want 1", path);
+    return werr_code(err, EINVAL, "%s.version: want 1", path);
   if (e->kind == NULL && legacy)
     e->kind = xstrdup(IDMAP_KIND_ISOLATED);
   if (e->kind == NULL || (strcmp(e->kind, IDMAP_KIND_ISOLATED) != 0 &&
                           strcmp(e->kind, IDMAP_KIND_SHARED) != 0 &&
                           strcmp(e->kind, IDMAP_KIND_OCI) != 0))
-    return werr_plain(err, EINVAL,
+    return werr_code(err, EINVAL,
                       "%s.kind: want \"isolated\", \"shared\" or \"oci\"",
                       path);
   if (e->key && !key_ok(e->key))
-    return werr_plain(err, EINVAL,
+    return werr_code(err, EINVAL,
                       "%s.key: want 1-255 characters of [A-Za-z0-9_+.-]", path);
   if (e->id == NULL && e->key == NULL)
-    return werr_plain(err, EINVAL, "%s: needs a container or a key", path);
+    return werr_code(err, EINVAL, "%s: needs a container or a key", path);
   if (strcmp(e->kind, IDMAP_KIND_ISOLATED) == 0 &&
       (e->uid_size == 0 || e->gid_size == 0))
-    return werr_plain(err, EINVAL, "%s: an isolated range needs uid and gid",
+    return werr_code(err, EINVAL, "%s: an isolated range needs uid and gid",
                       path);
   for (size_t i = 0; e->raw && e->raw[i]; i++) {
     struct idmap_raw raw = {0};
@@ -198,7 +198,7 @@ static int load_entry(yajl_val v, const char *path, bool legacy,
     bool one = rc == 0 && raw.len == 1;
     idmap_raw_free(&raw);
     if (!one) {
-      werr_plain(err, EINVAL, "%s.raw[%zu]: %s", path, i,
+      werr_code(err, EINVAL, "%s.raw[%zu]: %s", path, i,
                  rerr ? rerr->msg : "want one line");
       werr_free(&rerr);
       return -1;
@@ -217,7 +217,7 @@ static int refuse_invalid(const char *file, const char *buf, size_t len,
   if (fd >= 0 && buf)
     (void)write_all(fd, buf, len);
   _cleanup_free_ char *why = xstrdup(*err ? (*err)->msg : "invalid");
-  return werr_plain(err, EINVAL,
+  return werr_code(err, EINVAL,
                     "%s: %s (not a valid idmap registry file: left untouched, "
                     "a copy in %s; repair or remove it)",
                     file, why, bak);
@@ -232,7 +232,7 @@ static int read_capped(const char *file, size_t cap, char **buf, size_t *len,
   if (fstat(fd, &st) < 0)
     return werr_sys(err, "stat %s", file);
   if (!S_ISREG(st.st_mode) || (size_t)st.st_size > cap)
-    return werr_plain(err, EINVAL,
+    return werr_code(err, EINVAL,
                       "%s: not a regular file of at most %zu bytes, left "
                       "untouched (repair or remove it)",
                       file, cap);
@@ -262,7 +262,7 @@ int idmap_registry_load_name(struct idmap_registry *r, const char *name,
   if (fstat(fd, &st) < 0)
     return werr_sys(err, "stat %s", file);
   if (!S_ISREG(st.st_mode) || st.st_size > ENTRY_MAX_BYTES) {
-    werr_plain(err, EINVAL, "not a regular file of at most %d bytes",
+    werr_code(err, EINVAL, "not a regular file of at most %d bytes",
                ENTRY_MAX_BYTES);
     return refuse_invalid(file, NULL, 0, err);
   }
@@ -279,7 +279,7 @@ int idmap_registry_load_name(struct idmap_registry *r, const char *name,
     if (strcmp(want, name) != 0 &&
         !(out->id && name[0] == 'c' && out->key &&
           (idmap_owner_name(out->root, out->id, want), strcmp(want, name) == 0)))
-      rc = werr_plain(err, EINVAL, "entry: its owner does not match its name");
+      rc = werr_code(err, EINVAL, "entry: its owner does not match its name");
   }
   if (rc < 0) {
     idmap_entry_clear(out);
@@ -310,7 +310,7 @@ int idmap_registry_find_key(struct idmap_registry *r, const char *key,
   key_name(key, name);
   int rc = idmap_registry_load_name(r, name, out, err);
   if (rc == 1 && strcmp(out->key, key) != 0)
-    return werr_plain(err, EEXIST, "%s/entries/%s: holds key %s, not %s",
+    return werr_code(err, EEXIST, "%s/entries/%s: holds key %s, not %s",
                       r->dir, name, out->key, key);
   return rc;
 }
@@ -342,7 +342,7 @@ int idmap_registry_list(struct idmap_registry *r, struct idmap_entry **out,
         (nl > 8 && strcmp(de->d_name + nl - 8, ".invalid") == 0))
       continue; /* tmp files, owner links, copies of damaged entries */
     if (strlen(de->d_name) != IDMAP_ENTRY_NAME_LEN - 1) {
-      rc = werr_plain(err, EINVAL, "%s/%s: not a registry entry name", d,
+      rc = werr_code(err, EINVAL, "%s/%s: not a registry entry name", d,
                       de->d_name);
       break;
     }
@@ -493,7 +493,7 @@ static int unlink_owner_link(struct idmap_registry *r,
 int idmap_registry_put(struct idmap_registry *r, const struct idmap_entry *e,
                        const struct idmap_entry *old, werr_t *err) {
   if (!r->writable)
-    return werr_plain(err, EBADF, "%s: opened read-only", r->dir);
+    return werr_code(err, EBADF, "%s: opened read-only", r->dir);
   char name[IDMAP_ENTRY_NAME_LEN];
   idmap_entry_name(e, name);
   if (idmap_slots_add(r, e, old, err) < 0 || write_entry(r, name, e, err) < 0)
@@ -513,7 +513,7 @@ int idmap_registry_put(struct idmap_registry *r, const struct idmap_entry *e,
 int idmap_registry_drop(struct idmap_registry *r, const struct idmap_entry *e,
                         werr_t *err) {
   if (!r->writable)
-    return werr_plain(err, EBADF, "%s: opened read-only", r->dir);
+    return werr_code(err, EBADF, "%s: opened read-only", r->dir);
   char name[IDMAP_ENTRY_NAME_LEN];
   idmap_entry_name(e, name);
   _cleanup_free_ char *file = xasprintf("%s/entries/%s", r->dir, name);
@@ -552,11 +552,11 @@ static int legacy_load(const char *file, struct idmap_entry **items,
       only_keys(doc, "", known, err) < 0)
     goto out;
   if (ver && (!YAJL_IS_INTEGER(ver) || YAJL_GET_INTEGER(ver) != 1)) {
-    werr_plain(err, EINVAL, "version: want 1");
+    werr_code(err, EINVAL, "version: want 1");
     goto out;
   }
   if (all == NULL) {
-    werr_plain(err, EINVAL, "allocations: required");
+    werr_code(err, EINVAL, "allocations: required");
     goto out;
   }
   if (json_want_array(all, "allocations", err) < 0)
@@ -576,7 +576,7 @@ static int legacy_load(const char *file, struct idmap_entry **items,
     for (size_t j = 0; j < i; j++)
       if (same_entry_owner(&(*items)[j], e)) {
         _cleanup_free_ char *who = idmap_entry_describe(e);
-        werr_plain(err, EEXIST, "%s: %s is given twice (also allocations[%zu])",
+        werr_code(err, EEXIST, "%s: %s is given twice (also allocations[%zu])",
                    p, who, j);
         goto out;
       }
@@ -672,15 +672,15 @@ static int lock_bounded(int fd, int op, const char *path, werr_t *err) {
           comm[strcspn(comm, "\n")] = '\0';
       }
       if (pid > 0 && comm[0])
-        return werr_plain(err, ETIMEDOUT,
+        return werr_code(err, ETIMEDOUT,
                           "%s: held by pid %d (%s) for over %d s; is it "
                           "stuck?",
                           path, pid, comm, IDMAP_LOCK_WAIT_S);
       if (pid > 0)
-        return werr_plain(err, ETIMEDOUT,
+        return werr_code(err, ETIMEDOUT,
                           "%s: held by pid %d for over %d s; is it stuck?",
                           path, pid, IDMAP_LOCK_WAIT_S);
-      return werr_plain(err, ETIMEDOUT, "%s: still locked after %d s", path,
+      return werr_code(err, ETIMEDOUT, "%s: still locked after %d s", path,
                         IDMAP_LOCK_WAIT_S);
     }
     usleep((useconds_t)nap_us);

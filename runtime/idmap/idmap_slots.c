@@ -151,7 +151,7 @@ static int load_slot(struct idmap_registry *r, uint32_t n, struct claims *out,
     struct claim c;
     if (!parse_claim(de->d_name, &c) ||
         (c.base >> SLOT_SHIFT) > n || ((c.base + c.size - 1) >> SLOT_SHIFT) < n) {
-      rc = werr_plain(err, EINVAL,
+      rc = werr_code(err, EINVAL,
                       "%s/%s: not a registry index file, left untouched "
                       "(remove it)",
                       d, de->d_name);
