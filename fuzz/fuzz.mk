@@ -72,7 +72,7 @@ define fuzz_one
 		$(FUZZ_BUILD)/corpus/$(1) fuzz/corpus/$(1) >$(FUZZ_BUILD)/$(1).log 2>&1 || \
 		{ sed -n '/^==[0-9]*==ERROR\|runtime error\|^artifact_prefix\|Test unit written/,$$p' \
 			$(FUZZ_BUILD)/$(1).log | head -60; exit 1; }
-	@grep -E 'stat::number_of_executed_units|^#[0-9]+ +DONE' $(FUZZ_BUILD)/$(1).log
+	@grep -aE 'stat::number_of_executed_units' $(FUZZ_BUILD)/$(1).log
 endef
 
 $(FUZZ_NAMES:%=fuzz-%): fuzz-%: $(FUZZ_BUILD)/fuzz_%
