@@ -41,7 +41,7 @@ HEADERS := $(wildcard spec/*.h $(RUNTIME_DIRS:%=%/*.h))
 
 include hooks/ward-net.mk
 
-.PHONY: all deps check unit integration demo asan install uninstall clean bench
+.PHONY: all deps check unit integration demo asan install uninstall clean bench stress
 
 all: $(BUILD)/ward ward $(ALL_EXTRA)
 
@@ -102,6 +102,12 @@ check:
 	$(MAKE) unit
 	$(MAKE) integration
 	$(MAKE) fuzz-smoke
+
+# The long crash-consistency sweep: ward killed every few hundred
+# microseconds across create, run, run -d and delete (make check runs a
+# bounded one).
+stress: all
+	WARD_STRESS=1 WARD_BIN=$(abspath $(BUILD)/ward) pytest-3 -v -rs tests/test_crash.py
 
 asan: deps
 	$(MAKE) BUILD=build-asan SAN_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" \

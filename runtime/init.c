@@ -54,7 +54,7 @@ static int wait_go(struct init_state *s, werr_t *err) {
     if (m.type == SYNC_GO)
       return 0;
     if (m.type != SYNC_MOUNT_FDS || n != 1)
-      return werr(err, EPROTO, "sync: unexpected message %d", m.type);
+      return werr_code(err, EPROTO, "sync: unexpected message %d", m.type);
     if (m.value < 0)
       s->rootfs_idmap_fd = fd;
     else if ((size_t)m.value < s->a->c->mounts_len)
@@ -66,13 +66,7 @@ static int wait_go(struct init_state *s, werr_t *err) {
 
 static char *state_json(const struct init_args *a, pid_t pid,
                         const char *status) {
-  struct spec_state st = {.ociVersion = a->c->ociVersion,
-                          .id = a->id,
-                          .status = status,
-                          .pid = pid,
-                          .bundle = a->bundle,
-                          .annotations = &a->c->annotations};
-  return spec_state_emit(&st, false);
+  return spec_state_of_config(a->c, a->id, a->bundle, status, pid);
 }
 
 static int set_sysctls(const struct spec_config *c, werr_t *err) {

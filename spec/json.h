@@ -36,6 +36,9 @@ int kvlist_set(struct kvlist *l, const char *key, const char *value);
 int json_parse_file(const char *file, yajl_val *out, werr_t *err);
 int json_parse_buf(const char *buf, const char *what, yajl_val *out,
                    werr_t *err);
+/* A JSON document from FD, refused (one line naming WHAT) once it passes
+ * JSON_MAX_BYTES, before it is all in memory. */
+int json_read_fd(int fd, const char *what, char **out, werr_t *err);
 /* Read a whole fd or file into a NUL-terminated buffer. */
 int read_all_fd(int fd, char **out, size_t *len, werr_t *err);
 
@@ -79,6 +82,8 @@ size_t strv_len(char **v);
 /* A C string as a JSON string; "KEY": "VALUE" (a NULL VALUE is null). */
 void json_gen_str(yajl_gen g, const char *s);
 void json_gen_kv(yajl_gen g, const char *k, const char *v);
+/* "KEY": [ each string of the NULL-terminated V ] */
+void json_gen_strv(yajl_gen g, const char *k, const char *const *v);
 
 /* The document G built, as a NUL-terminated string (caller frees); G is
  * freed. */

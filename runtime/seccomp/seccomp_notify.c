@@ -19,16 +19,12 @@
 /* An agent that accepts but never reads must not hang ward forever. */
 #define SEND_TIMEOUT_S 10
 
-static void gen_str(yajl_gen g, const char *s) {
-  yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
 /* Re-emit a parsed tree, so the state object is embedded verbatim. */
 static void gen_tree(yajl_gen g, yajl_val v) {
   if (v == NULL || YAJL_IS_NULL(v)) {
     yajl_gen_null(g);
   } else if (YAJL_IS_STRING(v)) {
-    gen_str(g, YAJL_GET_STRING(v));
+    json_gen_str(g, YAJL_GET_STRING(v));
   } else if (YAJL_IS_NUMBER(v)) {
     const char *r = v->u.number.r;
     yajl_gen_number(g, r, strlen(r));
@@ -42,7 +38,7 @@ static void gen_tree(yajl_gen g, yajl_val v) {
   } else if (YAJL_IS_OBJECT(v)) {
     yajl_gen_map_open(g);
     for (size_t i = 0; i < v->u.object.len; i++) {
-      gen_str(g, v->u.object.keys[i]);
+      json_gen_str(g, v->u.object.keys[i]);
       gen_tree(g, v->u.object.values[i]);
     }
     yajl_gen_map_close(g);
@@ -67,32 +63,32 @@ static int build_payload(const struct spec_seccomp *s, const char *state_json,
     return -1;
   yajl_val pid = json_get(state, "pid");
   if (pid == NULL || !YAJL_IS_INTEGER(pid))
-    return werr(err, 0, "container state: pid: must be an integer");
+    return werr(err, "container state: pid: must be an integer");
 
   __attribute__((cleanup(gen_freep))) yajl_gen g = yajl_gen_alloc(NULL);
   if (g == NULL)
     abort();
   yajl_gen_map_open(g);
-  gen_str(g, "ociVersion");
-  gen_str(g, OCI_VERSION);
-  gen_str(g, "fds");
+  json_gen_str(g, "ociVersion");
+  json_gen_str(g, OCI_VERSION);
+  json_gen_str(g, "fds");
   yajl_gen_array_open(g);
-  gen_str(g, "seccompFd");
+  json_gen_str(g, "seccompFd");
   yajl_gen_array_close(g);
-  gen_str(g, "pid");
+  json_gen_str(g, "pid");
   yajl_gen_integer(g, YAJL_GET_INTEGER(pid));
   if (s->listenerMetadata) {
-    gen_str(g, "metadata");
-    gen_str(g, s->listenerMetadata);
+    json_gen_str(g, "metadata");
+    json_gen_str(g, s->listenerMetadata);
   }
-  gen_str(g, "state");
+  json_gen_str(g, "state");
   gen_tree(g, state);
   yajl_gen_map_close(g);
 
   const unsigned char *buf = NULL;
   size_t n = 0;
   if (yajl_gen_get_buf(g, &buf, &n) != yajl_gen_status_ok)
-    return werr(err, 0, "container process state: JSON generation failed");
+    return werr(err, "container process state: JSON generation failed");
   *out = malloc(n);
   if (*out == NULL)
     abort();
@@ -141,9 +137,9 @@ static int send_state(int sock, int fd, const char *buf, size_t len) {
 int seccomp_notify_forward(const struct spec_seccomp *s,
                            const char *state_json, int notify_fd, werr_t *err) {
   if (s == NULL || s->listenerPath == NULL)
-    return werr(err, EINVAL, "linux.seccomp.listenerPath: not set");
+    return werr_code(err, EINVAL, "linux.seccomp.listenerPath: not set");
   if (notify_fd < 0)
-    return werr(err, EBADF, "linux.seccomp: no listener fd to forward");
+    return werr_code(err, EBADF, "linux.seccomp: no listener fd to forward");
   _cleanup_free_ char *payload = NULL;
   size_t len = 0;
   if (build_payload(s, state_json, &payload, &len, err) < 0)
@@ -151,7 +147,7 @@ int seccomp_notify_forward(const struct spec_seccomp *s,
 
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   if (strlen(s->listenerPath) >= sizeof(addr.sun_path))
-    return werr(err, ENAMETOOLONG, "linux.seccomp.listenerPath: too long");
+    return werr_code(err, ENAMETOOLONG, "linux.seccomp.listenerPath: too long");
   strcpy(addr.sun_path, s->listenerPath);
   _cleanup_close_ int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (sock < 0)
@@ -181,7 +177,7 @@ int seccomp_notify_fetch(int pidfd, int remote_fd, werr_t *err) {
   link[n > 0 ? n : 0] = '\0';
   if (strcmp(link, "anon_inode:seccomp notify") != 0) {
     close((int)fd);
-    return werr(err, EPROTO, "seccomp: fd %d of the init is not a listener",
+    return werr_code(err, EPROTO, "seccomp: fd %d of the init is not a listener",
                 remote_fd);
   }
   return (int)fd;
