@@ -262,3 +262,25 @@ def test_ward_killed_mid_create_leaves_no_range(ctr, tmp_path):
             ctr.image, "k2", "true")
     assert p.returncode == 0, p.stderr
     assert ranges(ctr.host, ctr.state_root, "k1", "k2") == {}
+
+
+def test_podman_own_userns_with_isolated_is_an_error(podman):
+    p = podman("run", "--rm", "--uidmap", "0:300000:65536", "--gidmap",
+               "0:300000:65536", "--annotation", ISO, "localhost/ward-test",
+               "true")
+    assert p.returncode != 0
+    assert "ward.idmap.isolated" in p.stderr and "uidMappings" in p.stderr, \
+        p.stderr
+
+
+def test_contrib_containerd_config_passes_ward_annotations():
+    """containerd reads contrib's config: the ward handler passes ward.*
+    pod and container annotations into config.json."""
+    requires("containerd")
+    conf = os.path.join(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))), "contrib", "containerd-config.toml")
+    p = sh(["containerd", "--config", conf, "config", "dump"])
+    assert p.returncode == 0, p.stderr
+    section = p.stdout.split('runtimes.ward]', 1)[1].split("\n\n", 1)[0]
+    assert 'pod_annotations = ["ward.*"]' in section
+    assert 'container_annotations = ["ward.*"]' in section
