@@ -16,12 +16,12 @@ int cmd_checkpoint(struct global_opts *g, int argc, char **argv,
   (void)g;
   if (cmd_wants_help(argc, argv, CHECKPOINT_USAGE))
     return 0;
-  return werr(err, ENOSYS, "checkpoint: not implemented yet");
+  return werr_code(err, ENOSYS, "checkpoint: not implemented yet");
 }
 
 int cmd_restore(struct global_opts *g, int argc, char **argv, werr_t *err) {
   (void)g;
   if (cmd_wants_help(argc, argv, RESTORE_USAGE))
     return 0;
-  return werr(err, ENOSYS, "restore: not implemented yet");
+  return werr_code(err, ENOSYS, "restore: not implemented yet");
 }

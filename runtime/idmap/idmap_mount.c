@@ -67,7 +67,7 @@ int idmap_userns_fd(const struct spec_idmaps *uid,
   while ((r = read(ready[0], &c, 1)) < 0 && errno == EINTR)
     ;
   if (r != 1 || c != 'y') {
-    werr_plain(err, EPERM, "create a user namespace for an idmapped mount");
+    werr_code(err, EPERM, "create a user namespace for an idmapped mount");
     goto out;
   }
   if (idmap_write(pid, uid, gid, err) < 0)
@@ -134,7 +134,7 @@ static int check_not_reachable(const char *path, const char *what,
     close(dfd);
     dfd = next;
   }
-  return werr_plain(err, EPERM,
+  return werr_code(err, EPERM,
                     "%s %s: writable and idmapped, but every directory from / "
                     "to it is searchable by other users, who could run "
                     "setuid-root files the container creates there; run "
@@ -304,16 +304,16 @@ static int mount_fd_for(const struct spec_config *c, size_t i, pid_t init_pid,
   }
   const char *dest = m->destination ? m->destination : "?";
   if (!bind)
-    return werr_plain(err, EINVAL,
+    return werr_code(err, EINVAL,
                       "mounts[%zu] (%s): idmapped mounts need a bind mount "
                       "(options \"bind\" or \"rbind\")",
                       i, dest);
   if (maps && (!m->uidMappings.len || !m->gidMappings.len))
-    return werr_plain(err, EINVAL, "mounts[%zu].%s: required together with %s",
+    return werr_code(err, EINVAL, "mounts[%zu].%s: required together with %s",
                       i, m->uidMappings.len ? "gidMappings" : "uidMappings",
                       m->uidMappings.len ? "uidMappings" : "gidMappings");
   if (m->source == NULL)
-    return werr_plain(err, EINVAL,
+    return werr_code(err, EINVAL,
                       "mounts[%zu].source: required for a bind mount", i);
   if (!has_option(m->options, "ro")) {
     char what[64];
@@ -329,7 +329,7 @@ static int mount_fd_for(const struct spec_config *c, size_t i, pid_t init_pid,
       return werr_prefix(err, "mounts[%zu] (%s)", i, dest);
   } else {
     if (!has_userns)
-      return werr_plain(
+      return werr_code(
           err, EINVAL,
           "mounts[%zu] (%s): \"%s\" without uidMappings/gidMappings "
           "uses the container's user namespace, and it has none",

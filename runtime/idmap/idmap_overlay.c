@@ -69,7 +69,7 @@ static void ovl_unescape(char *s) {
 
 static int layer_path(const char *key, char *p, werr_t *err) {
   if (p[0] != '/')
-    return werr_plain(err, EINVAL,
+    return werr_code(err, EINVAL,
                       "rootfs overlay: %s %s is a relative path (relative to "
                       "the directory its mounter ran in, which ward cannot "
                       "know); set ward.idmap.chown=true instead",
@@ -145,9 +145,9 @@ int idmap_overlay_parse(const char *superopts, struct idmap_overlay *o,
     }
   }
   if (o->lower == NULL)
-    werr_plain(err, EINVAL, "rootfs overlay: no lower layer in its options");
+    werr_code(err, EINVAL, "rootfs overlay: no lower layer in its options");
   else if ((o->upper == NULL) != (o->work == NULL))
-    werr_plain(err, EINVAL,
+    werr_code(err, EINVAL,
                "rootfs overlay: upperdir and workdir must come together");
   else
     return 0;
@@ -273,7 +273,7 @@ static int set_fd(int fs, const char *key, int fd, const char *path,
     return fs_error(fs, key, err);
   char log[256];
   fs_log(fs, log);
-  return werr_plain(err, ENOTSUP,
+  return werr_code(err, ENOTSUP,
                     "rootfs overlay: %s %s refused as a detached idmapped "
                     "mount (kernel: %s); overlay layers by fd need Linux "
                     "6.15; set ward.idmap.chown=true instead",
@@ -327,7 +327,7 @@ static int upper_work(int fs, const struct idmap_overlay *o, int userns_fd,
     if (stat(names[k], &b) < 0)
       return werr_sys(err, "rootfs overlay: %s %s", keys[k], names[k]);
     if (a.st_dev != b.st_dev || a.st_ino != b.st_ino)
-      return werr_plain(err, EINVAL,
+      return werr_code(err, EINVAL,
                         "rootfs overlay: %s %s is not on the same mount as "
                         "%s",
                         keys[k], names[k], parent);
@@ -366,7 +366,7 @@ int idmap_overlay_mount(const char *rootfs, const struct idmap_overlay *o,
                         int *out, werr_t *err) {
   uint32_t ru, rg;
   if (!host_of_root(uid, &ru) || !host_of_root(gid, &rg))
-    return werr_plain(err, EINVAL,
+    return werr_code(err, EINVAL,
                       "rootfs %s is overlayfs: its idmapped layers need the "
                       "container's uid and gid 0 mapped",
                       rootfs);
