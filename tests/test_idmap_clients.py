@@ -284,3 +284,23 @@ def test_contrib_containerd_config_passes_ward_annotations():
     section = p.stdout.split('runtimes.ward]', 1)[1].split("\n\n", 1)[0]
     assert 'pod_annotations = ["ward.*"]' in section
     assert 'container_annotations = ["ward.*"]' in section
+
+
+def test_podman_isolated_restart_and_read_only(podman):
+    """A stopped container started again remounts its layers (a new
+    ward-work each time); --read-only needs no writable upper."""
+    p = podman("run", "-d", "--name", "p2", "--annotation", ISO,
+               "localhost/ward-test", "sh", "-c", "echo $$ >> /runs; sleep 1000")
+    assert p.returncode == 0, p.stderr
+    assert podman("stop", "-t", "0", "p2").returncode == 0
+    p = podman("start", "p2")
+    assert p.returncode == 0, p.stderr
+    p = podman("exec", "p2", "sh", "-c", "wc -l < /runs; stat -c %u /runs")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["2", "0"]
+    assert podman("rm", "-f", "-t", "0", "p2").returncode == 0
+    p = podman("run", "--rm", "--read-only", "--annotation", ISO,
+               "localhost/ward-test", "sh", "-c",
+               "stat -c %u /bin/busybox; touch /x 2>/dev/null || echo ro")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["0", "ro"]
