@@ -304,3 +304,41 @@ def test_podman_isolated_restart_and_read_only(podman):
                "stat -c %u /bin/busybox; touch /x 2>/dev/null || echo ro")
     assert p.returncode == 0, p.stderr
     assert p.stdout.split() == ["0", "ro"]
+
+
+def test_overlay_upper_other_users_can_reach_is_refused(host, tmp_path,
+                                                       rootfs_template):
+    """The rule for writable idmapped mounts applies to the upper dir of an
+    overlay rootfs: refused while others can search their way to it, used
+    once its parent is 0700 (as containerd's and podman's storage are)."""
+    from conftest import default_config
+    from test_idmap import NsWard, traversable
+    pub = tmp_path / "pub"
+    for d in ("upper", "work", "merged"):
+        (pub / d).mkdir(parents=True)
+    shutil.copytree(rootfs_template, str(pub / "lower"), symlinks=True)
+    traversable(pub)
+    host.sh("mount -t overlay overlay -o lowerdir=%s/lower,upperdir=%s/upper,"
+            "workdir=%s/work %s/merged" % (pub, pub, pub, pub))
+    bundle = tmp_path / "bundle"
+    bundle.mkdir(mode=0o700)
+    c = default_config(["sh", "-c", "stat -c %u /bin/busybox; echo w > /w"])
+    c["root"] = {"path": str(pub / "merged"), "readonly": False}
+    c["annotations"] = {"ward.idmap.isolated": "true"}
+    (bundle / "config.json").write_text(json.dumps(c))
+    w = NsWard(str(tmp_path / "state"), host)
+    try:
+        p = w("run", "--bundle", str(bundle), w.new_id())
+        assert p.returncode != 0
+        lines = p.stderr.strip().splitlines()
+        assert len(lines) == 1, p.stderr
+        assert "rootfs overlay upperdir %s/upper: writable and idmapped" % pub \
+            in lines[0] and "chmod o-x" in lines[0], p.stderr
+        os.chmod(str(pub), 0o700)
+        p = w("run", "--bundle", str(bundle), w.new_id())
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.split() == ["0"]
+        assert os.listdir(str(pub / "upper")) == ["w"]
+        assert os.stat(str(pub / "upper" / "w")).st_uid == 0
+    finally:
+        w.cleanup()
