@@ -201,6 +201,10 @@ static int run_exec(const struct exec_opts *o, struct container_state *st,
       exec_child(sv[1], p, seccomp, o->preserve_fds, stp[1]);
     if (stp[1] >= 0)
       close(stp[1]);
+    /* Sent before our exit, on the socket the process shares: ward's EOF
+     * (this exit and the process' execve both done) always comes after
+     * it.  A "ready" message from the process itself would race this one
+     * (ward once stopped reading at it: "no pid from helper"). */
     sync_send(sv[1], SYNC_PID, k, NULL, 0, &e);
     _exit(0);
   }
