@@ -11,17 +11,17 @@ SAN_FLAGS ?=
 
 # Debian packages the build and the tests need (deps installs the missing).
 DEB_DEPS := gcc make pkg-config libyajl-dev libseccomp-dev libcap-dev \
-	libmount-dev criu libnftables-dev libmnl-dev busybox-static \
+	libmount-dev criu libprotobuf-c-dev libnftables-dev libmnl-dev busybox-static \
 	python3-pytest uidmap iproute2 nftables
 # make check also drives ward with the real clients.
 TEST_DEPS := podman containerd
 # make bench compares against these (and times with GNU time).
 BENCH_DEPS := runc crun time
-PKGS := yajl libseccomp libcap mount
+PKGS := yajl libseccomp libcap mount criu
 
 # runtime/ is the core (create, start, exec, delete and the single-file parts);
 # each subsystem has its folder; runtime/cli/ is the command line.
-RUNTIME_DIRS := runtime runtime/cgroup runtime/idmap runtime/seccomp runtime/cli
+RUNTIME_DIRS := runtime runtime/cgroup runtime/idmap runtime/seccomp runtime/criu runtime/cli
 
 WARD_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-DWARD_VERSION=\"$(VERSION)\" -Ispec $(RUNTIME_DIRS:%=-I%) \

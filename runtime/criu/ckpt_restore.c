@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* `ward restore`: the state dir and cgroup are made as create makes them,
+ * then CRIU brings the dumped tree back as ward's child, into that cgroup
+ * and with the container's outside mounts and stdio handed over the way
+ * the dump recorded them.  Anything that fails undoes it all. */
+#include <criu/criu.h>
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "checkpoint.h"
+#include "cleanup.h"
+#include "config.h"
+#include "foreground.h"
+#include "idmap.h"
+#include "state.h"
+#include "tty.h"
+#include "utils.h"
+
+struct rundo {
+  const char *root, *id;
+  char *dir;
+  char *criu_root; /* mounted */
+  struct cgroup_handle *cgroup;
+  pid_t pid;
+};
+
+static void rundo_run(struct rundo *u) {
+  werr_t e = NULL;
+  if (u->pid > 0) {
+    kill(u->pid, SIGKILL);
+    waitpid(u->pid, NULL, 0);
+  }
+  if (u->criu_root) {
+    umount2(u->criu_root, MNT_DETACH);
+    rmdir(u->criu_root);
+  }
+  if (u->cgroup) {
+    cgroup_destroy(u->cgroup, &e);
+    werr_free(&e);
+  }
+  if (u->dir) {
+    rm_rf(u->dir, &e);
+    werr_free(&e);
+  }
+}
+
+static bool is_bind(const struct spec_mount *m) {
+  if (m->type && strcmp(m->type, "bind") == 0)
+    return true;
+  for (char **o = m->options; o && *o; o++)
+    if (strcmp(*o, "bind") == 0 || strcmp(*o, "rbind") == 0)
+      return true;
+  return false;
+}
+
+/* Where KEY's mount comes from now: the new cgroup for the container's
+ * cgroup mounts, the restoring bundle's bind source when it names the
+ * same destination (restore elsewhere), else the source at dump time. */
+static char *ext_source(const struct ckpt_ext_mount *m,
+                        const struct spec_config *c, const char *bundle,
+                        const char *cgroup_path) {
+  if (m->cg_base && cgroup_path)
+    return xasprintf("%s%s", m->cg_base, cgroup_path);
+  for (size_t i = 0; i < c->mounts_len; i++) {
+    const struct spec_mount *cm = &c->mounts[i];
+    if (!is_bind(cm) || !cm->source || strcmp(cm->destination, m->key) != 0)
+      continue;
+    return cm->source[0] == '/' ? xstrdup(cm->source)
+                                : xasprintf("%s/%s", bundle, cm->source);
+  }
+  return xstrdup(m->source);
+}
+
+static char *resolve_rootfs(const char *bundle, const char *root_path,
+                            werr_t *err) {
+  _cleanup_free_ char *joined = root_path[0] == '/'
+                                    ? xstrdup(root_path)
+                                    : xasprintf("%s/%s", bundle, root_path);
+  char *real = realpath(joined, NULL);
+  if (!real)
+    werr_sys(err, "rootfs %s", joined);
+  return real;
+}
+
+struct rctx {
+  const struct ckpt_restore_opts *o;
+  struct spec_config *c;
+  char *bundle, *rootfs, *cgroup_path;
+  struct ckpt_meta meta;
+};
+
+static int describe(criu_opts *co, const struct rctx *x) {
+  for (size_t i = 0; i < x->meta.n_mounts; i++) {
+    _cleanup_free_ char *src =
+        ext_source(&x->meta.mounts[i], x->c, x->bundle, x->cgroup_path);
+    criu_local_add_ext_mount(co, x->meta.mounts[i].key, src);
+  }
+  /* The init's stdio from outside the container becomes the restoring
+   * ward's own, as with runc. */
+  for (int fd = 0; fd < 3; fd++) {
+    const char *k = x->meta.stdio[fd];
+    bool seen = false;
+    for (int j = 0; j < fd; j++)
+      seen |= x->meta.stdio[j] && k && strcmp(x->meta.stdio[j], k) == 0;
+    if (k && !seen)
+      criu_local_add_inherit_fd(co, fd, k);
+  }
+  if (x->cgroup_path)
+    criu_local_add_cg_root(co, NULL, x->cgroup_path);
+  return 0;
+}
+
+static int write_pid_file(const char *path, pid_t pid, werr_t *err) {
+  char buf[32];
+  int n = snprintf(buf, sizeof(buf), "%d", pid);
+  if (write_file_atomic(path, buf, (size_t)n, err) < 0)
+    return werr_prefix(err, "--pid-file");
+  return 0;
+}
+
+static int do_restore(struct global_opts *g, struct rctx *x, struct rundo *u,
+                      werr_t *err) {
+  const struct ckpt_restore_opts *o = x->o;
+  if (mkdir_p(g->root, 0711, err) < 0)
+    return -1;
+  u->dir = state_dir(g->root, o->id);
+  if (mkdir(u->dir, 0711) < 0) {
+    int e = errno;
+    free(u->dir);
+    u->dir = NULL;
+    if (e == EEXIST)
+      return werr_plain(err, EEXIST, "container \"%s\" already exists", o->id);
+    errno = e;
+    return werr_sys(err, "mkdir %s/%s", g->root, o->id);
+  }
+  _cleanup_close_ int lock = state_lock(u->dir, err);
+  if (lock < 0)
+    return -1;
+  if (cgroup_create(o->id, x->c->linux_.cgroupsPath, g->systemd_cgroup,
+                    x->c->linux_.resources, &u->cgroup, err) < 0)
+    return -1;
+  _cleanup_free_ char *created = now_rfc3339();
+  _cleanup_free_ char *cgroup = cgroup_serialize(u->cgroup);
+  _cleanup_free_ char *config_copy = xasprintf("%s/config.json", u->dir);
+  struct container_state st = {.id = (char *)o->id,
+                               .bundle = x->bundle,
+                               .rootfs = x->rootfs,
+                               .created = created,
+                               .cgroup = cgroup,
+                               .config = config_copy,
+                               .systemd_cgroup = g->systemd_cgroup,
+                               .annotations = x->c->annotations,
+                               .dir = u->dir};
+  if (state_save(&st, err) < 0)
+    return -1;
+  _cleanup_free_ char *config_src = xasprintf("%s/config.json", x->bundle);
+  _cleanup_free_ char *config_text = NULL;
+  if (read_file(config_src, &config_text, NULL, err) < 0 ||
+      write_file_str(config_copy, config_text, err) < 0)
+    return -1;
+
+  /* CRIU wants the root to be a mount point whose parent is not
+   * overmounted: a bind of the rootfs in the state dir (runc's way). */
+  char *croot = xasprintf("%s/criu-root", u->dir);
+  if (mkdir(croot, 0755) < 0) {
+    werr_sys(err, "mkdir %s", croot);
+    free(croot);
+    return -1;
+  }
+  if (mount(x->rootfs, croot, NULL, MS_BIND | MS_REC, NULL) < 0) {
+    werr_sys(err, "bind %s on %s", x->rootfs, croot);
+    rmdir(croot);
+    free(croot);
+    return -1;
+  }
+  u->criu_root = croot;
+
+  criu_opts *co = NULL;
+  _cleanup_close_ int img_fd = -1, work_fd = -1;
+  if (ckpt_opts_new(g, &o->c, "restore.log", &co, &img_fd, &work_fd, err) < 0)
+    return -1;
+  criu_local_set_root(co, croot);
+  criu_local_set_evasive_devices(co, true);
+  describe(co, x);
+  int r = criu_local_restore_child(co);
+  criu_local_free_opts(co);
+  umount2(croot, MNT_DETACH);
+  rmdir(croot);
+  free(croot);
+  u->criu_root = NULL;
+  if (r <= 0)
+    return ckpt_criu_error(r, "restore", &o->c, "restore.log", err);
+  u->pid = r;
+
+  st.pid = r;
+  st.pid_start = proc_start_time(r);
+  if (state_save(&st, err) < 0)
+    return -1;
+  if (o->pid_file && write_pid_file(o->pid_file, r, err) < 0)
+    return -1;
+  return 0;
+}
+
+int ckpt_restore(struct global_opts *g, const struct ckpt_restore_opts *o,
+                 werr_t *err) {
+  if (o->c.lazy_pages)
+    return werr(err, ENOTSUP,
+                "--lazy-pages: not supported by ward (it needs CRIU's page "
+                "server and lazy-pages daemon)");
+  if (state_validate_id(o->id, err) < 0)
+    return -1;
+  struct rctx x = {.o = o};
+  struct rundo u = {.root = g->root, .id = o->id};
+  int rc = -1;
+  x.bundle = realpath(o->bundle ? o->bundle : ".", NULL);
+  if (!x.bundle)
+    return werr_sys(err, "bundle %s", o->bundle ? o->bundle : ".");
+  _cleanup_free_ char *config_path = xasprintf("%s/config.json", x.bundle);
+  if (spec_config_load(config_path, &x.c, err) < 0)
+    goto out;
+  x.rootfs = resolve_rootfs(x.bundle, x.c->root_path, err);
+  if (!x.rootfs)
+    goto out;
+  struct stat sb;
+  if (stat(o->c.image_path, &sb) < 0) {
+    werr_sys(err, "--image-path %s", o->c.image_path);
+    goto out;
+  }
+  if (ckpt_meta_load(o->c.image_path, &x.meta, err) < 0)
+    goto out;
+  werr_t e = NULL;
+  if (cgroup_resolve_path(o->id, x.c->linux_.cgroupsPath, g->systemd_cgroup,
+                          &x.cgroup_path, &e) < 0) {
+    *err = e;
+    goto out;
+  }
+  if (do_restore(g, &x, &u, err) < 0) {
+    rundo_run(&u);
+    goto out;
+  }
+  rc = 0;
+  if (!o->detach) {
+    /* In the foreground, as `ward run`: the container's exit is ours. */
+    rc = foreground_wait(u.pid, -1, -1, err);
+  }
+  cgroup_handle_free(u.cgroup);
+  u.cgroup = NULL;
+out:
+  cgroup_handle_free(u.cgroup);
+  free(u.dir);
+  ckpt_meta_free(&x.meta);
+  spec_config_free(x.c);
+  free(x.bundle);
+  free(x.rootfs);
+  free(x.cgroup_path);
+  return rc;
+}
