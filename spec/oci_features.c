@@ -133,7 +133,7 @@ static void gen_linux(yajl_gen g) {
   yajl_gen_map_close(g);
 }
 
-char *spec_features_json(void) {
+char *spec_features_json(bool checkpoint) {
   yajl_gen g = yajl_gen_alloc(NULL);
   if (g == NULL)
     abort();
@@ -151,6 +151,9 @@ char *spec_features_json(void) {
   yajl_gen_map_open(g);
   str(g, "io.github.ward.version");
   str(g, WARD_VERSION);
+  /* runc's key, which clients read to offer checkpoint/restore. */
+  str(g, "org.opencontainers.runc.checkpoint.enabled");
+  str(g, checkpoint ? "true" : "false");
   yajl_gen_map_close(g);
   yajl_gen_map_close(g);
 

@@ -5,7 +5,8 @@
 #define WARD_OCI_FEATURES_H
 
 /* Pretty-printed JSON, caller frees. */
-char *spec_features_json(void);
+/* CHECKPOINT: CRIU is usable (criu check passed). */
+char *spec_features_json(bool checkpoint);
 
 /* The 41 Linux capability names ward knows (CAP_CHOWN .. CAP_CHECKPOINT_RESTORE),
  * indexed by capability number, NULL-terminated. */

@@ -116,8 +116,10 @@ static int need_id(int argc, char **argv, const char *usage, werr_t *err) {
 
 int cmd_checkpoint(struct global_opts *g, int argc, char **argv,
                    werr_t *err) {
+  /* Clients probe `checkpoint --help` to learn whether the runtime can
+   * checkpoint: only say yes when CRIU works here. */
   if (cmd_wants_help(argc, argv, CHECKPOINT_USAGE))
-    return 0;
+    return ckpt_usable(g->criu, err) ? 0 : -1;
   static const struct option opts[] = {
       COMMON_OPTIONS,
       {"parent-path", required_argument, 0, OPT_PARENT},
@@ -154,8 +156,10 @@ int cmd_checkpoint(struct global_opts *g, int argc, char **argv,
 }
 
 int cmd_restore(struct global_opts *g, int argc, char **argv, werr_t *err) {
+  /* Clients probe `checkpoint --help` to learn whether the runtime can
+   * checkpoint: only say yes when CRIU works here. */
   if (cmd_wants_help(argc, argv, RESTORE_USAGE))
-    return 0;
+    return ckpt_usable(g->criu, err) ? 0 : -1;
   static const struct option opts[] = {
       COMMON_OPTIONS,
       {"bundle", required_argument, 0, 'b'},

@@ -53,9 +53,12 @@ int ckpt_dump(struct global_opts *g, const char *id,
  * -1 with nothing left behind on failure. */
 int ckpt_restore(struct global_opts *g, const struct ckpt_restore_opts *o,
                  werr_t *err);
-/* Can CRIU (CRIU_PATH, or "criu" on PATH when NULL) checkpoint on this
- * host?  Runs `criu check` through libcriu. */
+/* Can CRIU (CRIU_PATH, or "criu" on PATH when NULL) work on this host?
+ * Runs CRIU's kernel probe through libcriu. */
 bool ckpt_usable(const char *criu_path, werr_t *err);
+/* Can CRIU track memory changes here (soft-dirty bits), as --pre-dump
+ * and --parent-path need?  -1 when CRIU is not usable at all. */
+int ckpt_mem_track(const char *criu_path, bool *ok, werr_t *err);
 /* "soft", "full", "strict", "ignore" -> libcriu's mode. */
 int ckpt_parse_cg_mode(const char *s, int *mode, werr_t *err);
 

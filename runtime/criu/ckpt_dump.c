@@ -113,8 +113,21 @@ static int run_dump(struct global_opts *g, const struct container_state *st,
     werr(err, ENOMEM, "--parent-path");
     goto out;
   }
-  if (o->pre_dump || o->parent_path)
-    criu_local_set_track_mem(co, true);
+  if (o->pre_dump || o->parent_path) {
+    bool mt = false;
+    if (ckpt_mem_track(g->criu, &mt, err) < 0)
+      goto out;
+    if (o->pre_dump && !mt) {
+      werr(err, ENOTSUP,
+           "--pre-dump: CRIU cannot track memory changes on this kernel (no "
+           "soft-dirty bits, CONFIG_MEM_SOFT_DIRTY), so there is nothing a "
+           "pre-dump could save; checkpoint without it");
+      goto out;
+    }
+    /* Without tracking, the parent's pages are still shared by CRIU's
+     * page dedup; only the dirty-page shortcut is lost. */
+    criu_local_set_track_mem(co, mt);
+  }
   if (!o->pre_dump && describe(co, st, c, &meta, err) < 0)
     goto out;
   int r = o->pre_dump ? criu_local_pre_dump(co) : criu_local_dump(co);
@@ -150,6 +163,9 @@ int ckpt_dump(struct global_opts *g, const char *id,
   if (state_load(g->root, id, &st, err) < 0)
     return -1;
   int rc = -1;
+  /* Before anything is touched: an unusable CRIU is one line. */
+  if (!ckpt_usable(g->criu, err))
+    goto out;
   enum container_status s = state_status(st);
   bool was_paused = s == STATUS_PAUSED;
   if (s != STATUS_RUNNING && s != STATUS_PAUSED) {

@@ -43,25 +43,60 @@ static int set_service(criu_opts *o, struct global_opts *g, werr_t *err) {
   return 0;
 }
 
-bool ckpt_usable(const char *criu_path, werr_t *err) {
+/* CRIU's kernel probe (kerndat) through a feature check.  Not
+ * criu_check(): the CHECK request of Debian 12's libcriu carries no
+ * options and CRIU 4.1's service crashes on that; the feature check runs
+ * the same probe that fails where CRIU cannot work (3.17's "Unexpected
+ * rt vDSO area bounds" on newer kernels).  CRIU writes its complaint to
+ * the stderr it inherits: kept off ours, the caller says it in one line. */
+static int feature_check(const char *criu_path, bool *mem_track, werr_t *err) {
   struct global_opts g = {.criu = criu_path};
   criu_opts *o = NULL;
-  if (criu_local_init_opts(&o) < 0) {
-    werr(err, ENOMEM, "libcriu: init options");
-    return false;
-  }
-  bool ok = false;
+  if (criu_local_init_opts(&o) < 0)
+    return werr(err, ENOMEM, "libcriu: init options");
+  int rc = -1;
   if (set_service(o, &g, err) == 0) {
-    int rc = criu_local_check(o);
-    if (rc == 0)
-      ok = true;
-    else
-      werr(err, rc < 0 ? -rc : EIO,
-           "CRIU (%s) cannot checkpoint on this host: `criu check` failed",
+    struct criu_feature_check f = {.mem_track = true};
+    fflush(stderr);
+    int saved = dup(2);
+    int null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null >= 0) {
+      dup2(null, 2);
+      close(null);
+    }
+    int r = criu_local_feature_check(o, &f, sizeof(f));
+    int v = r == 0 ? 0 : criu_local_get_version(o);
+    if (saved >= 0) {
+      dup2(saved, 2);
+      close(saved);
+    }
+    if (r == 0) {
+      *mem_track = f.mem_track;
+      rc = 0;
+    } else if (v > 0) {
+      werr(err, EIO,
+           "CRIU %d.%d.%d (%s) cannot work on this host: its kernel check "
+           "fails (run `%s check` to see why)",
+           v / 10000, v / 100 % 100, v % 100, criu_path ? criu_path : "criu",
            criu_path ? criu_path : "criu");
+    } else {
+      werr(err, ENOENT,
+           "CRIU support is missing: cannot run %s (install criu or give "
+           "--criu PATH)",
+           criu_path ? criu_path : "criu");
+    }
   }
   criu_local_free_opts(o);
-  return ok;
+  return rc;
+}
+
+bool ckpt_usable(const char *criu_path, werr_t *err) {
+  bool mt = false;
+  return feature_check(criu_path, &mt, err) == 0;
+}
+
+int ckpt_mem_track(const char *criu_path, bool *ok, werr_t *err) {
+  return feature_check(criu_path, ok, err);
 }
 
 int ckpt_opts_new(struct global_opts *g, const struct ckpt_common *c,
@@ -116,33 +151,24 @@ fail:
   return -1;
 }
 
-/* The last lines of CRIU's log that say "Error", joined by "; ". */
-static char *log_errors(const char *path) {
+/* The first line of CRIU's log that says "Error": the cause (later ones
+ * are the unwinding), without its timestamp. */
+static char *log_error(const char *path) {
   _cleanup_free_ char *text = NULL;
   if (read_file(path, &text, NULL, NULL) < 0)
     return NULL;
-  const char *last[2] = {NULL, NULL};
-  size_t len[2] = {0, 0};
   for (char *line = text; *line;) {
     char *nl = strchr(line, '\n');
     size_t n = nl ? (size_t)(nl - line) : strlen(line);
-    /* rlimit is CRIU noting it lacks CAP_SYS_RESOURCE: never the cause. */
-    if (memmem(line, n, "Error (", 7) && !memmem(line, n, "rlimit:", 7) &&
-        !memmem(line, n, "FAILED", 6)) {
-      last[0] = last[1];
-      len[0] = len[1];
-      last[1] = line;
-      len[1] = n;
-    }
+    char *e = memmem(line, n, "Error (", 7);
+    /* rlimit: CRIU noting it lacks CAP_SYS_RESOURCE, never the cause. */
+    if (e && !memmem(line, n, "rlimit:", 7))
+      return xasprintf("%.*s", (int)(n - (size_t)(e - line)), e);
     if (!nl)
       break;
     line = nl + 1;
   }
-  if (!last[1])
-    return NULL;
-  if (!last[0])
-    return xasprintf("%.*s", (int)len[1], last[1]);
-  return xasprintf("%.*s; %.*s", (int)len[0], last[0], (int)len[1], last[1]);
+  return NULL;
 }
 
 int ckpt_criu_error(int rc, const char *what, const struct ckpt_common *c,
@@ -150,7 +176,7 @@ int ckpt_criu_error(int rc, const char *what, const struct ckpt_common *c,
   const char *work = c->work_path ? c->work_path : c->image_path;
   _cleanup_free_ char *dir = realpath(work, NULL);
   _cleanup_free_ char *log = xasprintf("%s/%s", dir ? dir : work, log_name);
-  _cleanup_free_ char *errs = log_errors(log);
+  _cleanup_free_ char *errs = log_error(log);
   if (errs)
     return werr(err, EIO, "%s: CRIU failed (log %s): %s", what, log, errs);
   if (access(log, F_OK) == 0)

@@ -215,7 +215,7 @@ int ckpt_restore(struct global_opts *g, const struct ckpt_restore_opts *o,
     return werr(err, ENOTSUP,
                 "--lazy-pages: not supported by ward (it needs CRIU's page "
                 "server and lazy-pages daemon)");
-  if (state_validate_id(o->id, err) < 0)
+  if (state_validate_id(o->id, err) < 0 || !ckpt_usable(g->criu, err))
     return -1;
   struct rctx x = {.o = o};
   struct rundo u = {.root = g->root, .id = o->id};

@@ -1,0 +1,333 @@
+# SPDX-License-Identifier: GPL-2.0-or-later
+"""Checkpoint and restore with a real CRIU: Debian 13's 4.1.1, unpacked
+privately by tests/criu/fetch.sh (Debian 12's 3.17.1 cannot dump on this
+kernel; its error line is tested too)."""
+import json
+import os
+import socket
+import subprocess
+
+import pytest
+
+from conftest import (REPO, WARD, assert_nothing_left, init_pid, mounts_with,
+                      status_of, wait_for)
+
+# The count lives in the container's /dev/shm (a tmpfs CRIU saves and
+# restores): a file on the rootfs that changes after the dump would make
+# CRIU refuse the restore (its size no longer matches).
+COUNTER = ("i=0; while true; do i=$((i+1)); echo $i > /dev/shm/count; "
+           "sleep 0.1; done")
+CRIU_DIR = os.path.join(REPO, "build", "criu")
+
+
+@pytest.fixture(scope="session")
+def criu():
+    """The private CRIU wrapper (fetched once, kept under build/criu)."""
+    p = subprocess.run(["sh", os.path.join(REPO, "tests", "criu", "fetch.sh"),
+                        CRIU_DIR], capture_output=True, text=True, timeout=600)
+    if p.returncode != 0:
+        pytest.skip("private CRIU 4.1 could not be fetched: " +
+                    p.stderr.strip()[-300:])
+    return p.stdout.strip()
+
+
+def criu_mem_track(criu):
+    p = subprocess.run([criu, "check", "--feature", "mem_dirty_track"],
+                       capture_output=True, text=True)
+    return p.returncode == 0
+
+
+def counter_bundle(bundle, *extra_mounts):
+    bundle.set_args("sh", "-c", COUNTER)
+    bundle.config["root"]["readonly"] = False
+    bundle.config["mounts"] += list(extra_mounts)
+    return bundle.write()
+
+
+def count(ward, cid):
+    try:
+        with open("/proc/%d/root/dev/shm/count" % init_pid(ward, cid)) as f:
+            return int(f.read().strip() or 0)
+    except (OSError, ValueError):
+        return 0
+
+
+def detached(ward, *args, stdout=None):
+    """ward ARGS with the container's stdio on plain files, as a shell
+    redirection gives them.  (Python's temporary files are opened
+    O_NOFOLLOW, which CRIU keeps and then cannot reopen through
+    /proc/self/fd.)  Returns (returncode, stderr)."""
+    err_path = ward.root + ".err"
+    with open(ward.root + ".out", "a") as out, open(err_path, "w") as err:
+        p = subprocess.run([WARD, "--root", ward.root] + list(args),
+                           stdin=subprocess.DEVNULL,
+                           stdout=stdout if stdout is not None else out,
+                           stderr=err, timeout=120)
+    with open(err_path) as f:
+        return p.returncode, f.read()
+
+
+def start_counter(ward, bundle, cid, stdout=None):
+    rc, err = detached(ward, "run", "-d", "--bundle", bundle.path, cid,
+                       stdout=stdout)
+    assert rc == 0, err
+    assert wait_for(lambda: count(ward, cid) >= 3)
+
+
+def restore(ward, criu, *args):
+    return detached(ward, "--criu", criu, "restore", *args)
+
+
+def in_cgroup_of(pid, cid):
+    with open("/proc/%d/cgroup" % pid) as f:
+        return all(cid in l.split(":", 2)[2] for l in f if l.strip())
+
+
+def test_checkpoint_and_restore_continue_counting(ward, bundle, criu, tmp_path):
+    counter_bundle(bundle)
+    cid = ward.new_id("ck")
+    start_counter(ward, bundle, cid)
+    assert wait_for(lambda: count(ward, cid) >= 20)
+    old_pid = init_pid(ward, cid)
+    before = count(ward, cid)
+    images = str(tmp_path / "images")
+    p = ward("--criu", criu, "checkpoint", "--image-path", images, cid)
+    assert p.returncode == 0, p.stderr
+    # As with runc, a checkpoint without --leave-running ends the container.
+    assert ward("state", cid).returncode != 0
+    assert wait_for(lambda: not os.path.exists("/proc/%d" % old_pid))
+
+    rc, err = restore(ward, criu, "-d", "--bundle", bundle.path,
+                      "--image-path", images, cid)
+    assert rc == 0, err
+    assert status_of(ward, cid) == "running"
+    pid = init_pid(ward, cid)
+    assert pid > 0 and in_cgroup_of(pid, cid)
+    # It goes on from where it was: a restart would count 1, 2, 3 ...
+    assert wait_for(lambda: count(ward, cid) > before + 5)
+    assert count(ward, cid) < before + 200
+
+    # A restored container behaves like a started one.
+    ps = ward("ps", cid)
+    assert ps.returncode == 0 and "sh -c" in ps.stdout, ps.stderr
+    ex = ward("exec", cid, "cat", "/dev/shm/count")
+    assert ex.returncode == 0 and int(ex.stdout) > before, ex.stderr
+    assert ward("pause", cid).returncode == 0
+    assert status_of(ward, cid) == "paused"
+    assert ward("resume", cid).returncode == 0
+    assert ward("kill", cid, "KILL").returncode == 0
+    assert wait_for(lambda: status_of(ward, cid) == "stopped")
+    assert ward("delete", cid).returncode == 0
+    assert_nothing_left(ward, cid, bundle)
+
+
+def test_leave_running_and_restore_under_new_id(ward, bundle, criu, tmp_path):
+    counter_bundle(bundle)
+    cid = ward.new_id("ck")
+    start_counter(ward, bundle, cid)
+    images = str(tmp_path / "images")
+    p = ward("--criu", criu, "checkpoint", "--leave-running",
+             "--image-path", images, cid)
+    assert p.returncode == 0, p.stderr
+    after = count(ward, cid)
+    assert status_of(ward, cid) == "running"
+    assert wait_for(lambda: count(ward, cid) > after + 20), "stopped counting"
+    reached = count(ward, cid)
+
+    # The original still runs: the copy gets its own cgroup, pid and state.
+    new = ward.new_id("ck2")
+    rc, err = restore(ward, criu, "--detach", "--bundle", bundle.path,
+                      "--image-path", images, "--pid-file",
+                      str(tmp_path / "pid"), new)
+    assert rc == 0, err
+    pid = init_pid(ward, new)
+    assert open(str(tmp_path / "pid")).read().strip() == str(pid)
+    assert pid != init_pid(ward, cid)
+    assert in_cgroup_of(pid, new)
+    assert status_of(ward, cid) == status_of(ward, new) == "running"
+    # The copy counts on from the dump's value, behind the original.
+    assert wait_for(lambda: count(ward, new) > after)
+    assert count(ward, new) < reached
+    for c in (cid, new):
+        assert ward("delete", "--force", c).returncode == 0
+        assert_nothing_left(ward, c, bundle)
+
+
+def test_restore_in_foreground_returns_exit_status(ward, bundle, criu, tmp_path):
+    bundle.set_args("sh", "-c", "while [ ! -e /tmp/go ]; do sleep 0.1; done; "
+                    "exit 7")
+    bundle.config["root"]["readonly"] = False
+    bundle.write()
+    cid = ward.new_id("ck")
+    rc, err = detached(ward, "run", "-d", "--bundle", bundle.path, cid)
+    assert rc == 0, err
+    images = str(tmp_path / "images")
+    p = ward("--criu", criu, "checkpoint", "--image-path", images, cid)
+    assert p.returncode == 0, p.stderr
+    open(os.path.join(bundle.rootfs, "tmp", "go"), "w").close()
+    rc, err = restore(ward, criu, "--bundle", bundle.path,
+                      "--image-path", images, cid)
+    assert rc == 7, err
+    assert status_of(ward, cid) == "stopped"
+    assert ward("delete", cid).returncode == 0
+    assert_nothing_left(ward, cid, bundle)
+
+
+def test_bind_mount_and_masked_paths_survive(ward, bundle, criu, tmp_path):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "hello").write_text("from the host\n")
+    counter_bundle(bundle, {"destination": "/data", "type": "bind",
+                            "source": str(data), "options": ["rbind", "rw"]})
+    cid = ward.new_id("ck")
+    start_counter(ward, bundle, cid)
+    images = str(tmp_path / "images")
+    p = ward("--criu", criu, "checkpoint", "--image-path", images, cid)
+    assert p.returncode == 0, p.stderr
+    rc, err = restore(ward, criu, "-d", "--bundle", bundle.path,
+             "--image-path", images, cid)
+    assert rc == 0, err
+    ex = ward("exec", cid, "sh", "-c",
+              "cat /data/hello; echo new > /data/back; "
+              "cat /proc/kcore | wc -c; ls /sys/firmware | wc -l")
+    assert ex.returncode == 0, ex.stderr
+    assert ex.stdout.split("\n")[:3] == ["from the host", "0", "0"]
+    assert (data / "back").read_text() == "new\n"
+    assert ward("delete", "--force", cid).returncode == 0
+    assert_nothing_left(ward, cid, bundle)
+
+
+def test_pre_dump_then_dump(ward, bundle, criu, tmp_path):
+    counter_bundle(bundle)
+    cid = ward.new_id("ck")
+    start_counter(ward, bundle, cid)
+    pre = str(tmp_path / "pre")
+    p = ward("--criu", criu, "checkpoint", "--pre-dump", "--image-path", pre,
+             cid)
+    if not criu_mem_track(criu):
+        # This kernel has no soft-dirty bits: one line, nothing disturbed.
+        assert p.returncode == 1
+        assert p.stderr.count("\n") == 1 and "--pre-dump" in p.stderr
+        assert "soft-dirty" in p.stderr
+        assert status_of(ward, cid) == "running"
+        pytest.skip("CRIU cannot track memory on this kernel "
+                    "(`criu check --feature mem_dirty_track` fails); "
+                    "checked that --pre-dump says so in one line")
+    assert p.returncode == 0, p.stderr
+    assert status_of(ward, cid) == "running"
+    final = str(tmp_path / "final")
+    p = ward("--criu", criu, "checkpoint", "--parent-path", "../pre",
+             "--image-path", final, cid)
+    assert p.returncode == 0, p.stderr
+    at_dump = count(ward, cid)
+    rc, err = restore(ward, criu, "-d", "--bundle", bundle.path,
+             "--image-path", final, cid)
+    assert rc == 0, err
+    assert wait_for(lambda: count(ward, cid) > at_dump)
+    assert ward("delete", "--force", cid).returncode == 0
+
+
+def test_failed_checkpoint_loses_nothing(ward, bundle, criu, tmp_path):
+    """A stdout that is one end of a host socketpair: CRIU will not dump
+    half of a connection without --ext-unix-sk."""
+    counter_bundle(bundle)
+    cid = ward.new_id("ck")
+    a, b = socket.socketpair()
+    try:
+        start_counter(ward, bundle, cid, stdout=a)
+        images = tmp_path / "images"
+        p = ward("--criu", criu, "checkpoint", "--image-path", str(images), cid)
+        assert p.returncode == 1
+        assert p.stderr.count("\n") == 1, p.stderr
+        log = str(images / "dump.log")
+        assert log in p.stderr and "Error (" in p.stderr, p.stderr
+        # Still running, not frozen, still counting.
+        assert status_of(ward, cid) == "running"
+        c = count(ward, cid)
+        assert wait_for(lambda: count(ward, cid) > c + 2)
+        # Nothing there that looks restorable.
+        for f in ("inventory.img", "ward-checkpoint.json", "ward-state.json"):
+            assert not (images / f).exists(), f
+        new = ward.new_id("ck2")
+        rc, err = restore(ward, criu, "-d", "--bundle", bundle.path,
+                          "--image-path", str(images), new)
+        assert rc == 1 and "not a complete ward checkpoint" in err, err
+        assert_nothing_left(ward, new)
+    finally:
+        a.close()
+        b.close()
+
+
+def test_restore_from_missing_image_dir(ward, bundle, criu, tmp_path):
+    counter_bundle(bundle)
+    cid = ward.new_id("ck")
+    rc, err = restore(ward, criu, "-d", "--bundle", bundle.path,
+                      "--image-path", str(tmp_path / "nope"), cid)
+    assert rc == 1
+    assert err.count("\n") == 1 and "nope" in err, err
+    assert_nothing_left(ward, cid, bundle)
+
+
+def test_failed_restore_leaves_nothing(ward, bundle, make_bundle, criu,
+                                       tmp_path):
+    """CRIU itself fails: the restoring bundle's rootfs lacks the files the
+    dumped processes had open (busybox)."""
+    counter_bundle(bundle)
+    cid = ward.new_id("ck")
+    start_counter(ward, bundle, cid)
+    images = str(tmp_path / "images")
+    assert ward("--criu", criu, "checkpoint", "--image-path", images,
+                cid).returncode == 0
+    empty = make_bundle()
+    for f in os.listdir(os.path.join(empty.rootfs, "bin")):
+        os.unlink(os.path.join(empty.rootfs, "bin", f))
+    counter_bundle(empty)
+    new = ward.new_id("ck2")
+    rc, err = restore(ward, criu, "-d", "--bundle", empty.path,
+                      "--image-path", images, new)
+    assert rc == 1
+    assert err.count("\n") == 1, err
+    assert os.path.join(images, "restore.log") in err and "Error (" in err
+    # No state, cgroup (so no process in it) or mount of the attempt.
+    assert_nothing_left(ward, new, empty)
+    assert mounts_with(os.path.join(ward.root, new)) == []
+
+
+def test_debian12_criu_is_one_line(ward, bundle, tmp_path):
+    old = "/usr/sbin/criu"
+    if not os.path.exists(old):
+        pytest.skip("Debian's criu package is not installed (%s)" % old)
+    v = subprocess.run([old, "--version"], capture_output=True, text=True)
+    if "3.17" not in v.stdout:
+        pytest.skip("%s is not 3.17: %s" % (old, v.stdout.strip()))
+    if subprocess.run([old, "check"], capture_output=True).returncode == 0:
+        pytest.skip("CRIU 3.17 works on this kernel")
+    counter_bundle(bundle)
+    cid = ward.new_id("ck")
+    start_counter(ward, bundle, cid)
+    p = ward("--criu", old, "checkpoint", "--image-path",
+             str(tmp_path / "images"), cid)
+    assert p.returncode == 1
+    assert p.stderr == ("ward: CRIU 3.17.1 (%s) cannot work on this host: its "
+                        "kernel check fails (run `%s check` to see why)\n"
+                        % (old, old)), p.stderr
+    assert status_of(ward, cid) == "running"
+    # Clients probe `checkpoint --help` and read `features`: both say no.
+    h = ward("--criu", old, "checkpoint", "--help", root=False)
+    assert h.returncode == 1 and h.stderr.count("\n") == 1
+    f = json.loads(ward("--criu", old, "features", root=False).stdout)
+    assert f["annotations"]["org.opencontainers.runc.checkpoint.enabled"] == "false"
+
+
+def test_features_and_help_say_yes_with_a_working_criu(ward, criu):
+    h = ward("--criu", criu, "checkpoint", "--help", root=False)
+    assert h.returncode == 0 and h.stdout.startswith("usage: ward checkpoint")
+    f = json.loads(ward("--criu", criu, "features", root=False).stdout)
+    assert f["annotations"]["org.opencontainers.runc.checkpoint.enabled"] == "true"
+    p = ward("--criu", criu, "checkpoint", "--lazy-pages", "x")
+    assert p.returncode == 1 and p.stderr.count("\n") == 1
+    assert "--lazy-pages" in p.stderr
+    p = ward("--criu", criu, "checkpoint", "--manage-cgroups-mode", "bogus", "x")
+    assert p.returncode == 1 and "--manage-cgroups-mode" in p.stderr
+    p = ward("checkpoint", "--no-such-flag", "x")
+    assert p.returncode == 1 and p.stderr.count("\n") == 1
