@@ -79,8 +79,17 @@ deps:
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done
 
+# Each run gets a base temp dir of its own: pytest resets the shared
+# /tmp/pytest-of-root to 0700, which would cut the idmap tests' bundles off
+# from their containers' unprivileged root in a run going on at once.
+# --one-file-system: a mount a failed test left must not take host files
+# with it.
+PYTEST_RUN = t=$$(mktemp -d /tmp/ward-pytest.XXXXXX); \
+	WARD_BIN=$(1) pytest-3 -v -rs -p no:cacheprovider --basetemp=$$t $(2); rc=$$?; \
+	rm -rf --one-file-system $$t; exit $$rc
+
 integration: all
-	WARD_BIN=$(abspath $(BUILD)/ward) pytest-3 -v -rs tests/
+	$(call PYTEST_RUN,$(abspath $(BUILD)/ward),tests/)
 
 # CRIU 4.1 from Debian trixie, unpacked under build/criu for the checkpoint
 # tests (Debian 12's 3.17 cannot dump on this kernel); never installed.
@@ -98,8 +107,8 @@ check:
 asan: deps
 	$(MAKE) BUILD=build-asan SAN_FLAGS="-fsanitize=address,undefined -fno-omit-frame-pointer" \
 		CFLAGS="-O1 -g" build-asan/ward unit-asan
-	ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1 \
-		WARD_BIN=$(abspath build-asan/ward) pytest-3 -v -rs tests/
+	export ASAN_OPTIONS=detect_leaks=0 UBSAN_OPTIONS=halt_on_error=1; \
+		$(call PYTEST_RUN,$(abspath build-asan/ward),tests/)
 
 unit-asan: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do echo "== $$t"; $$t; done

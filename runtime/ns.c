@@ -9,10 +9,6 @@
 
 #include "utils.h"
 
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
-#endif
-
 int ns_plan_open(const struct spec_config *c, struct ns_plan *p, werr_t *err) {
   for (int i = 0; i < SPEC_NS_COUNT; i++) {
     p->join_fd[i] = -1;
@@ -48,7 +44,7 @@ void ns_plan_close(struct ns_plan *p) {
 unsigned long long ns_clone_flags(const struct ns_plan *p) {
   unsigned long long f = 0;
   for (int i = 0; i < SPEC_NS_COUNT; i++)
-    if (p->create[i] && i != SPEC_NS_CGROUP && i != SPEC_NS_TIME)
+    if (p->create[i] && spec_ns_kind((enum spec_ns)i)->by_clone)
       f |= (unsigned long long)spec_ns_cloneflag((enum spec_ns)i);
   return f;
 }
@@ -56,18 +52,18 @@ unsigned long long ns_clone_flags(const struct ns_plan *p) {
 int ns_prepare_parent(const struct spec_config *c, const struct ns_plan *p,
                       werr_t *err) {
   if (p->join_fd[SPEC_NS_PID] >= 0 &&
-      setns(p->join_fd[SPEC_NS_PID], CLONE_NEWPID) < 0)
+      setns(p->join_fd[SPEC_NS_PID], spec_ns_cloneflag(SPEC_NS_PID)) < 0)
     return werr_sys(err, "join pid namespace %s",
                     c->linux_.namespaces[SPEC_NS_PID].path);
   if (p->join_fd[SPEC_NS_TIME] >= 0 &&
-      setns(p->join_fd[SPEC_NS_TIME], CLONE_NEWTIME) < 0)
+      setns(p->join_fd[SPEC_NS_TIME], spec_ns_cloneflag(SPEC_NS_TIME)) < 0)
     return werr_sys(err, "join time namespace %s",
                     c->linux_.namespaces[SPEC_NS_TIME].path);
   if (p->create[SPEC_NS_TIME]) {
     /* Offsets can only be written before the first process enters, so
      * ward unshares (its children land in the new namespace) and writes
      * them before cloning the init. */
-    if (unshare(CLONE_NEWTIME) < 0)
+    if (unshare(spec_ns_cloneflag(SPEC_NS_TIME)) < 0)
       return werr_sys(err, "unshare time namespace");
     const struct spec_time_offset *m = &c->linux_.timeOffsets_monotonic;
     const struct spec_time_offset *b = &c->linux_.timeOffsets_boottime;
@@ -84,16 +80,15 @@ int ns_prepare_parent(const struct spec_config *c, const struct ns_plan *p,
 }
 
 int ns_join_in_child(const struct ns_plan *p, werr_t *err) {
-  /* user first: joining the others needs privilege in their owner. */
-  static const enum spec_ns order[] = {SPEC_NS_USER,  SPEC_NS_NETWORK,
-                                       SPEC_NS_IPC,   SPEC_NS_UTS,
-                                       SPEC_NS_MOUNT, SPEC_NS_CGROUP};
-  for (size_t i = 0; i < sizeof(order) / sizeof(*order); i++) {
-    enum spec_ns n = order[i];
-    if (p->join_fd[n] < 0)
-      continue;
-    if (setns(p->join_fd[n], spec_ns_cloneflag(n)) < 0)
-      return werr_sys(err, "join %s namespace", spec_ns_name(n));
-  }
+  /* By join_order: user first, since joining the others needs privilege
+   * in their owner. */
+  for (int rank = 0; rank < SPEC_NS_COUNT; rank++)
+    for (int i = 0; i < SPEC_NS_COUNT; i++) {
+      enum spec_ns n = (enum spec_ns)i;
+      if (spec_ns_kind(n)->join_order != rank || p->join_fd[n] < 0)
+        continue;
+      if (setns(p->join_fd[n], spec_ns_cloneflag(n)) < 0)
+        return werr_sys(err, "join %s namespace", spec_ns_name(n));
+    }
   return 0;
 }

@@ -21,30 +21,6 @@
 #include "cleanup.h"
 #include "json.h"
 
-void *xmalloc0(size_t n) {
-  void *p = calloc(1, n ? n : 1);
-  if (p == NULL)
-    abort();
-  return p;
-}
-
-char *xstrdup(const char *s) {
-  char *p = strdup(s ? s : "");
-  if (p == NULL)
-    abort();
-  return p;
-}
-
-char *xasprintf(const char *fmt, ...) {
-  char *s = NULL;
-  va_list ap;
-  va_start(ap, fmt);
-  if (vasprintf(&s, fmt, ap) < 0)
-    abort();
-  va_end(ap);
-  return s;
-}
-
 int mkdir_p(const char *path, mode_t mode, werr_t *err) {
   _cleanup_free_ char *p = xstrdup(path);
   for (char *s = p + 1; *s; s++) {
@@ -173,6 +149,12 @@ int rm_rf(const char *path, werr_t *err) {
   if (rm_rf_at(AT_FDCWD, path, st.st_dev, err) < 0)
     return werr_prefix(err, "remove %s", path);
   return 0;
+}
+
+void sleep_ms(long ms) {
+  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+  while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+    ;
 }
 
 char *now_rfc3339(void) {

@@ -8,10 +8,8 @@
 #include <sys/types.h>
 
 #include "ward_error.h"
+#include "xalloc.h"
 
-void *xmalloc0(size_t n);
-char *xstrdup(const char *s);
-char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 int mkdir_p(const char *path, mode_t mode, werr_t *err);
 int write_file(const char *path, const char *data, size_t len, werr_t *err);
@@ -30,6 +28,8 @@ int parse_signal(const char *s, int *sig, werr_t *err);
  * symlink in the image can never lead outside it. */
 int open_in_root(int rootfd, const char *path, int flags, mode_t mode,
                  werr_t *err);
+/* Sleep MS milliseconds, resuming after signals. */
+void sleep_ms(long ms);
 /* write() all of buf, retrying on EINTR/short writes. */
 int write_all(int fd, const void *buf, size_t len);
 

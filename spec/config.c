@@ -20,36 +20,37 @@
 #define CLONE_NEWTIME 0x00000080
 #endif
 
-static const char *const ns_names[SPEC_NS_COUNT] = {
-    [SPEC_NS_USER] = "user",     [SPEC_NS_PID] = "pid",
-    [SPEC_NS_NETWORK] = "network", [SPEC_NS_IPC] = "ipc",
-    [SPEC_NS_UTS] = "uts",       [SPEC_NS_MOUNT] = "mount",
-    [SPEC_NS_CGROUP] = "cgroup", [SPEC_NS_TIME] = "time",
-};
-static const char *const ns_procnames[SPEC_NS_COUNT] = {
-    [SPEC_NS_USER] = "user",   [SPEC_NS_PID] = "pid",
-    [SPEC_NS_NETWORK] = "net", [SPEC_NS_IPC] = "ipc",
-    [SPEC_NS_UTS] = "uts",     [SPEC_NS_MOUNT] = "mnt",
-    [SPEC_NS_CGROUP] = "cgroup", [SPEC_NS_TIME] = "time",
-};
-static const int ns_flags[SPEC_NS_COUNT] = {
-    [SPEC_NS_USER] = CLONE_NEWUSER,   [SPEC_NS_PID] = CLONE_NEWPID,
-    [SPEC_NS_NETWORK] = CLONE_NEWNET, [SPEC_NS_IPC] = CLONE_NEWIPC,
-    [SPEC_NS_UTS] = CLONE_NEWUTS,     [SPEC_NS_MOUNT] = CLONE_NEWNS,
-    [SPEC_NS_CGROUP] = CLONE_NEWCGROUP, [SPEC_NS_TIME] = CLONE_NEWTIME,
+/* The one table of namespace kinds: everything ward knows about a kind
+ * (its OCI name, its /proc/PID/ns name, its CLONE flag, whether clone3
+ * creates it and when it is joined) is a field of its row. */
+static const struct spec_ns_kind ns_kinds[SPEC_NS_COUNT] = {
+    [SPEC_NS_USER] = {"user", "user", CLONE_NEWUSER, true, 0},
+    [SPEC_NS_PID] = {"pid", "pid", CLONE_NEWPID, true, -1},
+    [SPEC_NS_NETWORK] = {"network", "net", CLONE_NEWNET, true, 1},
+    [SPEC_NS_IPC] = {"ipc", "ipc", CLONE_NEWIPC, true, 2},
+    [SPEC_NS_UTS] = {"uts", "uts", CLONE_NEWUTS, true, 3},
+    [SPEC_NS_MOUNT] = {"mount", "mnt", CLONE_NEWNS, true, 4},
+    /* cgroup: unshared by the init once it sits in its cgroup, so that
+     * the namespace's root is the container's cgroup. time: unshared by
+     * ward itself, because offsets are written before the first process
+     * enters. pid and time are joined by ward before the clone. */
+    [SPEC_NS_CGROUP] = {"cgroup", "cgroup", CLONE_NEWCGROUP, false, 5},
+    [SPEC_NS_TIME] = {"time", "time", CLONE_NEWTIME, false, -1},
 };
 
-const char *spec_ns_name(enum spec_ns ns) {
-  return (unsigned)ns < SPEC_NS_COUNT ? ns_names[ns] : "unknown";
+const struct spec_ns_kind *spec_ns_kind(enum spec_ns ns) {
+  static const struct spec_ns_kind unknown = {"unknown", "unknown", 0, false,
+                                              -1};
+  return (unsigned)ns < SPEC_NS_COUNT ? &ns_kinds[ns] : &unknown;
 }
+
+const char *spec_ns_name(enum spec_ns ns) { return spec_ns_kind(ns)->name; }
 
 const char *spec_ns_procname(enum spec_ns ns) {
-  return (unsigned)ns < SPEC_NS_COUNT ? ns_procnames[ns] : "unknown";
+  return spec_ns_kind(ns)->procname;
 }
 
-int spec_ns_cloneflag(enum spec_ns ns) {
-  return (unsigned)ns < SPEC_NS_COUNT ? ns_flags[ns] : 0;
-}
+int spec_ns_cloneflag(enum spec_ns ns) { return spec_ns_kind(ns)->flag; }
 
 /* ---- shared checks ---------------------------------------------------- */
 

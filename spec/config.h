@@ -123,6 +123,15 @@ struct spec_namespace {
   bool present;
   char *path; /* NULL: create a new one */
 };
+struct spec_ns_kind {
+  const char *name;     /* "network" (config.json, features) */
+  const char *procname; /* "net" (/proc/PID/ns/) */
+  int flag;             /* CLONE_NEWNET */
+  bool by_clone;        /* created by the init's clone3 flags */
+  int join_order;       /* rank among the init's setns calls; -1: ward
+                         * joins it before the clone */
+};
+const struct spec_ns_kind *spec_ns_kind(enum spec_ns ns);
 const char *spec_ns_name(enum spec_ns ns);     /* "network" */
 const char *spec_ns_procname(enum spec_ns ns); /* "net" (/proc/PID/ns/) */
 int spec_ns_cloneflag(enum spec_ns ns);

@@ -10,20 +10,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
-
-static void *xmalloc0(size_t n) {
-  void *p = calloc(1, n ? n : 1);
-  if (p == NULL)
-    abort();
-  return p;
-}
-
-static char *xstrdup(const char *s) {
-  char *p = strdup(s);
-  if (p == NULL)
-    abort();
-  return p;
-}
+#include "xalloc.h"
 
 void kvlist_free(struct kvlist *l) {
   for (size_t i = 0; i < l->len; i++) {
@@ -315,6 +302,18 @@ size_t strv_len(char **v) {
   while (v && v[n])
     n++;
   return n;
+}
+
+void json_gen_str(yajl_gen g, const char *s) {
+  yajl_gen_string(g, (const unsigned char *)s, strlen(s));
+}
+
+void json_gen_kv(yajl_gen g, const char *k, const char *v) {
+  json_gen_str(g, k);
+  if (v)
+    json_gen_str(g, v);
+  else
+    yajl_gen_null(g);
 }
 
 char *json_gen_finish(yajl_gen g) {

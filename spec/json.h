@@ -70,6 +70,10 @@ int json_strmap(yajl_val obj, const char *parent, const char *key,
 
 size_t strv_len(char **v);
 
+/* A C string as a JSON string; "KEY": "VALUE" (a NULL VALUE is null). */
+void json_gen_str(yajl_gen g, const char *s);
+void json_gen_kv(yajl_gen g, const char *k, const char *v);
+
 /* The document G built, as a NUL-terminated string (caller frees); G is
  * freed. */
 char *json_gen_finish(yajl_gen g);

@@ -11,20 +11,7 @@
 #include <string.h>
 
 #include "cleanup.h"
-
-static void *xcalloc(size_t n, size_t sz) {
-  void *p = calloc(n ? n : 1, sz);
-  if (p == NULL)
-    abort();
-  return p;
-}
-
-static char *xstrdup(const char *s) {
-  char *p = strdup(s);
-  if (p == NULL)
-    abort();
-  return p;
-}
+#include "xalloc.h"
 
 static int require(yajl_val obj, const char *path, const char *key,
                    werr_t *err) {

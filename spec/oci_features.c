@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* What ward implements, for callers (containerd, CRI-O) that probe before
  * they build a config.  Keep these lists in step with the parsers. */
-#include "json.h"
 #include "oci_features.h"
+
+#include "config.h"
+#include "json.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -47,9 +49,6 @@ static const char *const mount_options[] = {
     "rsymfollow",  "runbindable", "rw",         "shared",       "silent",
     "slave",       "strictatime", "suid",       "symfollow",    "sync",
     "tmpcopyup",   "unbindable", NULL};
-static const char *const namespaces[] = {"cgroup", "ipc",  "mount", "network",
-                                         "pid",    "time", "user",  "uts",
-                                         NULL};
 static const char *const seccomp_actions[] = {
     "SCMP_ACT_ALLOW",        "SCMP_ACT_ERRNO", "SCMP_ACT_KILL",
     "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD", "SCMP_ACT_LOG",
@@ -72,38 +71,38 @@ static const char *const seccomp_flags[] = {
     "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
     "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", NULL};
 
-static void str(yajl_gen g, const char *s) {
-  yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
 static void strv(yajl_gen g, const char *k, const char *const *v) {
-  str(g, k);
+  json_gen_str(g, k);
   yajl_gen_array_open(g);
   for (; *v; v++)
-    str(g, *v);
+    json_gen_str(g, *v);
   yajl_gen_array_close(g);
 }
 
 static void flag(yajl_gen g, const char *k, bool v) {
-  str(g, k);
+  json_gen_str(g, k);
   yajl_gen_bool(g, v);
 }
 
 /* "KEY": {"enabled": true} */
 static void enabled(yajl_gen g, const char *k) {
-  str(g, k);
+  json_gen_str(g, k);
   yajl_gen_map_open(g);
   flag(g, "enabled", true);
   yajl_gen_map_close(g);
 }
 
 static void gen_linux(yajl_gen g) {
-  str(g, "linux");
+  json_gen_str(g, "linux");
   yajl_gen_map_open(g);
-  strv(g, "namespaces", namespaces);
+  json_gen_str(g, "namespaces");
+  yajl_gen_array_open(g);
+  for (int i = 0; i < SPEC_NS_COUNT; i++)
+    json_gen_str(g, spec_ns_name((enum spec_ns)i));
+  yajl_gen_array_close(g);
   strv(g, "capabilities", spec_capability_names);
 
-  str(g, "cgroup");
+  json_gen_str(g, "cgroup");
   yajl_gen_map_open(g);
   flag(g, "v1", true);
   flag(g, "v2", true);
@@ -112,7 +111,7 @@ static void gen_linux(yajl_gen g) {
   flag(g, "rdma", false);
   yajl_gen_map_close(g);
 
-  str(g, "seccomp");
+  json_gen_str(g, "seccomp");
   yajl_gen_map_open(g);
   flag(g, "enabled", true);
   strv(g, "actions", seccomp_actions);
@@ -126,7 +125,7 @@ static void gen_linux(yajl_gen g) {
   enabled(g, "selinux");
   enabled(g, "intelRdt");
 
-  str(g, "mountExtensions");
+  json_gen_str(g, "mountExtensions");
   yajl_gen_map_open(g);
   enabled(g, "idmap");
   yajl_gen_map_close(g);
@@ -140,20 +139,20 @@ char *spec_features_json(bool checkpoint) {
   yajl_gen_config(g, yajl_gen_beautify, 1);
   yajl_gen_config(g, yajl_gen_indent_string, "    ");
   yajl_gen_map_open(g);
-  str(g, "ociVersionMin");
-  str(g, "1.0.0");
-  str(g, "ociVersionMax");
-  str(g, "1.2.0");
+  json_gen_str(g, "ociVersionMin");
+  json_gen_str(g, "1.0.0");
+  json_gen_str(g, "ociVersionMax");
+  json_gen_str(g, "1.2.0");
   strv(g, "hooks", hooks);
   strv(g, "mountOptions", mount_options);
   gen_linux(g);
-  str(g, "annotations");
+  json_gen_str(g, "annotations");
   yajl_gen_map_open(g);
-  str(g, "io.github.ward.version");
-  str(g, WARD_VERSION);
+  json_gen_str(g, "io.github.ward.version");
+  json_gen_str(g, WARD_VERSION);
   /* runc's key, which clients read to offer checkpoint/restore. */
-  str(g, "org.opencontainers.runc.checkpoint.enabled");
-  str(g, checkpoint ? "true" : "false");
+  json_gen_str(g, "org.opencontainers.runc.checkpoint.enabled");
+  json_gen_str(g, checkpoint ? "true" : "false");
   yajl_gen_map_close(g);
   yajl_gen_map_close(g);
 

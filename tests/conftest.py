@@ -3,6 +3,7 @@
 config.json, a private state root per test, and helpers to run ward."""
 import json
 import os
+import platform
 import shutil
 import subprocess
 import tempfile
@@ -21,6 +22,52 @@ DEFAULT_CAPS = [
     "CAP_SETPCAP", "CAP_SYS_CHROOT", "CAP_MKNOD", "CAP_NET_RAW",
     "CAP_SETFCAP",
 ]
+
+
+def _lsm_enabled(name):
+    if name == "apparmor":
+        try:
+            with open("/sys/module/apparmor/parameters/enabled") as f:
+                return f.read().startswith("Y")
+        except OSError:
+            return False
+    return os.path.isdir("/sys/fs/selinux/booleans")
+
+
+# The one gate for what a test needs from this machine (as runc's bats
+# `requires`): NAME -> (holds?, the reason printed when it does not).
+# `make check` installs every package named here, so on the reference
+# machine only the machine's own limits skip.
+_NEEDS = {
+    "root": (lambda: os.geteuid() == 0, "needs root"),
+    "busybox": (lambda: os.path.exists(BUSYBOX),
+                "busybox-static is not installed (/bin/busybox)"),
+    "podman": (lambda: shutil.which("podman") is not None,
+               "podman is not installed (apt-get install podman)"),
+    "containerd": (lambda: shutil.which("containerd") and shutil.which("ctr"),
+                   "containerd is not installed (apt-get install containerd)"),
+    "runc": (lambda: shutil.which("runc") is not None,
+             "runc is not installed (apt-get install runc)"),
+    "cc": (lambda: shutil.which("cc") is not None, "no C compiler (cc)"),
+    "x86_64": (lambda: platform.machine() == "x86_64",
+               "written for x86_64"),
+    "uidmap": (lambda: shutil.which("newuidmap") and shutil.which("setpriv"),
+               "needs newuidmap (uidmap) and setpriv"),
+    "2cpus": (lambda: (os.cpu_count() or 1) >= 2, "needs two CPUs"),
+    "no-apparmor": (lambda: not _lsm_enabled("apparmor"),
+                    "AppArmor is enabled here"),
+    "no-selinux": (lambda: not _lsm_enabled("selinux"),
+                   "SELinux is enabled here"),
+}
+
+
+def requires(*names):
+    """Skip the calling test (or fixture), printing why, unless this machine
+    has every one of NAMES (keys of _NEEDS)."""
+    for name in names:
+        holds, why = _NEEDS[name]
+        if not holds():
+            pytest.skip("requires %s: %s" % (name, why))
 
 
 def default_config(args=None):
@@ -92,8 +139,7 @@ def make_rootfs(path):
 
 @pytest.fixture(scope="session")
 def rootfs_template(tmp_path_factory):
-    if not os.path.exists(BUSYBOX):
-        pytest.skip("busybox-static is not installed (/bin/busybox)")
+    requires("busybox")
     path = tmp_path_factory.mktemp("rootfs-template") / "rootfs"
     make_rootfs(str(path))
     return str(path)
@@ -128,9 +174,18 @@ class Ward:
         self.ids.append(cid)
         return cid
 
+    def prefix(self):
+        """What runs before ward (nsenter, setpriv...): subclasses say."""
+        return []
+
+    def env(self):
+        return None
+
     def __call__(self, *args, input=None, timeout=60, check=False, root=True,
                  **kw):
-        cmd = [WARD] + (["--root", self.root] if root else []) + list(args)
+        cmd = self.prefix() + [WARD] + (["--root", self.root] if root else []) \
+            + list(args)
+        kw.setdefault("env", self.env())
         # Files, not pipes: a detached container keeps ward's stdio open,
         # and waiting for EOF on a pipe would wait for the container.
         with tempfile.TemporaryFile("w+") as out, \
@@ -147,8 +202,7 @@ class Ward:
 
     def cleanup(self):
         for cid in self.ids:
-            subprocess.run([WARD, "--root", self.root, "delete", "--force", cid],
-                           capture_output=True, timeout=60)
+            self("delete", "--force", cid, timeout=60)
 
 
 @pytest.fixture

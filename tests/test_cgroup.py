@@ -13,7 +13,7 @@ import time
 import pytest
 
 from conftest import WARD
-from test_cgroup_helpers import (all_cgroup_dirs, controller_dir,
+from cgroup_helpers import (all_cgroup_dirs, controller_dir,
                                  cpu_usage_ns, create, file_of, host_layout,
                                  memsw_enabled, probe_device, read, state,
                                  wait_for)
@@ -341,7 +341,7 @@ def test_unsupported_knob_is_one_line_and_leaves_nothing(ward, bundle):
     # net_cls is not mounted on the reference VM; on a pure v2 host there is
     # no net_cls at all.
     if any("net_cls" in c for _m, _t, cs in __import__(
-            "test_cgroup_helpers").cgroup_mounts() for c in cs):
+            "cgroup_helpers").cgroup_mounts() for c in cs):
         pytest.skip("net_cls is mounted on this host")
     bundle.config["linux"]["resources"]["network"] = {"classID": 1048577}
     bundle.write()

@@ -12,7 +12,7 @@ import shlex
 import pytest
 
 from conftest import WARD
-from test_cgroup_helpers import (cgroup_mounts, host_layout, ns_run,
+from cgroup_helpers import (cgroup_mounts, host_layout, ns_run,
                                  probe_device)
 
 LAYOUT = host_layout()

@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import WARD
+from conftest import WARD, requires
 
 
 def sh(cmd, **kw):
@@ -21,8 +21,7 @@ def sh(cmd, **kw):
 
 @pytest.fixture
 def podman(tmp_path, rootfs_template):
-    if shutil.which("podman") is None:
-        pytest.skip("podman is not installed (apt-get install podman)")
+    requires("podman")
     conf = tmp_path / "containers.conf"
     # runtime_supports_json: podman passes --log-format=json only to
     # runtimes it knows; the ulimits fit this host's hard limits.
@@ -123,8 +122,7 @@ def oci_archive(rootfs, path, name):
 
 @pytest.fixture
 def ctr(tmp_path, rootfs_template):
-    if shutil.which("containerd") is None or shutil.which("ctr") is None:
-        pytest.skip("containerd is not installed (apt-get install containerd)")
+    requires("containerd")
     had_run_containerd = os.path.exists("/run/containerd")
     base = tempfile.mkdtemp(prefix="wct-", dir="/run")
     sock = os.path.join(base, "c.sock")

@@ -18,7 +18,7 @@ import time
 
 import pytest
 
-from conftest import WARD, Ward
+from conftest import Ward, requires
 
 NSENTER = shutil.which("nsenter") or "/usr/bin/nsenter"
 UNSHARE = shutil.which("unshare") or "/usr/bin/unshare"
@@ -96,32 +96,16 @@ class NsWard(Ward):
         super().__init__(root)
         self.host = host
 
-    def __call__(self, *args, input=None, timeout=60, check=False, root=True,
-                 **kw):
-        cmd = self.host.prefix() + [WARD] + (
-            ["--root", self.root] if root else []) + list(args)
-        env = dict(os.environ, PATH=self.host.path)
-        with tempfile.TemporaryFile("w+") as out, \
-                tempfile.TemporaryFile("w+") as err:
-            p = subprocess.run(cmd, input=input, stdout=out, stderr=err,
-                               text=True, timeout=timeout, env=env, **kw)
-            out.seek(0)
-            err.seek(0)
-            p.stdout, p.stderr = out.read(), err.read()
-        if check and p.returncode != 0:
-            raise AssertionError("%s failed (%d): %s%s" % (
-                " ".join(cmd), p.returncode, p.stdout, p.stderr))
-        return p
+    def prefix(self):
+        return self.host.prefix()
 
-    def cleanup(self):
-        for cid in self.ids:
-            self("delete", "--force", cid, timeout=60)
+    def env(self):
+        return dict(os.environ, PATH=self.host.path)
 
 
 @pytest.fixture
 def host(tmp_path):
-    if os.geteuid() != 0:
-        pytest.skip("needs root")
+    requires("root")
     h = Host(tmp_path)
     yield h
     h.close()
@@ -160,7 +144,9 @@ def state_ids(w):
             if os.path.isdir(os.path.join(w.root, d))]
 
 
-def assert_nothing_left(w):
+def assert_host_clean(w):
+    """The private host of these tests: no state dir and no allocation at
+    all (its registry is a tmpfs of this test's own)."""
     assert state_ids(w) == []
     assert registry(w) == []
 
@@ -230,7 +216,7 @@ def test_isolated_map_and_rootfs_owned_by_root(iw, bundle):
     # The idmapped mount left the bundle alone.
     st = os.stat(os.path.join(bundle.rootfs, "bin", "busybox"))
     assert (st.st_uid, st.st_gid) == (0, 0)
-    assert_nothing_left(iw)
+    assert_host_clean(iw)
 
 
 def test_user_namespace_without_maps_gets_shared_default(iw, bundle):
@@ -247,7 +233,7 @@ def test_user_namespace_without_maps_gets_shared_default(iw, bundle):
     assert kinds == ["shared", "shared"]
     iw("delete", "--force", a, check=True)
     iw("delete", "--force", b, check=True)
-    assert_nothing_left(iw)
+    assert_host_clean(iw)
 
 
 def test_oci_maps_are_written_as_given(iw, bundle):
@@ -262,7 +248,7 @@ def test_oci_maps_are_written_as_given(iw, bundle):
     assert map_lines(p.stdout) == [["0", "3000000", "1000"],
                                    ["1000", "3500000", "64536"],
                                    ["0", "4000000", "65536"]]
-    assert_nothing_left(iw)
+    assert_host_clean(iw)
 
 
 def test_two_isolated_disjoint_and_foreign_files_are_nobody(iw, make_bundle,
@@ -293,7 +279,7 @@ def test_two_isolated_disjoint_and_foreign_files_are_nobody(iw, make_bundle,
     assert os.stat(shared / "from-a").st_uid == a_base
     assert b_stat == "65534:65534"
     iw("delete", "--force", a, check=True)
-    assert_nothing_left(iw)
+    assert_host_clean(iw)
 
 
 def test_raw_both_1000_host_dir_writable_as_1000(iw, host, bundle, tmp_path):
@@ -316,7 +302,7 @@ def test_raw_both_1000_host_dir_writable_as_1000(iw, host, bundle, tmp_path):
     assert lines[3:] == ["1000:1000", "1000"]
     st = os.stat(data / "x")
     assert (st.st_uid, st.st_gid) == (1000, 1000)
-    assert_nothing_left(iw)
+    assert_host_clean(iw)
 
 
 def test_raw_on_oci_maps(iw, host, bundle):
@@ -338,7 +324,7 @@ def test_raw_host_ids_must_be_delegated(iw, bundle):
     p = run(iw, bundle, "true")
     fails(p, 'ward.idmap.raw line 1: host ids 1000-1000 are not delegated to '
              'root: add the line "root:1000:1" to /etc/subuid and /etc/subgid')
-    assert_nothing_left(iw)
+    assert_host_clean(iw)
 
 
 # ---- the registry ---------------------------------------------------------
@@ -367,7 +353,7 @@ def test_twenty_parallel_creates_get_disjoint_ranges(iw, bundle):
             ["0", str(e["gid"]["base"]), str(K)]]
     for cid in ids:
         iw("delete", "--force", cid, check=True)
-    assert_nothing_left(iw)
+    assert_host_clean(iw)
 
 
 def test_delete_frees_and_first_fit_reuses(iw, bundle):
@@ -391,7 +377,7 @@ def test_delete_frees_and_first_fit_reuses(iw, bundle):
     assert init_map(iw, d)[0][1] == str(FIRST + 2 * K)
     for cid in (b, c, d):
         iw("delete", "--force", cid, check=True)
-    assert_nothing_left(iw)
+    assert_host_clean(iw)
 
 
 def test_key_keeps_range_across_delete(iw, bundle, make_bundle):
@@ -415,7 +401,7 @@ def test_key_keeps_range_across_delete(iw, bundle, make_bundle):
     iw("delete", b, check=True)
     iw("idmap", "release", "web", check=True)
     iw("delete", o, check=True)
-    assert_nothing_left(iw)
+    assert_host_clean(iw)
     fails(iw("idmap", "release", "web"),
           "idmap release: no key or container named web")
 
@@ -430,7 +416,7 @@ def test_key_range_no_longer_delegated(iw, host, bundle):
           "5000000-5065535) is no longer delegated to root; release it with "
           "`ward idmap release db`")
     iw("idmap", "release", "db", check=True)
-    assert_nothing_left(iw)
+    assert_host_clean(iw)
 
 
 def test_base_collisions(iw, bundle, make_bundle):
@@ -451,7 +437,7 @@ def test_base_collisions(iw, bundle, make_bundle):
     assert [e["container"] for e in registry(iw)] == [a]
     assert state_ids(iw) == [a]
     iw("delete", a, check=True)
-    assert_nothing_left(iw)
+    assert_host_clean(iw)
 
 
 def test_exhaustion_says_what_is_left(iw, host, bundle, make_bundle):
@@ -472,7 +458,7 @@ def test_exhaustion_says_what_is_left(iw, host, bundle, make_bundle):
     assert init_map(iw, c)[0][1] == str(FIRST + 1000)
     for cid in (a, c):
         iw("delete", cid, check=True)
-    assert_nothing_left(iw)
+    assert_host_clean(iw)
 
 
 def test_idmap_list_table_and_orphans(iw, host, bundle):
@@ -501,7 +487,7 @@ def test_idmap_list_table_and_orphans(iw, host, bundle):
         os.rmdir(d)
     assert [e["state"] for e in registry(iw)] == ["no-state"]
     iw("idmap", "release", a, check=True)
-    assert_nothing_left(iw)
+    assert_host_clean(iw)
 
 
 # ---- shadow setups ---------------------------------------------------------
@@ -522,7 +508,7 @@ def test_short_or_missing_range(iw, host, bundle, subuid, subgid, msg):
     host.shadow(subuid, subgid)
     annotate(bundle, isolated="true")
     fails(run(iw, bundle, "true"), msg)
-    assert_nothing_left(iw)
+    assert_host_clean(iw)
 
 
 def test_broken_shadow_setup_missing_tool(iw, host, bundle):
@@ -532,7 +518,7 @@ def test_broken_shadow_setup_missing_tool(iw, host, bundle):
           "broken shadow setup: /etc/subuid, /etc/subgid, newuidmap found but "
           "newgidmap missing; user namespaces need all four (or none, for the "
           "default range 1000000-1000999999)")
-    assert_nothing_left(iw)
+    assert_host_clean(iw)
 
 
 def test_broken_shadow_setup_missing_files(iw, host, bundle):
@@ -541,7 +527,7 @@ def test_broken_shadow_setup_missing_files(iw, host, bundle):
     fails(run(iw, bundle, "true"),
           "broken shadow setup: newuidmap, newgidmap found but /etc/subuid, "
           "/etc/subgid missing")
-    assert_nothing_left(iw)
+    assert_host_clean(iw)
 
 
 def test_none_of_four_uses_default_range(iw, host, bundle):
@@ -608,7 +594,7 @@ RAW_341 = "\n".join("both %d %d" % (900000000 + i, 1 + 2 * i)
 def test_bad_annotation_one_line_nothing_left(iw, bundle, ann, msg):
     annotate(bundle, **ann)
     fails(run(iw, bundle, "true"), msg)
-    assert_nothing_left(iw)
+    assert_host_clean(iw)
 
 
 def test_isolated_with_oci_maps_is_an_error(iw, bundle):
@@ -619,7 +605,7 @@ def test_isolated_with_oci_maps_is_an_error(iw, bundle):
     annotate(bundle, isolated="true")
     fails(run(iw, bundle, "true"),
           "ward.idmap.isolated and linux.uidMappings cannot be used together")
-    assert_nothing_left(iw)
+    assert_host_clean(iw)
 
 
 def test_raw_host_ids_inside_other_isolated_range(iw, host, bundle,
@@ -633,7 +619,7 @@ def test_raw_host_ids_inside_other_isolated_range(iw, host, bundle,
           "range of container %s in %s" % (FIRST + 10, FIRST + 10, a, iw.root))
     assert [e["container"] for e in registry(iw)] == [a]
     iw("delete", a, check=True)
-    assert_nothing_left(iw)
+    assert_host_clean(iw)
 
 
 def test_joining_user_namespace_with_annotations(iw, bundle):
@@ -643,7 +629,7 @@ def test_joining_user_namespace_with_annotations(iw, bundle):
     fails(run(iw, bundle, "true"),
           "ward.idmap.isolated: cannot apply when joining the user namespace "
           "/proc/1/ns/user")
-    assert_nothing_left(iw)
+    assert_host_clean(iw)
 
 
 # ---- idmapped bind mounts and the chown shift -------------------------------
@@ -678,7 +664,7 @@ def test_idmap_option_needs_bind_and_both_maps(iw, bundle, tmp_path):
     fails(run(iw, bundle, "true"),
           'mounts[7] (/t): idmapped mounts need a bind mount (options "bind" '
           'or "rbind")')
-    assert_nothing_left(iw)
+    assert_host_clean(iw)
 
 
 def test_filesystem_without_idmap_support(iw, host, bundle):
@@ -692,7 +678,7 @@ def test_filesystem_without_idmap_support(iw, host, bundle):
           "idmapped mount of %s: its filesystem (or a mount below it) cannot "
           "be idmapped; set ward.idmap.chown=true to shift its ownership once "
           "instead" % ram)
-    assert_nothing_left(iw)
+    assert_host_clean(iw)
 
 
 def test_chown_shifts_once_and_again_on_a_new_map(iw, bundle):
@@ -717,4 +703,4 @@ def test_chown_shifts_once_and_again_on_a_new_map(iw, bundle):
     assert p.returncode == 0, p.stderr
     assert p.stdout.split() == ["0"]
     assert os.stat(busybox).st_uid == 4000000
-    assert_nothing_left(iw)
+    assert_host_clean(iw)

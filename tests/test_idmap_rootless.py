@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-from conftest import WARD
+from conftest import requires
 from test_idmap import Host, NsWard, map_lines, traversable
 
 NOBODY = 65534
@@ -25,27 +25,19 @@ class RootlessWard(NsWard):
         super().__init__(root, host)
         self.xdg = xdg
 
-    def __call__(self, *args, **kw):
+    def prefix(self):
         # setpriv drops to nobody inside the namespace; HOME and
         # XDG_RUNTIME_DIR are what a login session would give.
-        drop = [shutil.which("setpriv") or "/usr/bin/setpriv",
-                "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
-                "--clear-groups", "env", "XDG_RUNTIME_DIR=" + self.xdg,
-                "HOME=" + self.xdg]
-        real_prefix = self.host.prefix
-        self.host.prefix = lambda: real_prefix() + drop
-        try:
-            return super().__call__(*args, **kw)
-        finally:
-            self.host.prefix = real_prefix
+        return super().prefix() + [
+            shutil.which("setpriv") or "/usr/bin/setpriv",
+            "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
+            "--clear-groups", "env", "XDG_RUNTIME_DIR=" + self.xdg,
+            "HOME=" + self.xdg]
 
 
 @pytest.fixture
 def rl(tmp_path, rootfs_template):
-    if os.geteuid() != 0:
-        pytest.skip("needs root to set up the unprivileged user's world")
-    if not shutil.which("newuidmap") or not shutil.which("setpriv"):
-        pytest.skip("needs newuidmap (uidmap) and setpriv")
+    requires("root", "uidmap")
     traversable(tmp_path)
     host = Host(tmp_path)
     host.shadow(SUBIDS)

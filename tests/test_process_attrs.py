@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from conftest import assert_nothing_left, run_container
+from conftest import assert_nothing_left, requires, run_container
 
 
 
@@ -85,8 +85,7 @@ def cpus(text):
 
 
 def test_exec_cpu_affinity_final(ward, bundle):
-    if os.cpu_count() < 2:
-        pytest.skip("needs two CPUs")
+    requires("2cpus")
     bundle.config["process"]["execCPUAffinity"] = {"initial": "0", "final": "1"}
     p = run_container(ward, bundle, "cat", "/proc/self/status")
     assert p.returncode == 0, p.stderr
@@ -121,13 +120,7 @@ def test_scheduler_priority_needs_realtime_policy(ward, bundle):
 ])
 def test_lsm_label_without_lsm_is_an_error(ward, bundle, field, value, message):
     # A naive runtime ignores the label and runs the container unconfined.
-    if field == "apparmorProfile" and os.path.exists(
-            "/sys/module/apparmor/parameters/enabled"):
-        with open("/sys/module/apparmor/parameters/enabled") as f:
-            if f.read().startswith("Y"):
-                pytest.skip("AppArmor is enabled here")
-    if field != "apparmorProfile" and os.path.isdir("/sys/fs/selinux/booleans"):
-        pytest.skip("SELinux is enabled here")
+    requires("no-apparmor" if field == "apparmorProfile" else "no-selinux")
     if field == "mountLabel":
         bundle.config["linux"][field] = value
     else:

@@ -6,15 +6,13 @@ import copy
 import glob
 import json
 import os
-import platform
-import shutil
 import subprocess
 import sys
 import time
 
 import pytest
 
-from conftest import assert_nothing_left, HERE, run_container
+from conftest import assert_nothing_left, HERE, requires, run_container
 
 PODMAN_PROFILE = os.path.join(HERE, "data", "podman-seccomp.json")
 LISTENER = os.path.join(HERE, "seccomp_listener.py")
@@ -170,10 +168,7 @@ int main(void) {
 
 
 def build_int80(bundle, tmp_path):
-    if platform.machine() != "x86_64":
-        pytest.skip("architecture test is written for x86_64")
-    if shutil.which("cc") is None:
-        pytest.skip("no C compiler to build the 32-bit-syscall helper")
+    requires("x86_64", "cc")
     src = tmp_path / "int80.c"
     src.write_text(INT80_SRC)
     dst = os.path.join(bundle.rootfs, "bin", "int80")

@@ -3,7 +3,7 @@
 import json
 import os
 
-from conftest import assert_nothing_left
+from conftest import assert_nothing_left, requires
 
 
 def test_spec_writes_a_config_ward_runs(ward, bundle):
@@ -50,11 +50,8 @@ def test_features(ward):
 
 def test_runs_the_config_runc_writes(ward, bundle, tmp_path):
     """`runc spec` output, unchanged but for terminal and args, runs."""
-    import shutil
     import subprocess
-    import pytest
-    if shutil.which("runc") is None:
-        pytest.skip("runc is not installed")
+    requires("runc")
     subprocess.run(["runc", "spec", "--bundle", str(tmp_path)], check=True)
     c = json.loads((tmp_path / "config.json").read_text())
     c["process"]["terminal"] = False

@@ -1,9 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The container's cgroup: where the hierarchies are (one reading of
- * /proc/self/mountinfo), which path the container gets, creating and
- * removing its directories, moving processes in, freezing and signalling
- * them.  Knob by knob the work is in cgroup_plan.c / cgroup_v1.c /
- * cgroup_v2.c. */
+/* The container's cgroup (cgroup.h): which path the container gets,
+ * creating and removing its directories, moving processes in, freezing and
+ * signalling them.  Where the hierarchies are is cgroup_layout.c's; knob by
+ * knob the work is in cgroup_plan.c / cgroup_v1.c / cgroup_v2.c. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,64 +17,11 @@
 #include <yajl/yajl_gen.h>
 
 #include "json.h"
-#include "cgroup_internal.h"
+#include "cgroup_plan.h"
 #include "cleanup.h"
+#include "utils.h"
 
 #define WARD_CGROUP_PARENT "/ward"
-
-static char *xstrdup(const char *s) {
-  char *p = strdup(s);
-  if (p == NULL)
-    abort();
-  return p;
-}
-
-static char *xasprintf(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...) {
-  char *s;
-  va_list ap;
-  va_start(ap, fmt);
-  if (vasprintf(&s, fmt, ap) < 0)
-    abort();
-  va_end(ap);
-  return s;
-}
-
-static void sleep_ms(long ms) {
-  struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-  while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
-    ;
-}
-
-bool strv_contains(char *const *v, const char *s) {
-  for (; v && *v; v++)
-    if (strcmp(*v, s) == 0)
-      return true;
-  return false;
-}
-
-static void strv_push(char ***v, const char *s) {
-  size_t n = strv_len(*v);
-  char **nv = realloc(*v, (n + 2) * sizeof(char *));
-  if (nv == NULL)
-    abort();
-  nv[n] = xstrdup(s);
-  nv[n + 1] = NULL;
-  *v = nv;
-}
-
-const char *cg_layout_name(enum cg_layout l) {
-  switch (l) {
-  case CG_LAYOUT_V1:
-    return "v1";
-  case CG_LAYOUT_V2:
-    return "v2";
-  case CG_LAYOUT_HYBRID:
-    return "hybrid";
-  }
-  return "?";
-}
 
 const char *cgroup_layout(const struct cgroup_handle *h) {
   return h->none ? "none" : cg_layout_name(h->layout);
@@ -191,185 +137,6 @@ int cgroup_resolve_path(const char *id, const char *cgroupsPath, bool systemd,
   }
   *out = path;
   return 0;
-}
-
-/* ---- layout detection ---------------------------------------------- */
-
-static void hier_free(struct cg_hier *x) {
-  free(x->name);
-  strv_free(x->controllers);
-  free(x->mnt);
-  free(x->dir);
-}
-
-void cgroup_handle_free(struct cgroup_handle *h) {
-  if (h == NULL)
-    return;
-  for (size_t i = 0; i < h->n; i++)
-    hier_free(&h->h[i]);
-  free(h->h);
-  free(h->path);
-  free(h);
-}
-
-/* Mount options of a v1 cgroup that are not controllers. */
-static bool v1_option_is_flag(const char *name) {
-  static const char *const flags[] = {"rw",
-                                      "ro",
-                                      "noprefix",
-                                      "clone_children",
-                                      "xattr",
-                                      "cpuset_v2_mode",
-                                      "favordynmods",
-                                      "release_agent",
-                                      "none",
-                                      "all",
-                                      NULL};
-  return strv_contains((char *const *)flags, name);
-}
-
-static struct cg_hier *add_hier(struct cgroup_handle *h) {
-  struct cg_hier *v = realloc(h->h, (h->n + 1) * sizeof(*v));
-  if (v == NULL)
-    abort();
-  h->h = v;
-  memset(&v[h->n], 0, sizeof(v[0]));
-  return &v[h->n++];
-}
-
-int cg_detect(struct cgroup_handle *h, werr_t *err) {
-  struct libmnt_table *tb = mnt_new_table_from_file("/proc/self/mountinfo");
-  if (tb == NULL)
-    return werr_sys(err, "read /proc/self/mountinfo");
-  struct libmnt_iter *it = mnt_new_iter(MNT_ITER_FORWARD);
-  if (it == NULL)
-    abort();
-  dev_t seen[64];
-  size_t nseen = 0;
-  struct cg_hier v2 = {0};
-  bool have_v2 = false;
-  struct libmnt_fs *fs;
-  while (mnt_table_next_fs(tb, it, &fs) == 0) {
-    const char *type = mnt_fs_get_fstype(fs);
-    const char *target = mnt_fs_get_target(fs);
-    if (type == NULL || target == NULL ||
-        (strcmp(type, "cgroup") != 0 && strcmp(type, "cgroup2") != 0))
-      continue;
-    /* Mounts hidden under a later mount (a test's private cgroup2 over
-     * /sys/fs/cgroup) still appear in mountinfo: only what the path
-     * reaches counts. */
-    struct stat st;
-    dev_t dev = mnt_fs_get_devno(fs);
-    if (stat(target, &st) < 0 || st.st_dev != dev)
-      continue;
-    bool dup = false;
-    for (size_t i = 0; i < nseen; i++)
-      dup |= seen[i] == dev;
-    if (dup || nseen == sizeof(seen) / sizeof(seen[0]))
-      continue;
-    seen[nseen++] = dev;
-    if (strcmp(type, "cgroup2") == 0) {
-      /* Prefer the one at the usual places if there are several. */
-      if (have_v2 && strcmp(target, "/sys/fs/cgroup") != 0)
-        continue;
-      hier_free(&v2);
-      memset(&v2, 0, sizeof(v2));
-      v2.v2 = true;
-      v2.name = xstrdup("unified");
-      v2.mnt = xstrdup(target);
-      have_v2 = true;
-      continue;
-    }
-    const char *opts = mnt_fs_get_fs_options(fs);
-    char *name = NULL, *value = NULL;
-    size_t nsz = 0, vsz = 0;
-    char *optstr = (char *)(opts ? opts : "");
-    char **ctrls = NULL;
-    _cleanup_free_ char *label = NULL;
-    while (mnt_optstr_next_option(&optstr, &name, &nsz, &value, &vsz) == 0) {
-      _cleanup_free_ char *opt = strndup(name, nsz);
-      if (opt == NULL)
-        abort();
-      if (strcmp(opt, "name") == 0 && value) {
-        free(label);
-        label = xasprintf("name=%.*s", (int)vsz, value);
-      } else if (!v1_option_is_flag(opt)) {
-        strv_push(&ctrls, opt);
-      }
-    }
-    struct cg_hier *x = add_hier(h);
-    x->mnt = xstrdup(target);
-    x->controllers = ctrls;
-    x->named = ctrls == NULL;
-    if (ctrls) {
-      size_t len = 0;
-      for (char **c = ctrls; *c; c++)
-        len += strlen(*c) + 1;
-      x->name = calloc(1, len + 1);
-      if (x->name == NULL)
-        abort();
-      for (char **c = ctrls; *c; c++) {
-        if (c != ctrls)
-          strcat(x->name, ",");
-        strcat(x->name, *c);
-      }
-    } else {
-      x->name = label ? xstrdup(label) : xstrdup(target);
-    }
-  }
-  mnt_free_iter(it);
-  mnt_unref_table(tb);
-
-  size_t controllers = 0;
-  for (size_t i = 0; i < h->n; i++)
-    controllers += !h->h[i].named;
-  if (controllers == 0) {
-    /* Pure v2: named v1 hierarchies (name=systemd) play no part. */
-    for (size_t i = 0; i < h->n; i++)
-      hier_free(&h->h[i]);
-    h->n = 0;
-  }
-  if (have_v2) {
-    _cleanup_free_ char *list = NULL;
-    _cleanup_werr_ werr_t e = NULL;
-    if (cg_read(v2.mnt, "cgroup.controllers", &list, &e) == 0) {
-      char *save = NULL;
-      for (char *c = strtok_r(list, " \n", &save); c;
-           c = strtok_r(NULL, " \n", &save))
-        strv_push(&v2.controllers, c);
-    }
-    *add_hier(h) = v2;
-  }
-  if (h->n == 0)
-    return werr(err, ENOENT,
-                "cgroup: no cgroup filesystem mounted (/proc/self/mountinfo)");
-  h->layout = controllers == 0 ? CG_LAYOUT_V2
-              : have_v2        ? CG_LAYOUT_HYBRID
-                               : CG_LAYOUT_V1;
-  return 0;
-}
-
-struct cg_hier *cg_v1(const struct cgroup_handle *h, const char *controller) {
-  for (size_t i = 0; i < h->n; i++)
-    if (!h->h[i].v2 && strv_contains(h->h[i].controllers, controller))
-      return &h->h[i];
-  return NULL;
-}
-
-struct cg_hier *cg_v2(const struct cgroup_handle *h) {
-  for (size_t i = 0; i < h->n; i++)
-    if (h->h[i].v2)
-      return &h->h[i];
-  return NULL;
-}
-
-struct cg_hier *cg_v2_with(const struct cgroup_handle *h,
-                           const char *controller) {
-  struct cg_hier *x = cg_v2(h);
-  if (x && strv_contains(x->controllers, controller) &&
-      cg_v1(h, controller) == NULL)
-    return x;
-  return NULL;
 }
 
 static void set_dirs(struct cgroup_handle *h) {
@@ -567,14 +334,6 @@ static bool running_rootless(void) {
            c == 4294967295u);
 }
 
-/* Anything a cgroup must exist for (devices cannot be enforced rootless
- * anyway: the nodes are bind mounts of the host's). */
-static bool needs_limits(const struct spec_resources *r) {
-  return r && (r->memory.present || r->cpu.present || r->pids.present ||
-               r->blockIO.present || r->hugepageLimits_len ||
-               r->network.present || r->rdma_len || r->unified.len);
-}
-
 static bool permission_error(int e) {
   return e == EACCES || e == EPERM || e == EROFS;
 }
@@ -582,7 +341,7 @@ static bool permission_error(int e) {
 static void become_none(struct cgroup_handle *h) {
   remove_created(h, NULL);
   for (size_t i = 0; i < h->n; i++)
-    hier_free(&h->h[i]);
+    cg_hier_free(&h->h[i]);
   h->n = 0;
   h->none = true;
 }
@@ -602,7 +361,9 @@ int cgroup_create(const char *id, const char *cgroupsPath, bool systemd,
     struct cg_hier *x = &h->h[i];
     if (mkdir_path(h, x, err) < 0) {
       if (h->rootless && permission_error((*err)->errnum)) {
-        if (!needs_limits(resources)) {
+        /* Devices cannot be enforced rootless anyway: the nodes are bind
+         * mounts of the host's. */
+        if (!cg_resources_need_limits(resources)) {
           werr_free(err);
           become_none(h);
           *out = h;
@@ -687,21 +448,19 @@ char *cgroup_serialize(const struct cgroup_handle *h) {
   yajl_gen g = yajl_gen_alloc(NULL);
   if (g == NULL)
     abort();
-#define S(s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
   yajl_gen_map_open(g);
-  S("layout");
-  S(h->none ? "none" : cg_layout_name(h->layout));
-  S("path");
-  S(h->path);
-  S("created");
+  json_gen_str(g, "layout");
+  json_gen_str(g, h->none ? "none" : cg_layout_name(h->layout));
+  json_gen_str(g, "path");
+  json_gen_str(g, h->path);
+  json_gen_str(g, "created");
   yajl_gen_map_open(g);
   for (size_t i = 0; i < h->n; i++) {
-    S(h->h[i].name);
+    json_gen_str(g, h->h[i].name);
     yajl_gen_integer(g, h->h[i].created);
   }
   yajl_gen_map_close(g);
   yajl_gen_map_close(g);
-#undef S
   return json_gen_finish(g);
 }
 
@@ -758,46 +517,6 @@ fail:
 
 /* ---- processes -------------------------------------------------------- */
 
-static int collect(const char *dir, pid_t **pids, size_t *n, werr_t *err) {
-  _cleanup_free_ char *s = NULL;
-  if (cg_read(dir, "cgroup.procs", &s, err) < 0)
-    return errno == ENOENT ? 0 : -1;
-  char *save = NULL;
-  for (char *t = strtok_r(s, "\n", &save); t; t = strtok_r(NULL, "\n", &save)) {
-    pid_t *np = realloc(*pids, (*n + 1) * sizeof(pid_t));
-    if (np == NULL)
-      abort();
-    *pids = np;
-    (*pids)[(*n)++] = (pid_t)atoi(t);
-  }
-  DIR *d = opendir(dir);
-  if (d == NULL)
-    return 0;
-  struct dirent *e;
-  int rc = 0;
-  while (rc == 0 && (e = readdir(d)) != NULL) {
-    if (e->d_type != DT_DIR || e->d_name[0] == '.')
-      continue;
-    _cleanup_free_ char *sub = xasprintf("%s/%s", dir, e->d_name);
-    rc = collect(sub, pids, n, err);
-  }
-  closedir(d);
-  return rc;
-}
-
-int cg_dir_pids(const char *dir, pid_t **pids, size_t *n, werr_t *err) {
-  *pids = NULL;
-  *n = 0;
-  if (collect(dir, pids, n, err) < 0) {
-    free(*pids);
-    *pids = NULL;
-    return -1;
-  }
-  return 0;
-}
-
-/* Every process is in every hierarchy; v2 (or v1 freezer) sees them all
- * even when the container made sub-cgroups in some hierarchy. */
 static const struct cg_hier *procs_hier(const struct cgroup_handle *h) {
   const struct cg_hier *x = cg_v2(h);
   if (x == NULL)

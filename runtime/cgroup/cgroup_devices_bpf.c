@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The cgroup v2 device filter: v2 has no devices controller, so the device
+/* The device list (the config's rules, runc's default allowed devices,
+ * linux.devices), and the cgroup v2 device filter: v2 has no devices controller, so the device
  * list becomes a BPF_PROG_TYPE_CGROUP_DEVICE program.
  *
  * The rules keep v1's meaning exactly: evaluation is done per access bit
@@ -23,8 +24,43 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include "cgroup_internal.h"
+#include "cgroup_layout.h"
 #include "cleanup.h"
+
+static const struct spec_res_device_rule default_devices[] = {
+    {true, 'c', -1, -1, SPEC_DEV_ACC_MKNOD},
+    {true, 'b', -1, -1, SPEC_DEV_ACC_MKNOD},
+    {true, 'c', 1, 3, SPEC_DEV_ACC_ALL},    /* null */
+    {true, 'c', 1, 8, SPEC_DEV_ACC_ALL},    /* random */
+    {true, 'c', 1, 7, SPEC_DEV_ACC_ALL},    /* full */
+    {true, 'c', 5, 0, SPEC_DEV_ACC_ALL},    /* tty */
+    {true, 'c', 1, 5, SPEC_DEV_ACC_ALL},    /* zero */
+    {true, 'c', 1, 9, SPEC_DEV_ACC_ALL},    /* urandom */
+    {true, 'c', 136, -1, SPEC_DEV_ACC_ALL}, /* pts */
+    {true, 'c', 5, 2, SPEC_DEV_ACC_ALL},    /* ptmx */
+    {true, 'c', 10, 200, SPEC_DEV_ACC_ALL}, /* net/tun */
+};
+
+struct spec_res_device_rule *cg_device_rules(const struct spec_resources *r,
+                                             size_t *n) {
+  size_t nd = sizeof(default_devices) / sizeof(default_devices[0]);
+  size_t total = r->devices_len + nd + r->config_devices_len;
+  struct spec_res_device_rule *v = calloc(total, sizeof(*v));
+  if (v == NULL)
+    abort();
+  if (r->devices_len)
+    memcpy(v, r->devices, r->devices_len * sizeof(*v));
+  memcpy(v + r->devices_len, default_devices, sizeof(default_devices));
+  if (r->config_devices_len)
+    memcpy(v + r->devices_len + nd, r->config_devices,
+           r->config_devices_len * sizeof(*v));
+  *n = total;
+  return v;
+}
+
+/* cpuset.cpus and cpuset.mems have the same names and syntax on v1 and v2;
+ * check them against what the parent may hand out so a typo is refused
+ * before anything is written. */
 
 struct prog {
   struct bpf_insn *v;

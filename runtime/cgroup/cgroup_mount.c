@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cgroup_internal.h"
+#include "cgroup_layout.h"
 #include "cleanup.h"
 
 static unsigned attrs_of(unsigned long f) {

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* From linux.resources to a list of file writes: which hierarchy each knob
- * goes to on this host, the file helpers, and applying a plan with
- * rollback. */
+/* From linux.resources to a plan: which hierarchy each section goes to on
+ * this host (the section table), and the sections whose files are the
+ * same on v1 and v2. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -11,229 +11,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cgroup_internal.h"
+#include "cgroup_plan.h"
 #include "cleanup.h"
 
-static char *join(const char *dir, const char *file) {
-  char *s;
-  if (asprintf(&s, "%s/%s", dir, file) < 0)
-    abort();
-  return s;
-}
-
-int cg_write(const char *dir, const char *file, const char *value,
-             werr_t *err) {
-  _cleanup_free_ char *p = join(dir, file);
-  _cleanup_close_ int fd = open(p, O_WRONLY | O_CLOEXEC);
-  if (fd < 0)
-    return werr_sys(err, "open %s", p);
-  size_t len = strlen(value);
-  ssize_t w = write(fd, value, len);
-  if (w < 0)
-    return werr_sys(err, "write %s", p);
-  if ((size_t)w != len)
-    return werr(err, EIO, "write %s: short write", p);
-  return 0;
-}
-
-int cg_read(const char *dir, const char *file, char **out, werr_t *err) {
-  _cleanup_free_ char *p = join(dir, file);
-  _cleanup_close_ int fd = open(p, O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return werr_sys(err, "open %s", p);
-  char *buf;
-  size_t len;
-  if (read_all_fd(fd, &buf, &len, err) < 0)
-    return werr_prefix(err, "%s", p);
-  while (len > 0 && buf[len - 1] == '\n')
-    buf[--len] = '\0';
-  *out = buf;
-  return 0;
-}
-
-bool cg_exists(const char *dir, const char *file) {
-  _cleanup_free_ char *p = join(dir, file);
-  return access(p, F_OK) == 0;
-}
-
-int cg_read_u64(const char *dir, const char *file, uint64_t *out) {
-  _cleanup_free_ char *s = NULL;
-  _cleanup_werr_ werr_t e = NULL;
-  if (cg_read(dir, file, &s, &e) < 0)
-    return -1;
-  if (strcmp(s, "max") == 0) {
-    *out = UINT64_MAX;
-    return 0;
-  }
-  char *end;
-  errno = 0;
-  unsigned long long v = strtoull(s, &end, 10);
-  if (errno || end == s)
-    return -1;
-  *out = v;
-  return 0;
-}
-
-int cg_read_key(const char *dir, const char *file, const char *key,
-                uint64_t *out) {
-  _cleanup_free_ char *s = NULL;
-  _cleanup_werr_ werr_t e = NULL;
-  if (cg_read(dir, file, &s, &e) < 0)
-    return -1;
-  size_t kl = strlen(key);
-  for (char *line = s; line && *line;) {
-    char *nl = strchr(line, '\n');
-    if (nl)
-      *nl = '\0';
-    if (strncmp(line, key, kl) == 0 && line[kl] == ' ') {
-      *out = strtoull(line + kl + 1, NULL, 10);
-      return 0;
-    }
-    line = nl ? nl + 1 : NULL;
-  }
-  return -1;
-}
-
-int cg_unsupported(werr_t *err, const char *field, const char *why, ...) {
-  char *w = NULL;
-  va_list ap;
-  va_start(ap, why);
-  if (vasprintf(&w, why, ap) < 0)
-    abort();
-  va_end(ap);
-  werr_plain(err, EOPNOTSUPP, "%s: not supported on this host (%s)", field, w);
-  free(w);
-  return -1;
-}
-
-void cg_plan_init(struct cg_plan *p) {
-  memset(p, 0, sizeof(*p));
-  p->bpf_prog = -1;
-}
-
-void cg_plan_free(struct cg_plan *p) {
-  for (size_t i = 0; i < p->n; i++) {
-    free(p->ops[i].dir);
-    free(p->ops[i].file);
-    free(p->ops[i].value);
-    free(p->ops[i].field);
-    free(p->ops[i].old);
-  }
-  free(p->ops);
-  if (p->bpf_prog >= 0)
-    close(p->bpf_prog);
-  free(p->bpf_dir);
-  free(p->bpf_field);
-  cg_plan_init(p);
-}
-
-void cg_plan_add(struct cg_plan *p, const char *dir, const char *file,
-                 const char *field, bool restore, const char *fmt, ...) {
-  struct cg_op *ops = realloc(p->ops, (p->n + 1) * sizeof(*ops));
-  if (ops == NULL)
-    abort();
-  p->ops = ops;
-  struct cg_op *o = &p->ops[p->n++];
-  memset(o, 0, sizeof(*o));
-  o->dir = strdup(dir);
-  o->file = strdup(file);
-  o->field = strdup(field);
-  if (o->dir == NULL || o->file == NULL || o->field == NULL)
-    abort();
-  o->restore = restore;
-  va_list ap;
-  va_start(ap, fmt);
-  if (vasprintf(&o->value, fmt, ap) < 0)
-    abort();
-  va_end(ap);
-}
-
-/* memory.kmem.limit_in_bytes is still there on kernels >= 6.1 but writes to
- * it are accepted and ignored: read back to tell. */
-static int check_kmem(const struct cg_op *o, werr_t *err) {
-  uint64_t now = 0;
-  if (strcmp(o->value, "-1") == 0)
-    return 0;
-  if (cg_read_u64(o->dir, o->file, &now) < 0)
-    return werr(err, 0, "%s: cannot read back %s/%s", o->field, o->dir,
-                o->file);
-  if (now >= (1ull << 62))
-    return cg_unsupported(err, o->field, "cgroup v1 kmem disabled");
-  return 0;
-}
-
-static void rollback(struct cg_plan *p, size_t upto) {
-  for (size_t i = upto; i-- > 0;) {
-    struct cg_op *o = &p->ops[i];
-    if (o->old == NULL)
-      continue;
-    _cleanup_werr_ werr_t e = NULL;
-    (void)cg_write(o->dir, o->file, o->old, &e);
-  }
-}
-
-int cg_plan_apply(struct cg_plan *p, werr_t *err) {
-  for (size_t i = 0; i < p->n; i++) {
-    struct cg_op *o = &p->ops[i];
-    if (o->restore) {
-      _cleanup_werr_ werr_t e = NULL;
-      if (cg_read(o->dir, o->file, &o->old, &e) < 0)
-        o->old = NULL;
-    }
-    if (cg_write(o->dir, o->file, o->value, err) < 0) {
-      werr_prefix(err, "%s", o->field);
-      rollback(p, i + 1);
-      return -1;
-    }
-    if (o->check == CG_CHECK_KMEM && check_kmem(o, err) < 0) {
-      rollback(p, i + 1);
-      return -1;
-    }
-  }
-  if (p->bpf_prog >= 0 && cg_bpf_attach(p->bpf_dir, p->bpf_prog, err) < 0) {
-    werr_prefix(err, "%s", p->bpf_field);
-    rollback(p, p->n);
-    return -1;
-  }
-  return 0;
-}
-
-/* runc's AllowedDevices: mknod of anything, the standard character
- * devices, ptys and /dev/net/tun. */
-static const struct spec_res_device_rule default_devices[] = {
-    {true, 'c', -1, -1, SPEC_DEV_ACC_MKNOD},
-    {true, 'b', -1, -1, SPEC_DEV_ACC_MKNOD},
-    {true, 'c', 1, 3, SPEC_DEV_ACC_ALL},    /* null */
-    {true, 'c', 1, 8, SPEC_DEV_ACC_ALL},    /* random */
-    {true, 'c', 1, 7, SPEC_DEV_ACC_ALL},    /* full */
-    {true, 'c', 5, 0, SPEC_DEV_ACC_ALL},    /* tty */
-    {true, 'c', 1, 5, SPEC_DEV_ACC_ALL},    /* zero */
-    {true, 'c', 1, 9, SPEC_DEV_ACC_ALL},    /* urandom */
-    {true, 'c', 136, -1, SPEC_DEV_ACC_ALL}, /* pts */
-    {true, 'c', 5, 2, SPEC_DEV_ACC_ALL},    /* ptmx */
-    {true, 'c', 10, 200, SPEC_DEV_ACC_ALL}, /* net/tun */
-};
-
-struct spec_res_device_rule *cg_device_rules(const struct spec_resources *r,
-                                             size_t *n) {
-  size_t nd = sizeof(default_devices) / sizeof(default_devices[0]);
-  size_t total = r->devices_len + nd + r->config_devices_len;
-  struct spec_res_device_rule *v = calloc(total, sizeof(*v));
-  if (v == NULL)
-    abort();
-  if (r->devices_len)
-    memcpy(v, r->devices, r->devices_len * sizeof(*v));
-  memcpy(v + r->devices_len, default_devices, sizeof(default_devices));
-  if (r->config_devices_len)
-    memcpy(v + r->devices_len + nd, r->config_devices,
-           r->config_devices_len * sizeof(*v));
-  *n = total;
-  return v;
-}
-
-/* cpuset.cpus and cpuset.mems have the same names and syntax on v1 and v2;
- * check them against what the parent may hand out so a typo is refused
- * before anything is written. */
 static int check_subset(const char *list, const char *parent_list) {
   /* Both are valid lists (the parser checked LIST); compare as bitmaps. */
   unsigned char want[65536 / 8] = {0}, have[65536 / 8] = {0};
@@ -263,7 +43,7 @@ static int check_subset(const char *list, const char *parent_list) {
   return 0;
 }
 
-int cg_plan_cpuset(const struct cg_hier *hr, const struct spec_res_cpu *c,
+static int cg_plan_cpuset(const struct cg_hier *hr, const struct spec_res_cpu *c,
                    const char *path, struct cg_plan *p, werr_t *err) {
   const char *vals[2] = {c->cpus, c->mems};
   const char *names[2] = {"cpus", "mems"};
@@ -295,7 +75,7 @@ int cg_plan_cpuset(const struct cg_hier *hr, const struct spec_res_cpu *c,
 static int plan_pids(const struct cgroup_handle *h,
                      const struct spec_res_pids *pd, const char *path,
                      struct cg_plan *p, werr_t *err) {
-  _cleanup_free_ char *f = json_path(path, "pids.limit");
+  _cleanup_free_ char *f = json_path(path, "limit");
   const struct cg_hier *hr = cg_v1(h, "pids");
   if (hr == NULL)
     hr = cg_v2_with(h, "pids");
@@ -415,91 +195,158 @@ static int plan_devices(const struct cgroup_handle *h,
   return 0;
 }
 
+static int plan_memory(const struct cgroup_handle *h,
+                       const struct spec_resources *r, const char *f,
+                       bool update, struct cg_plan *p, werr_t *err) {
+  const struct cg_hier *hr;
+  if ((hr = cg_v1(h, "memory")))
+    return cg_v1_plan_memory(hr, &r->memory, f, update, p, err);
+  if ((hr = cg_v2_with(h, "memory")))
+    return cg_v2_plan_memory(hr, &r->memory, f, update, p, err);
+  return cg_unsupported(err, f, "no memory controller");
+}
+
+static int plan_cpu(const struct cgroup_handle *h,
+                    const struct spec_resources *r, const char *f,
+                    bool update, struct cg_plan *p, werr_t *err) {
+  (void)update;
+  const struct spec_res_cpu *c = &r->cpu;
+  bool cpu_knobs = c->has_shares || c->has_quota || c->has_period ||
+                   c->has_burst || c->has_realtimeRuntime ||
+                   c->has_realtimePeriod || c->has_idle;
+  const struct cg_hier *hr;
+  if (cpu_knobs) {
+    if ((hr = cg_v1(h, "cpu"))) {
+      if (cg_v1_plan_cpu(hr, c, f, p, err) < 0)
+        return -1;
+    } else if ((hr = cg_v2_with(h, "cpu"))) {
+      if (cg_v2_plan_cpu(hr, c, f, p, err) < 0)
+        return -1;
+    } else {
+      return cg_unsupported(err, f, "no cpu controller");
+    }
+  }
+  if (c->cpus || c->mems) {
+    _cleanup_free_ char *fs = json_path(f, c->cpus ? "cpus" : "mems");
+    if ((hr = cg_v1(h, "cpuset")) || (hr = cg_v2_with(h, "cpuset")))
+      return cg_plan_cpuset(hr, c, f, p, err);
+    return cg_unsupported(err, fs, "no cpuset controller");
+  }
+  return 0;
+}
+
+static int plan_pids_section(const struct cgroup_handle *h,
+                             const struct spec_resources *r, const char *f,
+                             bool update, struct cg_plan *p, werr_t *err) {
+  (void)update;
+  return plan_pids(h, &r->pids, f, p, err);
+}
+
+static int plan_blockio(const struct cgroup_handle *h,
+                        const struct spec_resources *r, const char *f,
+                        bool update, struct cg_plan *p, werr_t *err) {
+  (void)update;
+  const struct cg_hier *hr;
+  if ((hr = cg_v1(h, "blkio")))
+    return cg_v1_plan_blockio(hr, &r->blockIO, f, p, err);
+  if ((hr = cg_v2_with(h, "io")))
+    return cg_v2_plan_blockio(hr, &r->blockIO, f, p, err);
+  return cg_unsupported(err, f, "no blkio/io controller");
+}
+
+static int plan_hugetlb_section(const struct cgroup_handle *h,
+                                const struct spec_resources *r, const char *f,
+                                bool update, struct cg_plan *p, werr_t *err) {
+  (void)update;
+  return plan_hugetlb(h, r, f, p, err);
+}
+
+static int plan_network_section(const struct cgroup_handle *h,
+                                const struct spec_resources *r, const char *f,
+                                bool update, struct cg_plan *p, werr_t *err) {
+  (void)update;
+  return plan_network(h, &r->network, f, p, err);
+}
+
+static int plan_rdma_section(const struct cgroup_handle *h,
+                             const struct spec_resources *r, const char *f,
+                             bool update, struct cg_plan *p, werr_t *err) {
+  (void)update;
+  return plan_rdma(h, r, f, p, err);
+}
+
+static int plan_unified(const struct cgroup_handle *h,
+                        const struct spec_resources *r, const char *f,
+                        bool update, struct cg_plan *p, werr_t *err) {
+  (void)update;
+  const struct cg_hier *hr = cg_v2(h);
+  if (hr == NULL)
+    return werr(err, 0, "%s: requires cgroup v2 (this host has only v1)", f);
+  return cg_v2_plan_unified(h, hr, &r->unified, f, p, err);
+}
+
+static bool has_memory(const struct spec_resources *r) {
+  return r->memory.present;
+}
+static bool has_cpu(const struct spec_resources *r) { return r->cpu.present; }
+static bool has_pids(const struct spec_resources *r) {
+  return r->pids.present;
+}
+static bool has_blockio(const struct spec_resources *r) {
+  return r->blockIO.present;
+}
+static bool has_hugetlb(const struct spec_resources *r) {
+  return r->hugepageLimits_len > 0;
+}
+static bool has_network(const struct spec_resources *r) {
+  return r->network.present;
+}
+static bool has_rdma(const struct spec_resources *r) {
+  return r->rdma_len > 0;
+}
+static bool has_unified(const struct spec_resources *r) {
+  return r->unified.len > 0;
+}
+
+/* The one table of linux.resources sections, in the order they are
+ * planned: a new section is a row here (and its parser in spec/). Devices
+ * are not a row: they are planned last, and only where a cgroup can
+ * enforce them (see cg_plan_resources). */
+static const struct {
+  const char *name;
+  bool (*given)(const struct spec_resources *r);
+  int (*plan)(const struct cgroup_handle *h, const struct spec_resources *r,
+              const char *field, bool update, struct cg_plan *p, werr_t *err);
+} sections[] = {
+    {"memory", has_memory, plan_memory},
+    {"cpu", has_cpu, plan_cpu},
+    {"pids", has_pids, plan_pids_section},
+    {"blockIO", has_blockio, plan_blockio},
+    {"hugepageLimits", has_hugetlb, plan_hugetlb_section},
+    {"network", has_network, plan_network_section},
+    {"rdma", has_rdma, plan_rdma_section},
+    {"unified", has_unified, plan_unified},
+};
+
+bool cg_resources_need_limits(const struct spec_resources *r) {
+  if (r == NULL)
+    return false;
+  for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++)
+    if (sections[i].given(r))
+      return true;
+  return false;
+}
+
 int cg_plan_resources(const struct cgroup_handle *h,
                       const struct spec_resources *r, const char *path,
                       bool update, struct cg_plan *p, werr_t *err) {
   if (r == NULL)
     return 0;
-  if (r->memory.present) {
-    _cleanup_free_ char *f = json_path(path, "memory");
-    const struct cg_hier *hr;
-    if ((hr = cg_v1(h, "memory"))) {
-      if (cg_v1_plan_memory(hr, &r->memory, f, update, p, err) < 0)
-        return -1;
-    } else if ((hr = cg_v2_with(h, "memory"))) {
-      if (cg_v2_plan_memory(hr, &r->memory, f, update, p, err) < 0)
-        return -1;
-    } else {
-      return cg_unsupported(err, f, "no memory controller");
-    }
-  }
-  if (r->cpu.present) {
-    _cleanup_free_ char *f = json_path(path, "cpu");
-    const struct spec_res_cpu *c = &r->cpu;
-    bool cpu_knobs = c->has_shares || c->has_quota || c->has_period ||
-                     c->has_burst || c->has_realtimeRuntime ||
-                     c->has_realtimePeriod || c->has_idle;
-    const struct cg_hier *hr;
-    if (cpu_knobs) {
-      if ((hr = cg_v1(h, "cpu"))) {
-        if (cg_v1_plan_cpu(hr, c, f, p, err) < 0)
-          return -1;
-      } else if ((hr = cg_v2_with(h, "cpu"))) {
-        if (cg_v2_plan_cpu(hr, c, f, p, err) < 0)
-          return -1;
-      } else {
-        return cg_unsupported(err, f, "no cpu controller");
-      }
-    }
-    if (c->cpus || c->mems) {
-      _cleanup_free_ char *fs = json_path(f, c->cpus ? "cpus" : "mems");
-      if ((hr = cg_v1(h, "cpuset"))) {
-        if (cg_plan_cpuset(hr, c, f, p, err) < 0)
-          return -1;
-      } else if ((hr = cg_v2_with(h, "cpuset"))) {
-        if (cg_plan_cpuset(hr, c, f, p, err) < 0)
-          return -1;
-      } else {
-        return cg_unsupported(err, fs, "no cpuset controller");
-      }
-    }
-  }
-  if (r->pids.present && plan_pids(h, &r->pids, path, p, err) < 0)
-    return -1;
-  if (r->blockIO.present) {
-    _cleanup_free_ char *f = json_path(path, "blockIO");
-    const struct cg_hier *hr;
-    if ((hr = cg_v1(h, "blkio"))) {
-      if (cg_v1_plan_blockio(hr, &r->blockIO, f, p, err) < 0)
-        return -1;
-    } else if ((hr = cg_v2_with(h, "io"))) {
-      if (cg_v2_plan_blockio(hr, &r->blockIO, f, p, err) < 0)
-        return -1;
-    } else {
-      return cg_unsupported(err, f, "no blkio/io controller");
-    }
-  }
-  if (r->hugepageLimits_len) {
-    _cleanup_free_ char *f = json_path(path, "hugepageLimits");
-    if (plan_hugetlb(h, r, f, p, err) < 0)
-      return -1;
-  }
-  if (r->network.present) {
-    _cleanup_free_ char *f = json_path(path, "network");
-    if (plan_network(h, &r->network, f, p, err) < 0)
-      return -1;
-  }
-  if (r->rdma_len) {
-    _cleanup_free_ char *f = json_path(path, "rdma");
-    if (plan_rdma(h, r, f, p, err) < 0)
-      return -1;
-  }
-  if (r->unified.len) {
-    _cleanup_free_ char *f = json_path(path, "unified");
-    const struct cg_hier *hr = cg_v2(h);
-    if (hr == NULL)
-      return werr(err, 0, "%s: requires cgroup v2 (this host has only v1)", f);
-    if (cg_v2_plan_unified(h, hr, &r->unified, f, p, err) < 0)
+  for (size_t i = 0; i < sizeof(sections) / sizeof(sections[0]); i++) {
+    if (!sections[i].given(r))
+      continue;
+    _cleanup_free_ char *f = json_path(path, sections[i].name);
+    if (sections[i].plan(h, r, f, update, p, err) < 0)
       return -1;
   }
   /* Last: a half-applied device list is the worst place to fail.

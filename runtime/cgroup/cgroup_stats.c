@@ -15,13 +15,12 @@
 #include <yajl/yajl_gen.h>
 
 #include "json.h"
-#include "cgroup_internal.h"
+#include "cgroup_layout.h"
 #include "cleanup.h"
 
-#define S(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
 
 static void kv(yajl_gen g, const char *k, uint64_t v) {
-  S(g, k);
+  json_gen_str(g, k);
   /* yajl integers are signed; "unlimited" is UINT64_MAX in runc's output. */
   char buf[32];
   int n = snprintf(buf, sizeof(buf), "%" PRIu64, v);
@@ -53,7 +52,7 @@ static void u64_list(yajl_gen g, const char *k, const char *dir,
   _cleanup_werr_ werr_t e = NULL;
   if (cg_read(dir, file, &s, &e) < 0 || s[0] == '\0')
     return;
-  S(g, k);
+  json_gen_str(g, k);
   yajl_gen_array_open(g);
   char *save = NULL;
   for (char *t = strtok_r(s, " \n", &save); t; t = strtok_r(NULL, " \n", &save))
@@ -64,9 +63,9 @@ static void u64_list(yajl_gen g, const char *k, const char *dir,
 static void cpu_stats(yajl_gen g, const struct cgroup_handle *h) {
   const struct cg_hier *acct = cg_v1(h, "cpuacct"), *cpu = cg_v1(h, "cpu"),
                        *v2 = cg_v2(h);
-  S(g, "cpu");
+  json_gen_str(g, "cpu");
   yajl_gen_map_open(g);
-  S(g, "usage");
+  json_gen_str(g, "usage");
   yajl_gen_map_open(g);
   if (acct) {
     long hz = sysconf(_SC_CLK_TCK);
@@ -83,7 +82,7 @@ static void cpu_stats(yajl_gen g, const struct cgroup_handle *h) {
     kv(g, "user", rdk(v2->dir, "cpu.stat", "user_usec") * 1000);
   }
   yajl_gen_map_close(g);
-  S(g, "throttling");
+  json_gen_str(g, "throttling");
   yajl_gen_map_open(g);
   const char *tdir = cpu ? cpu->dir : (v2 ? v2->dir : NULL);
   kv_nz(g, "periods", rdk(tdir, "cpu.stat", "nr_periods"));
@@ -97,7 +96,7 @@ static void cpu_stats(yajl_gen g, const struct cgroup_handle *h) {
 
 static void mem_entry(yajl_gen g, const char *k, uint64_t limit, uint64_t usage,
                       uint64_t max, uint64_t failcnt) {
-  S(g, k);
+  json_gen_str(g, k);
   yajl_gen_map_open(g);
   kv(g, "limit", limit);
   kv_nz(g, "usage", usage);
@@ -113,7 +112,7 @@ static uint64_t raw_stats(yajl_gen g, const char *dir, const char *cache_key) {
   uint64_t cache = 0;
   if (cg_read(dir, "memory.stat", &s, &e) < 0)
     return 0;
-  S(g, "raw");
+  json_gen_str(g, "raw");
   yajl_gen_map_open(g);
   char *save = NULL;
   for (char *line = strtok_r(s, "\n", &save); line;
@@ -133,7 +132,7 @@ static uint64_t raw_stats(yajl_gen g, const char *dir, const char *cache_key) {
 
 static void memory_stats(yajl_gen g, const struct cgroup_handle *h) {
   const struct cg_hier *v1 = cg_v1(h, "memory"), *v2 = cg_v2_with(h, "memory");
-  S(g, "memory");
+  json_gen_str(g, "memory");
   yajl_gen_map_open(g);
   if (v1) {
     const char *d = v1->dir;
@@ -177,7 +176,7 @@ static void pids_stats(yajl_gen g, const struct cgroup_handle *h) {
   const struct cg_hier *x = cg_v1(h, "pids");
   if (x == NULL)
     x = cg_v2_with(h, "pids");
-  S(g, "pids");
+  json_gen_str(g, "pids");
   yajl_gen_map_open(g);
   if (x) {
     uint64_t max = rd(x->dir, "pids.max");
@@ -193,7 +192,7 @@ static void blkio_entries(yajl_gen g, const char *key, const char *dir,
   _cleanup_werr_ werr_t e = NULL;
   if (cg_read(dir, file, &s, &e) < 0 || s[0] == '\0')
     return;
-  S(g, key);
+  json_gen_str(g, key);
   yajl_gen_array_open(g);
   char *save = NULL;
   for (char *line = strtok_r(s, "\n", &save); line;
@@ -206,8 +205,8 @@ static void blkio_entries(yajl_gen g, const char *key, const char *dir,
     yajl_gen_map_open(g);
     kv_nz(g, "major", maj);
     kv_nz(g, "minor", min);
-    S(g, "op");
-    S(g, op);
+    json_gen_str(g, "op");
+    json_gen_str(g, op);
     kv_nz(g, "value", v);
     yajl_gen_map_close(g);
   }
@@ -225,7 +224,7 @@ static void io_stat(yajl_gen g, const char *dir) {
   } kinds[] = {{"ioServiceBytesRecursive", "rbytes", "wbytes"},
                {"ioServicedRecursive", "rios", "wios"}};
   for (size_t k = 0; k < 2; k++) {
-    S(g, kinds[k].key);
+    json_gen_str(g, kinds[k].key);
     yajl_gen_array_open(g);
     _cleanup_free_ char *copy = strdup(s);
     if (copy == NULL)
@@ -245,8 +244,8 @@ static void io_stat(yajl_gen g, const char *dir) {
         yajl_gen_map_open(g);
         kv_nz(g, "major", maj);
         kv_nz(g, "minor", min);
-        S(g, "op");
-        S(g, ops[i]);
+        json_gen_str(g, "op");
+        json_gen_str(g, ops[i]);
         kv_nz(g, "value", at ? strtoull(at + strlen(pat), NULL, 10) : 0);
         yajl_gen_map_close(g);
       }
@@ -257,7 +256,7 @@ static void io_stat(yajl_gen g, const char *dir) {
 
 static void blkio_stats(yajl_gen g, const struct cgroup_handle *h) {
   const struct cg_hier *v1 = cg_v1(h, "blkio"), *v2 = cg_v2_with(h, "io");
-  S(g, "blkio");
+  json_gen_str(g, "blkio");
   yajl_gen_map_open(g);
   if (v1) {
     blkio_entries(g, "ioServiceBytesRecursive", v1->dir,
@@ -275,7 +274,7 @@ static void hugetlb_stats(yajl_gen g, const struct cgroup_handle *h) {
   const struct cg_hier *x = cg_v1(h, "hugetlb");
   if (x == NULL)
     x = cg_v2_with(h, "hugetlb");
-  S(g, "hugetlb");
+  json_gen_str(g, "hugetlb");
   yajl_gen_map_open(g);
   DIR *d = x ? opendir("/sys/kernel/mm/hugepages") : NULL;
   struct dirent *e;
@@ -299,7 +298,7 @@ static void hugetlb_stats(yajl_gen g, const struct cgroup_handle *h) {
       snprintf(f2, sizeof(f2), "hugetlb.%s.max_usage_in_bytes", size);
       snprintf(f3, sizeof(f3), "hugetlb.%s.failcnt", size);
     }
-    S(g, size);
+    json_gen_str(g, size);
     yajl_gen_map_open(g);
     kv_nz(g, "usage", rd(x->dir, f1));
     if (!x->v2)
@@ -329,10 +328,10 @@ int cgroup_stats_json(struct cgroup_handle *h, char **json, werr_t *err) {
   pids_stats(g, h);
   blkio_stats(g, h);
   hugetlb_stats(g, h);
-  S(g, "intel_rdt");
+  json_gen_str(g, "intel_rdt");
   yajl_gen_map_open(g);
   yajl_gen_map_close(g);
-  S(g, "network_interfaces");
+  json_gen_str(g, "network_interfaces");
   yajl_gen_null(g);
   yajl_gen_map_close(g);
   *json = json_gen_finish(g);

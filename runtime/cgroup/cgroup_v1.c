@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cgroup_internal.h"
+#include "cgroup_plan.h"
 #include "cleanup.h"
 
 /* v1 reports "unlimited" as a page-rounded LONG_MAX. */

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cgroup_internal.h"
+#include "cgroup_plan.h"
 #include "cleanup.h"
 
 /* runc's ConvertCPUSharesToCgroupV2Value: [2, 262144] -> [1, 10000]. */

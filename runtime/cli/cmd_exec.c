@@ -33,9 +33,6 @@
 #include "tty.h"
 #include "utils.h"
 
-#ifndef CLONE_NEWTIME
-#define CLONE_NEWTIME 0x00000080
-#endif
 
 #define EXEC_USAGE                                                             \
   "ward exec [--process FILE] [--detach] [--pid-file FILE] [--tty] "           \
@@ -166,21 +163,15 @@ static int build_process(const struct exec_opts *o, const struct spec_config *c,
 /* Namespaces of PID that differ from ours: joining one's own namespace is
  * an error for user namespaces, and pointless for the rest. */
 static int ns_to_join(pid_t pid) {
-  static const struct {
-    const char *name;
-    int flag;
-  } t[] = {{"user", CLONE_NEWUSER}, {"mnt", CLONE_NEWNS},
-           {"pid", CLONE_NEWPID},   {"net", CLONE_NEWNET},
-           {"ipc", CLONE_NEWIPC},   {"uts", CLONE_NEWUTS},
-           {"cgroup", CLONE_NEWCGROUP}, {"time", CLONE_NEWTIME}};
   int flags = 0;
-  for (size_t i = 0; i < sizeof(t) / sizeof(*t); i++) {
+  for (int i = 0; i < SPEC_NS_COUNT; i++) {
+    const struct spec_ns_kind *k = spec_ns_kind((enum spec_ns)i);
     char a[64], b[64];
     struct stat sa, sb;
-    snprintf(a, sizeof(a), "/proc/self/ns/%s", t[i].name);
-    snprintf(b, sizeof(b), "/proc/%d/ns/%s", pid, t[i].name);
+    snprintf(a, sizeof(a), "/proc/self/ns/%s", k->procname);
+    snprintf(b, sizeof(b), "/proc/%d/ns/%s", pid, k->procname);
     if (stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_ino != sb.st_ino)
-      flags |= t[i].flag;
+      flags |= k->flag;
   }
   return flags;
 }

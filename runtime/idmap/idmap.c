@@ -22,6 +22,7 @@
 #include "idmap_registry.h"
 #include "idmap_request.h"
 #include "idmap_shadow.h"
+#include "utils.h"
 
 /* ---- deciding the maps (create) ---------------------------------------- */
 
@@ -45,19 +46,6 @@ static char *absolute_root(const char *root) {
   while (n > 1 && r[n - 1] == '/')
     r[--n] = '\0';
   return r;
-}
-
-static char *now_rfc3339(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
-  char buf[64];
-  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-  char *s = strdup(buf);
-  if (s == NULL)
-    abort();
-  return s;
 }
 
 static struct spec_idmaps one_map(uint64_t host, uint64_t size) {
@@ -108,18 +96,6 @@ static void used_free(struct used_list *u) {
     free(u->owners[i]);
   free(u->owners);
   free(u->items);
-}
-
-static char *xasprintf(const char *fmt, ...)
-    __attribute__((format(printf, 1, 2)));
-static char *xasprintf(const char *fmt, ...) {
-  va_list ap;
-  va_start(ap, fmt);
-  char *s = NULL;
-  if (vasprintf(&s, fmt, ap) < 0)
-    abort();
-  va_end(ap);
-  return s;
 }
 
 /* Isolated ranges only (what raw host ids must stay out of). */
@@ -517,23 +493,13 @@ static char *map_text(const struct spec_idmaps *m, const char *sep) {
   return buf;
 }
 
-static int write_file(const char *path, const char *text, werr_t *err) {
-  _cleanup_close_ int fd = open(path, O_WRONLY | O_CLOEXEC);
-  if (fd < 0)
-    return werr_sys(err, "open %s", path);
-  size_t n = strlen(text);
-  /* The kernel takes the whole map in one write or not at all. */
-  if (write(fd, text, n) != (ssize_t)n)
-    return werr_sys(err, "write %s", path);
-  return 0;
-}
-
 static int write_map(pid_t pid, const char *file, const struct spec_idmaps *m,
                      werr_t *err) {
   char path[64];
   snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
   _cleanup_free_ char *text = map_text(m, "\n");
-  if (write_file(path, text, err) < 0) {
+  /* The kernel takes the whole map in one write or not at all. */
+  if (write_proc_file(path, text, err) < 0) {
     _cleanup_free_ char *one = map_text(m, ", ");
     return werr_prefix(err, "%s \"%s\"", file, one);
   }
@@ -610,7 +576,7 @@ int idmap_write(pid_t pid, const struct spec_idmaps *uid,
     if (self_map(gid, getegid())) {
       char path[64];
       snprintf(path, sizeof(path), "/proc/%d/setgroups", pid);
-      if (write_file(path, "deny", err) < 0 ||
+      if (write_proc_file(path, "deny", err) < 0 ||
           write_map(pid, "gid_map", gid, err) < 0)
         return -1;
     } else if (run_newidmap("newgidmap", pid, gid, err) < 0) {

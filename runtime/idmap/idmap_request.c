@@ -6,11 +6,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const known[] = {
-    IDMAP_ANNOT_ISOLATED, IDMAP_ANNOT_BASE,  IDMAP_ANNOT_SIZE,
-    IDMAP_ANNOT_KEY,      IDMAP_ANNOT_CHOWN, IDMAP_RAW_ANNOTATION,
-};
-
 static int parse_bool(const char *name, const char *v, bool *out, werr_t *err) {
   if (strcmp(v, "true") == 0)
     *out = true;
@@ -42,6 +37,10 @@ static int parse_num(const char *name, const char *v, uint64_t min,
   return 0;
 }
 
+struct parse_state {
+  bool has_isolated, isolated;
+};
+
 /* Key names travel into listings and commands: the container-id charset. */
 static int check_key(const char *v, werr_t *err) {
   size_t n = strlen(v);
@@ -56,53 +55,100 @@ static int check_key(const char *v, werr_t *err) {
   return 0;
 }
 
+static int set_isolated(const char *k, const char *v, struct idmap_request *r,
+                        struct parse_state *st, werr_t *err) {
+  (void)r;
+  st->has_isolated = true;
+  return parse_bool(k, v, &st->isolated, err);
+}
+
+static int set_chown(const char *k, const char *v, struct idmap_request *r,
+                     struct parse_state *st, werr_t *err) {
+  (void)st;
+  return parse_bool(k, v, &r->chown, err);
+}
+
+static int set_base(const char *k, const char *v, struct idmap_request *r,
+                    struct parse_state *st, werr_t *err) {
+  (void)st;
+  r->has_base = true;
+  return parse_num(k, v, 0, 4294967294ULL, &r->base, err);
+}
+
+static int set_size(const char *k, const char *v, struct idmap_request *r,
+                    struct parse_state *st, werr_t *err) {
+  (void)st;
+  r->has_size = true;
+  return parse_num(k, v, 1, 4294967295ULL, &r->size, err);
+}
+
+static int set_key(const char *k, const char *v, struct idmap_request *r,
+                   struct parse_state *st, werr_t *err) {
+  (void)k, (void)st;
+  if (check_key(v, err) < 0)
+    return -1;
+  free(r->key);
+  r->key = strdup(v);
+  if (r->key == NULL)
+    abort();
+  return 0;
+}
+
+static int set_raw(const char *k, const char *v, struct idmap_request *r,
+                   struct parse_state *st, werr_t *err) {
+  (void)k, (void)st;
+  idmap_raw_free(&r->raw);
+  r->has_raw = true;
+  return idmap_raw_parse(v, &r->raw, err);
+}
+
+/* The one table of ward.idmap.* annotations: adding a key is adding a row
+ * (the "known:" list in the error is made from it). */
+static const struct {
+  const char *key;
+  int (*set)(const char *k, const char *v, struct idmap_request *r,
+             struct parse_state *st, werr_t *err);
+} annotations_known[] = {
+    {IDMAP_ANNOT_ISOLATED, set_isolated}, {IDMAP_ANNOT_BASE, set_base},
+    {IDMAP_ANNOT_SIZE, set_size},         {IDMAP_ANNOT_KEY, set_key},
+    {IDMAP_RAW_ANNOTATION, set_raw},      {IDMAP_ANNOT_CHOWN, set_chown},
+};
+#define N_KNOWN (sizeof(annotations_known) / sizeof(annotations_known[0]))
+
+static void unknown_annotation(const char *k, werr_t *err) {
+  char names[256] = "";
+  size_t prefix = strlen(IDMAP_ANNOT_PREFIX);
+  for (size_t j = 0; j < N_KNOWN; j++) {
+    if (j > 0)
+      strncat(names, ", ", sizeof(names) - strlen(names) - 1);
+    strncat(names, annotations_known[j].key + prefix,
+            sizeof(names) - strlen(names) - 1);
+  }
+  werr_plain(err, EINVAL, "%s: unknown annotation (known: %s)", k, names);
+}
+
 int idmap_request_parse(const struct kvlist *annotations,
                         struct idmap_request *out, werr_t *err) {
   struct idmap_request r = {.size = IDMAP_ISOLATED_SIZE};
-  bool has_isolated = false, isolated = false;
+  struct parse_state st = {0};
+  bool has_isolated, isolated;
   for (size_t i = 0; i < annotations->len; i++) {
     const char *k = annotations->items[i].key;
     const char *v = annotations->items[i].value;
     if (strncmp(k, IDMAP_ANNOT_PREFIX, strlen(IDMAP_ANNOT_PREFIX)) != 0)
       continue;
-    size_t j;
-    for (j = 0; j < sizeof(known) / sizeof(known[0]); j++)
-      if (strcmp(k, known[j]) == 0)
-        break;
-    if (j == sizeof(known) / sizeof(known[0])) {
-      werr_plain(
-          err, EINVAL,
-          "%s: unknown annotation (known: isolated, base, size, key, raw, "
-          "chown)",
-          k);
+    size_t j = 0;
+    while (j < N_KNOWN && strcmp(k, annotations_known[j].key) != 0)
+      j++;
+    if (j == N_KNOWN) {
+      unknown_annotation(k, err);
       goto fail;
     }
-    int rc = 0;
-    if (strcmp(k, IDMAP_ANNOT_ISOLATED) == 0) {
-      has_isolated = true;
-      rc = parse_bool(k, v, &isolated, err);
-    } else if (strcmp(k, IDMAP_ANNOT_CHOWN) == 0) {
-      rc = parse_bool(k, v, &r.chown, err);
-    } else if (strcmp(k, IDMAP_ANNOT_BASE) == 0) {
-      r.has_base = true;
-      rc = parse_num(k, v, 0, 4294967294ULL, &r.base, err);
-    } else if (strcmp(k, IDMAP_ANNOT_SIZE) == 0) {
-      r.has_size = true;
-      rc = parse_num(k, v, 1, 4294967295ULL, &r.size, err);
-    } else if (strcmp(k, IDMAP_ANNOT_KEY) == 0) {
-      rc = check_key(v, err);
-      if (rc == 0) {
-        r.key = strdup(v);
-        if (r.key == NULL)
-          abort();
-      }
-    } else if (strcmp(k, IDMAP_RAW_ANNOTATION) == 0) {
-      r.has_raw = true;
-      rc = idmap_raw_parse(v, &r.raw, err);
-    }
-    if (rc < 0)
+    if (annotations_known[j].set(k, v, &r, &st, err) < 0)
       goto fail;
   }
+  has_isolated = st.has_isolated;
+  isolated = st.isolated;
   /* base, size and key only make sense for a range of one's own. */
   const char *implied = r.has_base   ? IDMAP_ANNOT_BASE
                         : r.has_size ? IDMAP_ANNOT_SIZE

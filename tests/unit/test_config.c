@@ -707,6 +707,5 @@ int main(void) {
   test_load();
   test_default_config();
   test_features();
-  printf("test_config: %d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return unit_summary("test_config");
 }

@@ -160,6 +160,5 @@ int main(void) {
   test_pool_end_exact();
   test_overlap();
   test_many();
-  printf("test_idmap_alloc: %d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return unit_summary("test_idmap_alloc");
 }

@@ -74,10 +74,8 @@ static struct stat st_of(const char *rel) {
 }
 
 static void test_tree(void) {
-  if (geteuid() != 0) {
-    printf("test_idmap_chown: tree test skipped (needs root)\n");
+  if (!unit_as_root("test_idmap_chown: tree test"))
     return;
-  }
   snprintf(root, sizeof(root), "/tmp/test_idmap_chown.XXXXXX");
   if (mkdtemp(root) == NULL) {
     failed++;
@@ -179,6 +177,5 @@ int main(void) {
   test_record();
   test_shift_id();
   test_tree();
-  printf("test_idmap_chown: %d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return unit_summary("test_idmap_chown");
 }

@@ -271,6 +271,5 @@ int main(void) {
   test_line_limit();
   test_map_check();
   test_lookup();
-  printf("test_idmap_raw: %d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return unit_summary("test_idmap_raw");
 }

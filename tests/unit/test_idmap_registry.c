@@ -237,6 +237,5 @@ int main(void) {
   snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
   if (system(cmd) != 0)
     failed++;
-  printf("test_idmap_registry: %d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return unit_summary("test_idmap_registry");
 }

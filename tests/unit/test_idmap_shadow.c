@@ -166,6 +166,5 @@ int main(void) {
   test_no_range();
   test_short_range();
   test_good();
-  printf("test_idmap_shadow: %d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return unit_summary("test_idmap_shadow");
 }

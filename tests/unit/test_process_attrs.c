@@ -291,13 +291,10 @@ static void test_label_refuses_fake_proc(void) {
 
 int main(void) {
   test_sched_check();
-  if (geteuid() == 0)
+  if (unit_as_root("test_process_attrs: apply tests"))
     test_apply();
-  else
-    fprintf(stderr, "  (not root: apply tests skipped)\n");
   test_lsm();
   if (geteuid() == 0)
     test_label_refuses_fake_proc();
-  printf("test_process_attrs: %d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return unit_summary("test_process_attrs");
 }

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "cgroup.h"
-#include "cgroup_internal.h"
+#include "cgroup_plan.h"
 #include "cleanup.h"
 #include "linux_resources.h"
 
@@ -332,6 +332,5 @@ int main(void) {
   test_helpers();
   test_paths();
   test_bpf();
-  printf("test_resources: %d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return unit_summary("test_resources");
 }

@@ -618,10 +618,8 @@ static void test_no_seccomp(void) {
 }
 
 int main(void) {
-  if (geteuid() != 0) {
-    printf("test_seccomp_filter: skipped (needs root)\n");
+  if (!unit_as_root("test_seccomp_filter"))
     return 0;
-  }
   char tmpdir[] = "/tmp/ward-seccomp-test.XXXXXX";
   if (mkdtemp(tmpdir) == NULL)
     abort();
@@ -642,6 +640,5 @@ int main(void) {
   snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpdir);
   if (system(cmd) != 0)
     fprintf(stderr, "cannot remove %s\n", tmpdir);
-  printf("test_seccomp_filter: %d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return unit_summary("test_seccomp_filter");
 }

@@ -277,6 +277,5 @@ int main(void) {
   test_minimal_and_names();
   test_errors();
   test_notify_rules();
-  printf("test_seccomp_spec: %d passed, %d failed\n", passed, failed);
-  return failed ? 1 : 0;
+  return unit_summary("test_seccomp_spec");
 }

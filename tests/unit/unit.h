@@ -5,9 +5,11 @@
 #ifndef WARD_UNIT_H
 #define WARD_UNIT_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int passed, failed;
 
@@ -40,6 +42,15 @@ static inline char *q(const char *s) {
     if (*p == '\'')
       *p = '"';
   return r;
+}
+
+/* Tests that need root: run as root they must run (a root that cannot set
+ * them up fails them); as anyone else they skip, saying so. */
+static inline bool unit_as_root(const char *what) {
+  if (geteuid() == 0)
+    return true;
+  printf("%s: skipped: needs root (run as root to test it)\n", what);
+  return false;
 }
 
 static inline int unit_summary(const char *name) {

@@ -1,12 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Shared between the cgroup files: the host layout, the container's
- * directories in it, and the "plan" that turns linux.resources into file
- * writes.  Resources are planned first (every file checked, every value
- * converted, the eBPF device program loaded) and applied second, with the
- * old values restored if a write fails, so a refused update changes
- * nothing. */
-#ifndef WARD_CGROUP_INTERNAL_H
-#define WARD_CGROUP_INTERNAL_H
+/* The lower half of runtime/cgroup, shared by its files (never included
+ * from outside the folder but by unit tests): the host layout, the
+ * container's directories in it, file helpers, the device rules, and the
+ * plan type, the list of file writes linux.resources turns into.
+ *
+ * Layers, each using only those below it:
+ *   cgroup_layout.c, cgroup_ops.c, cgroup_devices_bpf.c   (this header)
+ *   cgroup_v1.c, cgroup_v2.c      per-version planners   (cgroup_plan.h)
+ *   cgroup_plan.c                 linux.resources -> plan (cgroup_plan.h)
+ *   cgroup.c, cgroup_stats.c, cgroup_mount.c  the public face (cgroup.h) */
+#ifndef WARD_CGROUP_LAYOUT_H
+#define WARD_CGROUP_LAYOUT_H
 
 #include <stdbool.h>
 #include <sys/types.h>
@@ -42,6 +46,7 @@ struct cgroup_handle {
 };
 
 const char *cg_layout_name(enum cg_layout l);
+void cg_hier_free(struct cg_hier *x);
 
 /* Fill h->layout and h->h from /proc/self/mountinfo (only mounts that are
  * visible, so a test can shadow /sys/fs/cgroup in a private mount ns). */
@@ -92,38 +97,6 @@ int cg_plan_apply(struct cg_plan *p, werr_t *err);
 /* "the memory controller": error for a knob with nowhere to go. */
 int cg_unsupported(werr_t *err, const char *field, const char *why, ...)
     __attribute__((format(printf, 3, 4)));
-
-/* Plans for one layout.  PATH is "linux.resources" or "resources".
- * UPDATE: the cgroup already runs a container (checkBeforeUpdate). */
-int cg_plan_resources(const struct cgroup_handle *h,
-                      const struct spec_resources *r, const char *path,
-                      bool update, struct cg_plan *p, werr_t *err);
-int cg_v1_plan_memory(const struct cg_hier *hr, const struct spec_res_memory *m,
-                      const char *path, bool update, struct cg_plan *p,
-                      werr_t *err);
-int cg_v1_plan_cpu(const struct cg_hier *hr, const struct spec_res_cpu *c,
-                   const char *path, struct cg_plan *p, werr_t *err);
-int cg_plan_cpuset(const struct cg_hier *hr, const struct spec_res_cpu *c,
-                   const char *path, struct cg_plan *p, werr_t *err);
-int cg_v1_plan_blockio(const struct cg_hier *hr,
-                       const struct spec_res_blockio *b, const char *path,
-                       struct cg_plan *p, werr_t *err);
-int cg_v1_plan_devices(const struct cg_hier *hr, const struct spec_resources *r,
-                       const char *path, struct cg_plan *p, werr_t *err);
-int cg_v2_plan_memory(const struct cg_hier *hr, const struct spec_res_memory *m,
-                      const char *path, bool update, struct cg_plan *p,
-                      werr_t *err);
-int cg_v2_plan_cpu(const struct cg_hier *hr, const struct spec_res_cpu *c,
-                   const char *path, struct cg_plan *p, werr_t *err);
-int cg_v2_plan_blockio(const struct cg_hier *hr,
-                       const struct spec_res_blockio *b, const char *path,
-                       struct cg_plan *p, werr_t *err);
-int cg_v2_plan_unified(const struct cgroup_handle *h, const struct cg_hier *hr,
-                       const struct kvlist *u, const char *path,
-                       struct cg_plan *p, werr_t *err);
-/* Conversions used on v2 (documented in the README). */
-uint64_t cg_shares_to_weight(uint64_t shares);
-uint64_t cg_blkio_to_io_weight(uint64_t weight);
 
 /* Device rules: the config's, then runc's default allowed devices, then
  * linux.devices.  Caller frees. */
