@@ -6,6 +6,8 @@ import json
 import os
 import socket
 import subprocess
+import threading
+import time
 
 import pytest
 
@@ -331,3 +333,72 @@ def test_features_and_help_say_yes_with_a_working_criu(ward, criu):
     assert p.returncode == 1 and "--manage-cgroups-mode" in p.stderr
     p = ward("checkpoint", "--no-such-flag", "x")
     assert p.returncode == 1 and p.stderr.count("\n") == 1
+
+
+def console_server(path):
+    """A console socket that keeps every master it is sent."""
+    server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    server.bind(path)
+    server.listen(4)
+    masters = []
+
+    def accept():
+        while True:
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                return
+            _, fds, _, _ = socket.recv_fds(conn, 1024, 1)
+            masters.extend(fds)
+            conn.close()
+    threading.Thread(target=accept, daemon=True).start()
+    return server, masters
+
+
+def read_until(fd, text, timeout=10):
+    out = b""
+    end = time.monotonic() + timeout
+    os.set_blocking(fd, False)
+    while time.monotonic() < end and text.encode() not in out:
+        try:
+            out += os.read(fd, 4096)
+        except BlockingIOError:
+            time.sleep(0.05)
+        except OSError:
+            break
+    return out.decode(errors="replace")
+
+
+def test_terminal_through_console_socket(ward, bundle, criu, tmp_path):
+    server, masters = console_server(str(tmp_path / "console.sock"))
+    try:
+        bundle.config["process"]["terminal"] = True
+        bundle.set_args("sh", "-c", "i=0; while read line; do i=$((i+1)); "
+                        "echo \"got $i: $line\"; done")
+        bundle.write()
+        cid = ward.new_id("ck")
+        sock = str(tmp_path / "console.sock")
+        rc, err = detached(ward, "run", "-d", "--bundle", bundle.path,
+                           "--console-socket", sock, cid)
+        assert rc == 0, err
+        assert wait_for(lambda: len(masters) == 1)
+        os.write(masters[0], b"one\n")
+        assert "got 1: one" in read_until(masters[0], "got 1: one")
+        images = str(tmp_path / "images")
+        p = ward("--criu", criu, "checkpoint", "--image-path", images, cid)
+        assert p.returncode == 0, p.stderr
+        rc, err = restore(ward, criu, "-d", "--bundle", bundle.path,
+                          "--image-path", images, "--console-socket", sock, cid)
+        assert rc == 0, err
+        assert wait_for(lambda: len(masters) == 2)
+        # The shell kept its count across the checkpoint, on a new terminal.
+        os.write(masters[1], b"two\n")
+        assert "got 2: two" in read_until(masters[1], "got 2: two")
+        ex = ward("exec", cid, "sh", "-c", "tty <&0 || readlink /proc/1/fd/0")
+        assert "/dev/pts/" in ex.stdout or "/dev/console" in ex.stdout, ex.stderr
+        assert ward("delete", "--force", cid).returncode == 0
+        assert_nothing_left(ward, cid, bundle)
+    finally:
+        server.close()
+        for m in masters:
+            os.close(m)

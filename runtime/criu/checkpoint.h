@@ -25,7 +25,6 @@ struct ckpt_common {
   bool auto_dedup;
   bool lazy_pages;
   int cg_mode;            /* -1: CRIU's default (soft) */
-  unsigned empty_ns;      /* CLONE_NEW* flags CRIU leaves empty */
 };
 
 struct ckpt_dump_opts {

@@ -95,6 +95,7 @@ struct rctx {
   struct spec_config *c;
   char *bundle, *rootfs, *cgroup_path;
   struct ckpt_meta meta;
+  int master; /* foreground with a terminal: the pty master to relay */
 };
 
 static int describe(criu_opts *co, const struct rctx *x) {
@@ -115,6 +116,13 @@ static int describe(criu_opts *co, const struct rctx *x) {
   }
   if (x->cgroup_path)
     criu_local_add_cg_root(co, NULL, x->cgroup_path);
+  return 0;
+}
+
+/* Notifications must be on for CRIU to hand over the new pty master
+ * ("orphan-pts-master"); libcriu keeps the fd, nothing to do here. */
+static int notify_ok(char *action, criu_notify_arg_t na) {
+  (void)action, (void)na;
   return 0;
 }
 
@@ -189,6 +197,7 @@ static int do_restore(struct global_opts *g, struct rctx *x, struct rundo *u,
     return -1;
   criu_local_set_root(co, croot);
   criu_local_set_evasive_devices(co, true);
+  criu_local_set_notify_cb(co, notify_ok);
   describe(co, x);
   int r = criu_local_restore_child(co);
   criu_local_free_opts(co);
@@ -206,6 +215,22 @@ static int do_restore(struct global_opts *g, struct rctx *x, struct rundo *u,
     return -1;
   if (o->pid_file && write_pid_file(o->pid_file, r, err) < 0)
     return -1;
+  if (x->c->process.terminal) {
+    /* CRIU made a new pty for the restored tree and hands us its master
+     * (runc's orphan-pts-master): it goes where create sends one. */
+    int master = criu_get_orphan_pts_master_fd();
+    if (master < 0)
+      return werr(err, EPROTO, "restore: CRIU gave no terminal for the "
+                               "container's process.terminal");
+    if (o->console_socket) {
+      int rc = tty_send_console(o->console_socket, master, err);
+      close(master);
+      if (rc < 0)
+        return -1;
+    } else {
+      x->master = master;
+    }
+  }
   return 0;
 }
 
@@ -217,7 +242,7 @@ int ckpt_restore(struct global_opts *g, const struct ckpt_restore_opts *o,
                 "server and lazy-pages daemon)");
   if (state_validate_id(o->id, err) < 0 || !ckpt_usable(g->criu, err))
     return -1;
-  struct rctx x = {.o = o};
+  struct rctx x = {.o = o, .master = -1};
   struct rundo u = {.root = g->root, .id = o->id};
   int rc = -1;
   x.bundle = realpath(o->bundle ? o->bundle : ".", NULL);
@@ -236,6 +261,15 @@ int ckpt_restore(struct global_opts *g, const struct ckpt_restore_opts *o,
   }
   if (ckpt_meta_load(o->c.image_path, &x.meta, err) < 0)
     goto out;
+  if (x.c->process.terminal && o->detach && !o->console_socket) {
+    werr(err, EINVAL, "process.terminal is set: a detached container needs "
+                      "--console-socket to receive its terminal");
+    goto out;
+  }
+  if (!x.c->process.terminal && o->console_socket) {
+    werr(err, EINVAL, "--console-socket given but process.terminal is false");
+    goto out;
+  }
   werr_t e = NULL;
   if (cgroup_resolve_path(o->id, x.c->linux_.cgroupsPath, g->systemd_cgroup,
                           &x.cgroup_path, &e) < 0) {
@@ -243,14 +277,18 @@ int ckpt_restore(struct global_opts *g, const struct ckpt_restore_opts *o,
     goto out;
   }
   if (do_restore(g, &x, &u, err) < 0) {
+    if (x.master >= 0)
+      close(x.master);
     rundo_run(&u);
     goto out;
   }
   rc = 0;
   if (!o->detach) {
     /* In the foreground, as `ward run`: the container's exit is ours. */
-    rc = foreground_wait(u.pid, -1, -1, err);
+    rc = foreground_wait(u.pid, -1, x.master, err);
   }
+  if (x.master >= 0)
+    close(x.master);
   cgroup_handle_free(u.cgroup);
   u.cgroup = NULL;
 out:
