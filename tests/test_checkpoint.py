@@ -11,6 +11,7 @@ import time
 
 import pytest
 
+from test_idmap import annotate, host, iw, registry  # noqa: F401 (fixtures)
 from conftest import (REPO, WARD, assert_nothing_left, init_pid, mounts_with,
                       status_of, wait_for)
 
@@ -61,7 +62,12 @@ def detached(ward, *args, stdout=None):
     /proc/self/fd.)  Returns (returncode, stderr)."""
     err_path = ward.root + ".err"
     with open(ward.root + ".out", "a") as out, open(err_path, "w") as err:
-        p = subprocess.run([WARD, "--root", ward.root] + list(args),
+        # CRIU reopens them for the restored tree, which may run as an
+        # unprivileged host id (isolated idmap).
+        os.chmod(out.name, 0o666)
+        os.chmod(err_path, 0o666)
+        p = subprocess.run(ward.prefix() + [WARD, "--root", ward.root] +
+                           list(args), env=ward.env(),
                            stdin=subprocess.DEVNULL,
                            stdout=stdout if stdout is not None else out,
                            stderr=err, timeout=120)
@@ -402,3 +408,31 @@ def test_terminal_through_console_socket(ward, bundle, criu, tmp_path):
         server.close()
         for m in masters:
             os.close(m)
+
+
+def test_isolated_idmap_restored_into_its_range(iw, bundle, criu, tmp_path):
+    annotate(bundle, isolated="true")
+    counter_bundle(bundle)
+    cid = iw.new_id("ck")
+    start_counter(iw, bundle, cid)
+    before = [e for e in registry(iw) if e["container"] == cid]
+    assert len(before) == 1
+    maps = open("/proc/%d/uid_map" % init_pid(iw, cid)).read().split()
+    images = str(tmp_path / "images")
+    p = iw("--criu", criu, "checkpoint", "--image-path", images, cid)
+    assert p.returncode == 0, p.stderr
+    # The container is gone, and so is its allocation (as on delete).
+    assert [e for e in registry(iw) if e["container"] == cid] == []
+    rc, err = restore(iw, criu, "-d", "--bundle", bundle.path,
+                      "--image-path", images, cid)
+    assert rc == 0, err
+    pid = init_pid(iw, cid)
+    assert open("/proc/%d/uid_map" % pid).read().split() == maps
+    after = [e for e in registry(iw) if e["container"] == cid]
+    assert len(after) == 1 and after[0]["uid"] == before[0]["uid"], after
+    c = count(iw, cid)
+    assert wait_for(lambda: count(iw, cid) > c + 2)
+    ex = iw("exec", cid, "sh", "-c", "id -u; stat -c %u /bin/busybox")
+    assert ex.returncode == 0 and ex.stdout.split() == ["0", "0"], ex.stderr
+    assert iw("delete", "--force", cid).returncode == 0
+    assert [e for e in registry(iw) if e["container"] == cid] == []

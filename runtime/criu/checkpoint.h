@@ -85,13 +85,32 @@ struct ckpt_meta {
   char *stdio[3]; /* CRIU keys of the init's stdio ("pipe:[N]",
                      "file[mnt:ino]"), NULL where CRIU needs none */
   char *cgroup;   /* the cgroup path (below each hierarchy) at dump */
-  char *idmap;    /* the registry entry's allocation, JSON, or NULL */
+  /* Its own user namespace: /proc's maps and the registry's kind. */
+  char *uid_map, *gid_map, *idmap_kind;
 };
 void ckpt_meta_free(struct ckpt_meta *m);
 int ckpt_meta_scan(pid_t pid, const char *cgroup_path, struct ckpt_meta *m,
                    werr_t *err);
 int ckpt_meta_save(const char *dir, const struct ckpt_meta *m, werr_t *err);
 int ckpt_meta_load(const char *dir, struct ckpt_meta *m, werr_t *err);
+
+/* runtime/criu/ckpt_idmap.c */
+struct spec_config;
+/* The registry's kind for ROOT/ID ("isolated", "shared", "oci") or NULL. */
+char *ckpt_idmap_kind(const char *root, const char *id);
+/* idmap_prepare() for a restore: the dumped isolated range when it is
+ * free.  CONFIG is reloaded into *C when the first try changed it.  Fails
+ * when the maps cannot be those of the images. */
+int ckpt_idmap_prepare(const char *root, const char *id, const char *config,
+                       struct spec_config **c, const struct ckpt_meta *m,
+                       werr_t *err);
+/* Attach an idmapped clone of ROOTFS for C's maps on TARGET when the
+ * rootfs needs one (*done then true). */
+int ckpt_idmap_root(const struct spec_config *c, const char *rootfs,
+                    const char *target, bool *done, werr_t *err);
+/* Hand the image files to the container's root. */
+int ckpt_idmap_images(const char *dir, const struct spec_config *c,
+                      werr_t *err);
 
 #define CKPT_META "ward-checkpoint.json"
 #define CKPT_STATE "ward-state.json"

@@ -71,7 +71,8 @@ static void thaw_unless(const struct container_state *st, bool was_paused) {
   cgroup_handle_free(h);
 }
 
-static int describe(criu_opts *co, const struct container_state *st,
+static int describe(struct global_opts *g, criu_opts *co,
+                    const struct container_state *st,
                     const struct spec_config *c, struct ckpt_meta *meta,
                     werr_t *err) {
   _cleanup_free_ char *cg = NULL;
@@ -81,6 +82,7 @@ static int describe(criu_opts *co, const struct container_state *st,
     werr_free(&e);
   if (ckpt_meta_scan(st->pid, cg, meta, err) < 0)
     return -1;
+  meta->idmap_kind = ckpt_idmap_kind(g->root, st->id);
   for (size_t i = 0; i < meta->n_mounts; i++)
     criu_local_add_ext_mount(co, meta->mounts[i].key, meta->mounts[i].key);
   for (int fd = 0; fd < 3; fd++) {
@@ -128,7 +130,7 @@ static int run_dump(struct global_opts *g, const struct container_state *st,
      * page dedup; only the dirty-page shortcut is lost. */
     criu_local_set_track_mem(co, mt);
   }
-  if (!o->pre_dump && describe(co, st, c, &meta, err) < 0)
+  if (!o->pre_dump && describe(g, co, st, c, &meta, err) < 0)
     goto out;
   int r = o->pre_dump ? criu_local_pre_dump(co) : criu_local_dump(co);
   if (r < 0) {

@@ -207,6 +207,18 @@ int ckpt_meta_scan(pid_t pid, const char *cgroup_path, struct ckpt_meta *m,
       scan_stdio(pid, m, err) < 0)
     return -1;
   m->cgroup = cgroup_path ? xstrdup(cgroup_path) : NULL;
+  struct stat self, it;
+  char ns[64], map[64];
+  snprintf(ns, sizeof(ns), "/proc/%d/ns/user", pid);
+  if (stat("/proc/self/ns/user", &self) == 0 && stat(ns, &it) == 0 &&
+      self.st_ino != it.st_ino) {
+    snprintf(map, sizeof(map), "/proc/%d/uid_map", pid);
+    if (read_file(map, &m->uid_map, NULL, err) < 0)
+      return -1;
+    snprintf(map, sizeof(map), "/proc/%d/gid_map", pid);
+    if (read_file(map, &m->gid_map, NULL, err) < 0)
+      return -1;
+  }
   return 0;
 }
 
@@ -220,7 +232,9 @@ void ckpt_meta_free(struct ckpt_meta *m) {
   for (int i = 0; i < 3; i++)
     free(m->stdio[i]);
   free(m->cgroup);
-  free(m->idmap);
+  free(m->uid_map);
+  free(m->gid_map);
+  free(m->idmap_kind);
   memset(m, 0, sizeof(*m));
 }
 
@@ -257,8 +271,12 @@ int ckpt_meta_save(const char *dir, const struct ckpt_meta *m, werr_t *err) {
   yajl_gen_array_close(g);
   gstr(g, "cgroup");
   gstr(g, m->cgroup);
-  gstr(g, "idmap");
-  gstr(g, m->idmap);
+  gstr(g, "uidMap");
+  gstr(g, m->uid_map);
+  gstr(g, "gidMap");
+  gstr(g, m->gid_map);
+  gstr(g, "idmapKind");
+  gstr(g, m->idmap_kind);
   yajl_gen_map_close(g);
   _cleanup_free_ char *text = json_gen_finish(g);
   _cleanup_free_ char *path = xasprintf("%s/" CKPT_META, dir);
@@ -302,7 +320,9 @@ int ckpt_meta_load(const char *dir, struct ckpt_meta *m, werr_t *err) {
     m->stdio[i] = YAJL_IS_STRING(s) ? xstrdup(YAJL_GET_STRING(s)) : NULL;
   }
   m->cgroup = opt_str(v, "cgroup");
-  m->idmap = opt_str(v, "idmap");
+  m->uid_map = opt_str(v, "uidMap");
+  m->gid_map = opt_str(v, "gidMap");
+  m->idmap_kind = opt_str(v, "idmapKind");
   yajl_tree_free(v);
   return 0;
 }

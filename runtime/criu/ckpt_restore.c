@@ -27,6 +27,7 @@
 struct rundo {
   const char *root, *id;
   char *dir;
+  bool idmap;
   char *criu_root; /* mounted */
   struct cgroup_handle *cgroup;
   pid_t pid;
@@ -44,6 +45,10 @@ static void rundo_run(struct rundo *u) {
   }
   if (u->cgroup) {
     cgroup_destroy(u->cgroup, &e);
+    werr_free(&e);
+  }
+  if (u->idmap) {
+    idmap_release(u->root, u->id, &e);
     werr_free(&e);
   }
   if (u->dir) {
@@ -152,6 +157,11 @@ static int do_restore(struct global_opts *g, struct rctx *x, struct rundo *u,
   _cleanup_close_ int lock = state_lock(u->dir, err);
   if (lock < 0)
     return -1;
+  _cleanup_free_ char *config_src = xasprintf("%s/config.json", x->bundle);
+  if (ckpt_idmap_prepare(g->root, o->id, config_src, &x->c, &x->meta, err) <
+      0)
+    return -1;
+  u->idmap = true;
   if (cgroup_create(o->id, x->c->linux_.cgroupsPath, g->systemd_cgroup,
                     x->c->linux_.resources, &u->cgroup, err) < 0)
     return -1;
@@ -169,7 +179,6 @@ static int do_restore(struct global_opts *g, struct rctx *x, struct rundo *u,
                                .dir = u->dir};
   if (state_save(&st, err) < 0)
     return -1;
-  _cleanup_free_ char *config_src = xasprintf("%s/config.json", x->bundle);
   _cleanup_free_ char *config_text = NULL;
   if (read_file(config_src, &config_text, NULL, err) < 0 ||
       write_file_str(config_copy, config_text, err) < 0)
@@ -183,13 +192,21 @@ static int do_restore(struct global_opts *g, struct rctx *x, struct rundo *u,
     free(croot);
     return -1;
   }
-  if (mount(x->rootfs, croot, NULL, MS_BIND | MS_REC, NULL) < 0) {
+  bool idmapped = false;
+  if (ckpt_idmap_root(x->c, x->rootfs, croot, &idmapped, err) < 0) {
+    rmdir(croot);
+    free(croot);
+    return -1;
+  }
+  if (!idmapped && mount(x->rootfs, croot, NULL, MS_BIND | MS_REC, NULL) < 0) {
     werr_sys(err, "bind %s on %s", x->rootfs, croot);
     rmdir(croot);
     free(croot);
     return -1;
   }
   u->criu_root = croot;
+  if (ckpt_idmap_images(o->c.image_path, x->c, err) < 0)
+    return -1;
 
   criu_opts *co = NULL;
   _cleanup_close_ int img_fd = -1, work_fd = -1;
