@@ -128,7 +128,7 @@ int cmd_checkpoint(struct global_opts *g, int argc, char **argv,
   int ch;
   optind = 1;
   opterr = 0;
-  while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+  while ((ch = getopt_long_only(argc, argv, "+", opts, NULL)) != -1) {
     int r = common_flag(ch, &o.c, err);
     if (r < 0)
       return -1;
@@ -172,7 +172,8 @@ int cmd_restore(struct global_opts *g, int argc, char **argv, werr_t *err) {
   int ch;
   optind = 1;
   opterr = 0;
-  while ((ch = getopt_long(argc, argv, "+b:d", opts, NULL)) != -1) {
+  /* _only: go-runc (containerd's shim) writes -no-subreaper. */
+  while ((ch = getopt_long_only(argc, argv, "+b:d", opts, NULL)) != -1) {
     int r = common_flag(ch, &o.c, err);
     if (r < 0)
       return -1;

@@ -89,6 +89,9 @@ struct ckpt_meta {
   char *uid_map, *gid_map, *idmap_kind;
 };
 void ckpt_meta_free(struct ckpt_meta *m);
+/* The freezer directory of the cgroup at CGROUP_PATH (a v1 freezer
+ * hierarchy, else pure v2's), or NULL. */
+char *ckpt_freezer_path(const char *cgroup_path);
 int ckpt_meta_scan(pid_t pid, const char *cgroup_path, struct ckpt_meta *m,
                    werr_t *err);
 int ckpt_meta_save(const char *dir, const struct ckpt_meta *m, werr_t *err);

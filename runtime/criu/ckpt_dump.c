@@ -115,6 +115,19 @@ static int run_dump(struct global_opts *g, const struct container_state *st,
     werr(err, ENOMEM, "--parent-path");
     goto out;
   }
+  {
+    /* CRIU freezes through the cgroup, as with runc: a client that paused
+     * the container first (containerd does) leaves tasks ptrace cannot
+     * seize, and CRIU keeps a frozen cgroup frozen. */
+    _cleanup_free_ char *cg = NULL;
+    werr_t e = NULL;
+    if (cgroup_resolve_path(st->id, c->linux_.cgroupsPath, st->systemd_cgroup,
+                            &cg, &e) < 0)
+      werr_free(&e);
+    _cleanup_free_ char *fz = ckpt_freezer_path(cg);
+    if (fz && access(fz, F_OK) == 0)
+      criu_local_set_freeze_cgroup(co, fz);
+  }
   if (o->pre_dump || o->parent_path) {
     bool mt = false;
     if (ckpt_mem_track(g->criu, &mt, err) < 0)

@@ -201,6 +201,46 @@ static int scan_stdio(pid_t pid, struct ckpt_meta *m, werr_t *err) {
   return 0;
 }
 
+char *ckpt_freezer_path(const char *cgroup_path) {
+  if (!cgroup_path)
+    return NULL;
+  _cleanup_fclose_ FILE *f = fopen("/proc/self/mountinfo", "re");
+  if (!f)
+    return NULL;
+  char *line = NULL, *found = NULL;
+  size_t cap = 0;
+  while (!found && getline(&line, &cap, f) > 0) {
+    char root[4096], point[4096], fstype[64], src[256], opts[1024];
+    char *sep = strstr(line, " - ");
+    if (!sep || sscanf(line, "%*d %*d %*s %4095s %4095s", root, point) != 2 ||
+        sscanf(sep + 3, "%63s %255s %1023s", fstype, src, opts) != 3 ||
+        strcmp(root, "/") != 0)
+      continue;
+    unescape(point);
+    bool v1 = strcmp(fstype, "cgroup") == 0;
+    bool freezer = false;
+    for (char *o = strtok(opts, ","); v1 && o; o = strtok(NULL, ","))
+      freezer |= strcmp(o, "freezer") == 0;
+    if (freezer)
+      found = xasprintf("%s%s", point, cgroup_path);
+  }
+  if (!found) {
+    /* Pure v2: the freezer is every cgroup's cgroup.freeze. */
+    rewind(f);
+    while (!found && getline(&line, &cap, f) > 0) {
+      char root[4096], point[4096], fstype[64];
+      char *sep = strstr(line, " - ");
+      if (sep && sscanf(line, "%*d %*d %*s %4095s %4095s", root, point) == 2 &&
+          sscanf(sep + 3, "%63s", fstype) == 1 &&
+          strcmp(fstype, "cgroup2") == 0 && strcmp(root, "/") == 0 &&
+          strcmp(point, "/sys/fs/cgroup") == 0)
+        found = xasprintf("%s%s", point, cgroup_path);
+    }
+  }
+  free(line);
+  return found;
+}
+
 int ckpt_meta_scan(pid_t pid, const char *cgroup_path, struct ckpt_meta *m,
                    werr_t *err) {
   if (scan_mounts(pid, cgroup_path, m, err) < 0 ||

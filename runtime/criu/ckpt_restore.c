@@ -5,6 +5,7 @@
  * the dump recorded them.  Anything that fails undoes it all. */
 #include <criu/criu.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -82,6 +83,55 @@ static char *ext_source(const struct ckpt_ext_mount *m,
                                 : xasprintf("%s/%s", bundle, cm->source);
   }
   return xstrdup(m->source);
+}
+
+static bool under_tmpfs(const struct spec_config *c, const char *dest) {
+  for (size_t i = 0; i < c->mounts_len; i++) {
+    const struct spec_mount *m = &c->mounts[i];
+    size_t n = m->destination ? strlen(m->destination) : 0;
+    if (n && m->type && strcmp(m->type, "tmpfs") == 0 &&
+        strncmp(dest, m->destination, n) == 0 && dest[n] == '/')
+      return true;
+  }
+  return false;
+}
+
+/* Mount points as create makes them (runc does the same before a
+ * restore): a rootfs that never ran this config lacks them, and CRIU
+ * mounts onto what is there.  Those on a tmpfs come back with its
+ * contents; cgroup mounts sit on the tmpfs ward puts at their place. */
+static int prepare_mountpoints(const struct spec_config *c, const char *bundle,
+                               const char *rootfs, werr_t *err) {
+  _cleanup_close_ int rootfd =
+      open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0)
+    return werr_sys(err, "open rootfs %s", rootfs);
+  for (size_t i = 0; i < c->mounts_len; i++) {
+    const struct spec_mount *m = &c->mounts[i];
+    if (!m->destination || under_tmpfs(c, m->destination) ||
+        (m->type && strcmp(m->type, "cgroup") == 0))
+      continue;
+    if (!is_bind(m) || !m->source) {
+      int fd = mkdir_in_root(rootfd, m->destination, 0755, err);
+      if (fd < 0)
+        return werr_prefix(err, "mounts: %s", m->destination);
+      close(fd);
+      continue;
+    }
+    _cleanup_free_ char *src = m->source[0] == '/'
+                                   ? xstrdup(m->source)
+                                   : xasprintf("%s/%s", bundle, m->source);
+    struct stat st;
+    if (stat(src, &st) < 0)
+      return werr_sys(err, "mounts: bind source %s", src);
+    int fd = S_ISDIR(st.st_mode)
+                 ? mkdir_in_root(rootfd, m->destination, 0755, err)
+                 : mkfile_in_root(rootfd, m->destination, 0644, err);
+    if (fd < 0)
+      return werr_prefix(err, "mounts: %s", m->destination);
+    close(fd);
+  }
+  return 0;
 }
 
 static char *resolve_rootfs(const char *bundle, const char *root_path,
@@ -184,6 +234,8 @@ static int do_restore(struct global_opts *g, struct rctx *x, struct rundo *u,
       write_file_str(config_copy, config_text, err) < 0)
     return -1;
 
+  if (prepare_mountpoints(x->c, x->bundle, x->rootfs, err) < 0)
+    return -1;
   /* CRIU wants the root to be a mount point whose parent is not
    * overmounted: a bind of the rootfs in the state dir (runc's way). */
   char *croot = xasprintf("%s/criu-root", u->dir);
