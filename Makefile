@@ -14,14 +14,14 @@ DEB_DEPS := gcc make pkg-config libyajl-dev libseccomp-dev libcap-dev \
 	libmount-dev criu libprotobuf-c-dev libnftables-dev libmnl-dev busybox-static \
 	python3-pytest uidmap iproute2 nftables
 # make check also drives ward with the real clients.
-TEST_DEPS := podman containerd
+TEST_DEPS := podman containerd containernetworking-plugins
 # make bench compares against these (and times with GNU time).
 BENCH_DEPS := runc crun time
 PKGS := yajl libseccomp libcap mount criu
 
 # runtime/ is the core (create, start, exec, delete and the single-file parts);
 # each subsystem has its folder; runtime/cli/ is the command line.
-RUNTIME_DIRS := runtime runtime/cgroup runtime/idmap runtime/seccomp runtime/criu runtime/cli
+RUNTIME_DIRS := runtime runtime/cgroup runtime/idmap runtime/seccomp runtime/check runtime/criu runtime/cli
 
 WARD_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
 	-DWARD_VERSION=\"$(VERSION)\" -Ispec $(RUNTIME_DIRS:%=-I%) \
@@ -36,9 +36,11 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 HEADERS := $(wildcard spec/*.h $(RUNTIME_DIRS:%=%/*.h))
 
-.PHONY: all deps check unit integration demo asan install clean bench criu-private
+include hooks/ward-net.mk
 
-all: $(BUILD)/ward ward
+.PHONY: all deps check unit integration demo asan install uninstall clean bench criu-private
+
+all: $(BUILD)/ward ward $(ALL_EXTRA)
 
 ward: $(BUILD)/ward
 	@if [ "$(BUILD)" = build ]; then cp -f $< $@; fi
@@ -122,8 +124,37 @@ bench:
 	$(MAKE) all
 	@sh bench/run.sh
 
-install: all
-	install -D -m 0755 $(BUILD)/ward $(DESTDIR)$(PREFIX)/bin/ward
+# What `make install` puts where; `make uninstall` removes exactly these.
+# podman reads hooks from /usr/share/containers/oci/hooks.d and
+# /etc/containers/oci/hooks.d: pass HOOKSDIR=one of them to let it find
+# ward-net's hook file.
+HOOKSDIR ?= $(PREFIX)/share/containers/oci/hooks.d
+MANPAGES := contrib/ward.8 contrib/ward-check.8
+# Every config snippet in contrib/ (the man pages and the completion have
+# their own places; oci-hooks.d/ goes to HOOKSDIR).
+DOCS := $(wildcard contrib/*.toml contrib/*.conf contrib/*.json \
+	contrib/*.conflist contrib/*.yaml)
+INSTALLED := $(PREFIX)/bin/ward $(MANPAGES:contrib/%=$(PREFIX)/share/man/man8/%) \
+	$(PREFIX)/share/bash-completion/completions/ward \
+	$(DOCS:contrib/%=$(PREFIX)/share/doc/ward/%) \
+	$(PREFIX)/libexec/ward/ward-net $(HOOKSDIR)/ward-net.json
+install: all install-net
+	install -D -s -m 0755 $(BUILD)/ward $(DESTDIR)$(PREFIX)/bin/ward
+	for m in $(MANPAGES); do \
+		install -D -m 0644 $$m $(DESTDIR)$(PREFIX)/share/man/man8/$${m#contrib/} || exit 1; \
+	done
+	install -D -m 0644 contrib/ward.bash-completion \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/ward
+	for d in $(DOCS); do \
+		install -D -m 0644 $$d $(DESTDIR)$(PREFIX)/share/doc/ward/$${d#contrib/} || exit 1; \
+	done
+	if [ -f contrib/oci-hooks.d/ward-net.json ]; then \
+		install -D -m 0644 contrib/oci-hooks.d/ward-net.json $(DESTDIR)$(HOOKSDIR)/ward-net.json; \
+	fi
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR),$(INSTALLED))
+	rmdir $(DESTDIR)$(PREFIX)/libexec/ward $(DESTDIR)$(PREFIX)/share/doc/ward 2>/dev/null || true
 
 clean:
 	rm -rf build build-asan ward

@@ -19,12 +19,14 @@
 #include "caps.h"
 #include "cgroup.h"
 #include "cleanup.h"
+#include "exec_status.h"
 #include "hooks.h"
 #include "idmap.h"
 #include "init.h"
 #include "lsm.h"
 #include "process_sched.h"
 #include "ns.h"
+#include "seccomp_cache.h"
 #include "seccomp_filter.h"
 #include "state_json.h"
 #include "sync.h"
@@ -181,15 +183,6 @@ static int drive_init(struct global_opts *g, const struct create_opts *o,
         *console_master = take_fd(rfd);
       }
       break;
-    case SYNC_SECCOMP_NOTIFY: {
-      if (rfd < 0)
-        return werr(err, EPROTO, "sync: seccomp message without fd");
-      _cleanup_free_ char *js =
-          creating_state_json(c, o->id, bundle, pid, "creating");
-      if (seccomp_notify_forward(c->linux_.seccomp, js, rfd, err) < 0)
-        return werr_prefix(err, "linux.seccomp.listenerPath");
-      break;
-    }
     case SYNC_READY:
       return 0;
     default:
@@ -291,7 +284,8 @@ static int do_create(struct global_opts *g, const struct create_opts *o,
     return werr_sys(err, "open %s", fifo);
   struct seccomp_prog *seccomp = NULL;
   if (c->linux_.seccomp &&
-      seccomp_filter_prepare(c->linux_.seccomp, g->root, &seccomp, err) < 0)
+      seccomp_filter_prepare(c->linux_.seccomp, SECCOMP_CACHE_DIR, &seccomp,
+                             err) < 0)
     return -1;
 
   struct ns_plan ns;
@@ -486,7 +480,25 @@ int container_start(struct global_opts *g, const char *id, werr_t *err) {
     }
   }
   unlink(fifo);
-  if (load_config_copy(st, &c, NULL) == 0 && c->hooks.poststart.len) {
+  /* [h-init] The init runs its last steps now: wait until it has exec'd
+   * (or report its error), handing a seccomp listener to the agent. */
+  if (load_config_copy(st, &c, err) < 0) {
+    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
+    goto out;
+  }
+  {
+    struct spec_state ss = {.ociVersion = c->ociVersion,
+                            .id = st->id,
+                            .status = "created",
+                            .pid = st->pid,
+                            .bundle = st->bundle,
+                            .annotations = &st->annotations};
+    _cleanup_free_ char *js = spec_state_emit(&ss, false);
+    if (exec_status_wait(ffd, pidfd, c->linux_.seccomp, js, err) < 0)
+      goto out;
+  }
+  /* [/h-init] */
+  if (c->hooks.poststart.len) {
     struct spec_state ss = {.ociVersion = c->ociVersion,
                             .id = st->id,
                             .status = "running",
@@ -495,12 +507,7 @@ int container_start(struct global_opts *g, const char *id, werr_t *err) {
                             .annotations = &st->annotations};
     _cleanup_free_ char *js = spec_state_emit(&ss, false);
     /* poststart failures are logged but do not stop the container (spec) */
-    werr_t e = NULL;
-    if (hooks_run(&c->hooks.poststart, "hooks.poststart", js, &e) < 0) {
-      *err = e;
-      rc = 1;
-      goto out;
-    }
+    hooks_run_warn(&c->hooks.poststart, "hooks.poststart", js);
   }
   rc = 0;
 out:
@@ -560,7 +567,6 @@ int container_delete(struct global_opts *g, struct container_state *st,
       return -1;
   }
   struct spec_config *c = NULL;
-  werr_t hook_err = NULL;
   if (load_config_copy(st, &c, NULL) == 0 && c->hooks.poststop.len) {
     struct spec_state ss = {.ociVersion = c->ociVersion,
                             .id = st->id,
@@ -568,28 +574,22 @@ int container_delete(struct global_opts *g, struct container_state *st,
                             .bundle = st->bundle,
                             .annotations = &st->annotations};
     _cleanup_free_ char *js = spec_state_emit(&ss, false);
-    hooks_run(&c->hooks.poststop, "hooks.poststop", js, &hook_err);
+    /* runtime-spec: poststop failures are logged, delete still succeeds */
+    hooks_run_warn(&c->hooks.poststop, "hooks.poststop", js);
   }
   spec_config_free(c);
   if (st->cgroup && st->cgroup[0]) {
     struct cgroup_handle *h = NULL;
     if (cgroup_open(st->cgroup, &h, err) < 0)
-      goto fail;
+      return -1;
     int rc = cgroup_destroy(h, err);
     cgroup_handle_free(h);
     if (rc < 0)
-      goto fail;
+      return -1;
   }
   if (idmap_release(g->root, st->id, err) < 0)
-    goto fail;
+    return -1;
   if (rm_rf(st->dir, err) < 0)
-    goto fail;
-  if (hook_err) {
-    /* runtime-spec: poststop failures are logged, delete still succeeds */
-    werr_free(&hook_err);
-  }
+    return -1;
   return 0;
-fail:
-  werr_free(&hook_err);
-  return -1;
 }

@@ -75,3 +75,15 @@ int hooks_run(const struct spec_hooklist *l, const char *kind,
       return -1;
   return 0;
 }
+
+void hooks_run_warn(const struct spec_hooklist *l, const char *kind,
+                    const char *state_json) {
+  for (size_t i = 0; i < l->len; i++) {
+    werr_t e = NULL;
+    if (run_one(&l->items[i], kind, i, state_json, &e) < 0) {
+      _cleanup_free_ char *t = werr_text(e);
+      ward_warn("%s", t);
+      werr_free(&e);
+    }
+  }
+}

@@ -9,5 +9,10 @@
 /* KIND names the list in errors ("hooks.createRuntime"). */
 int hooks_run(const struct spec_hooklist *l, const char *kind,
               const char *state_json, werr_t *err);
+/* poststart and poststop: the runtime-spec says a failure is logged as a
+ * warning and the remaining hooks and the lifecycle go on as if it had
+ * succeeded.  Runs every hook; each failure is one ward_warn() line. */
+void hooks_run_warn(const struct spec_hooklist *l, const char *kind,
+                    const char *state_json);
 
 #endif

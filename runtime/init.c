@@ -12,9 +12,11 @@
 #include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "exec_status.h"
 #include "hooks.h"
 #include "lsm.h"
 #include "mount.h"
@@ -32,6 +34,7 @@ struct init_state {
   int rootfs_idmap_fd;
   int *mount_fds;
   pid_t host_pid;
+  pid_t fifo_opener; /* see spawn_fifo_opener */
 };
 
 static __attribute__((noreturn)) void die(const struct init_args *a,
@@ -106,6 +109,35 @@ static int set_personality(const struct spec_config *c, werr_t *err) {
   return 0;
 }
 
+/* Without a mount namespace of its own the init chroots, and no /proc is
+ * left through which to reopen the O_PATH fifo fd for writing, as the
+ * blocking open that waits for `ward start` must.  So a child sharing our
+ * fd table (CLONE_FILES, not CLONE_FS: our chroot leaves its root alone)
+ * does that open and puts the write end in place of the O_PATH fd.  Its
+ * root is the caller's, but so is the container's mount namespace. */
+static int spawn_fifo_opener(struct init_state *s, werr_t *err) {
+  int fifo_fd = s->a->fifo_fd;
+  char path[FD_PATH_MAX];
+  fd_path(fifo_fd, path);
+  pid_t parent = getpid();
+  pid_t pid = (pid_t)syscall(SYS_clone, CLONE_FILES | SIGCHLD, NULL, NULL,
+                             NULL, NULL);
+  if (pid < 0)
+    return werr_sys(err, "clone the exec fifo opener");
+  if (pid == 0) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+    if (getppid() != parent)
+      _exit(1);
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0 || dup3(fd, fifo_fd, O_CLOEXEC) < 0)
+      _exit(1);
+    close(fd);
+    _exit(0);
+  }
+  s->fifo_opener = pid;
+  return 0;
+}
+
 /* Everything up to the exec fifo; errors reach `ward create`. */
 static int init_setup(struct init_state *s, werr_t *err) {
   const struct init_args *a = s->a;
@@ -114,6 +146,10 @@ static int init_setup(struct init_state *s, werr_t *err) {
 
   if (sched_apply_initial(p, err) < 0 || ns_join_in_child(a->ns, err) < 0)
     return -1;
+  /* Each names a host namespace: gone before anyone can look. */
+  for (int i = 0; i < SPEC_NS_COUNT; i++)
+    if (a->ns->join_fd[i] >= 0)
+      close(a->ns->join_fd[i]);
   if (wait_go(s, err) < 0)
     return -1;
   /* Opened now: after GO, so the maps exist and our capabilities in the
@@ -127,8 +163,15 @@ static int init_setup(struct init_state *s, werr_t *err) {
     return werr_sys(err, "open rootfs %s", a->rootfs);
   /* Until exec, /proc/self/exe of this process is ward itself: keep it out
    * of reach of other processes in the container (CVE-2019-5736).  Not
-   * before GO: an unprivileged ward must still open our uid_map. */
+   * before GO: an unprivileged ward must still open our uid_map.  And
+   * not before oom_score_adj: a non-dumpable process's /proc files belong
+   * to the host's root, which a user namespace does not map. */
+  if (process_set_oom_score(p, err) < 0)
+    return -1;
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  bool mntns = a->ns->create[SPEC_NS_MOUNT];
+  if (!mntns && spawn_fifo_opener(s, err) < 0)
+    return -1;
   if (a->ns->create[SPEC_NS_USER]) {
     /* Become the container's root now that the maps exist. */
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
@@ -143,7 +186,6 @@ static int init_setup(struct init_state *s, werr_t *err) {
       return werr_sys(err, "join session keyring");
   }
 
-  bool mntns = a->ns->create[SPEC_NS_MOUNT];
   struct mount_ctx mc = {.c = c,
                          .rootfs = a->rootfs,
                          .rootfs_fd = rootfs_fd,
@@ -164,7 +206,7 @@ static int init_setup(struct init_state *s, werr_t *err) {
     return -1;
   s->host_pid = (pid_t)m.value;
   if (c->hooks.createContainer.len) {
-    _cleanup_free_ char *js = state_json(a, s->host_pid, "created");
+    _cleanup_free_ char *js = state_json(a, s->host_pid, "creating");
     if (hooks_run(&c->hooks.createContainer, "hooks.createContainer", js,
                   err) < 0)
       return -1;
@@ -189,6 +231,17 @@ static int init_setup(struct init_state *s, werr_t *err) {
   }
   if (mntns && mount_finalize(&mc, err) < 0)
     return -1;
+  /* Consumed: the mounts and the new root are in place, and each fd names a host tree. */
+  for (size_t i = 0; i < c->mounts_len; i++)
+    if (s->mount_fds[i] >= 0) {
+      close(s->mount_fds[i]);
+      s->mount_fds[i] = -1;
+    }
+  if (s->rootfs_idmap_fd >= 0 && s->rootfs_idmap_fd != mc.root_mount_fd)
+    close(s->rootfs_idmap_fd);
+  s->rootfs_idmap_fd = -1;
+  if (mc.root_mount_fd >= 0)
+    close(mc.root_mount_fd);
 
   /* The init leads its own session, as runc's does (the terminal setup
    * does it itself): CRIU cannot dump a tree whose session leader is
@@ -212,11 +265,44 @@ static int init_setup(struct init_state *s, werr_t *err) {
   return 0;
 }
 
+/* Block until `ward start` opens the fifo's read end; then the fifo fd is
+ * our write end, the status channel of exec_status.h. */
+static void wait_start(struct init_state *s) {
+  const struct init_args *a = s->a;
+  if (s->fifo_opener > 0) {
+    int st = 0;
+    while (waitpid(s->fifo_opener, &st, 0) < 0 && errno == EINTR)
+      ;
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+      _exit(1);
+  } else {
+    char fifo[FD_PATH_MAX];
+    fd_path(a->fifo_fd, fifo);
+    int wfd = open(fifo, O_WRONLY | O_CLOEXEC);
+    if (wfd < 0 || dup3(wfd, a->fifo_fd, O_CLOEXEC) < 0)
+      _exit(1);
+    close(wfd);
+  }
+  if (write(a->fifo_fd, "0", 1) != 1)
+    _exit(1);
+}
+
 void container_init(const struct init_args *a) {
   werr_t err = NULL;
   struct init_state s = {.a = a, .rootfs_idmap_fd = -1};
-  if (a->lock_fd >= 0)
-    close(a->lock_fd);
+  /* First act: nothing of the caller's (its cwd, a shell's fd 251, ward's
+   * own cgroup and lock fds) stays reachable through /proc/1/fd.  Kept:
+   * stdio, the preserved fds, the sync socket, the exec fifo (a fifo, not
+   * a directory) and the namespaces still to join. */
+  int keep[2 + SPEC_NS_COUNT];
+  size_t nkeep = 0;
+  keep[nkeep++] = a->sync_fd;
+  keep[nkeep++] = a->fifo_fd;
+  for (int i = 0; i < SPEC_NS_COUNT; i++)
+    if (a->ns->join_fd[i] >= 0)
+      keep[nkeep++] = a->ns->join_fd[i];
+  if (process_close_inherited(a->preserve_fds, keep, nkeep, &err) < 0)
+    die(a, &err);
   s.mount_fds = xmalloc0((a->c->mounts_len + 1) * sizeof(int));
   for (size_t i = 0; i < a->c->mounts_len; i++)
     s.mount_fds[i] = -1;
@@ -225,47 +311,32 @@ void container_init(const struct init_args *a) {
 
   const struct spec_process *p = &a->c->process;
   _cleanup_free_ char *exe = NULL;
+  /* A missing binary is a create-time error, as with runc. */
   if (process_resolve_exe(p, &exe, &err) < 0)
     die(a, &err);
-  int notify_fd = -1;
-  /* Scheduling may need CAP_SYS_NICE, which the user may be about to lose;
-   * the LSM label applies at the next execve. */
-  if (sched_apply_final(p, &err) < 0 || lsm_apply_exec_label(p, &err) < 0 ||
-      process_become_user(p, a->seccomp, &notify_fd, &err) < 0)
-    die(a, &err);
-  if (notify_fd >= 0) {
-    if (sync_send(a->sync_fd, SYNC_SECCOMP_NOTIFY, 0, &notify_fd, 1, &err) < 0)
-      die(a, &err);
-    close(notify_fd);
-  }
   if (sync_send(a->sync_fd, SYNC_READY, 0, NULL, 0, &err) < 0)
     die(a, &err);
   close(a->sync_fd);
 
-  /* Block until `ward start` opens the other end. */
-  char fifo[FD_PATH_MAX];
-  fd_path(a->fifo_fd, fifo);
-  int wfd = open(fifo, O_WRONLY | O_CLOEXEC);
-  if (wfd < 0)
-    _exit(1);
-  if (write(wfd, "0", 1) != 1)
-    _exit(1);
-  close(wfd);
-  close(a->fifo_fd);
-
+  wait_start(&s);
+  /* From here every failure goes to `ward start` over the fifo.  All the
+   * calls come before the seccomp filter, which process_become_user loads
+   * last (see there); only execve runs under it. */
+  int st = a->fifo_fd;
   if (a->c->hooks.startContainer.len) {
     _cleanup_free_ char *js = state_json(a, s.host_pid, "created");
     if (hooks_run(&a->c->hooks.startContainer, "hooks.startContainer", js,
-                  &err) < 0) {
-      _cleanup_free_ char *t = werr_text(err);
-      dprintf(2, "ward: %s\n", t);
-      _exit(1);
-    }
+                  &err) < 0)
+      exec_status_fail(st, err);
   }
+  struct exec_status_handoff hs;
+  struct seccomp_handoff h;
+  exec_status_handoff_init(&hs, st, &h);
   if (process_close_fds(a->preserve_fds, &err) < 0 ||
-      process_exec(p, exe, &err) < 0) {
-    _cleanup_free_ char *t = werr_text(err);
-    dprintf(2, "ward: %s\n", t);
-  }
-  _exit(127);
+      sched_apply_final(p, &err) < 0 || lsm_apply_exec_label(p, &err) < 0 ||
+      process_become_user(p, a->seccomp, &h, &err) < 0)
+    exec_status_fail(st, err);
+  process_exec(p, exe, &err);
+  /* Under the filter: reporting may be denied, but is worth the try. */
+  exec_status_fail(st, err);
 }

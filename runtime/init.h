@@ -1,7 +1,11 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* The container init: the child ward clones into the new namespaces.  It
- * builds the container's world step by step, reporting every failure to
- * ward over the sync socket, then waits on the exec fifo and execs. */
+/* The container init: the child ward clones into the new namespaces.  Its
+ * first act closes every fd it does not need; it builds the container's
+ * world step by step, reporting every failure to `ward create` over the
+ * sync socket, then waits on the exec fifo.  Released by `ward start`, it
+ * runs the startContainer hooks, closes the rest, switches to the user,
+ * loads the seccomp filter last and execs, reporting any failure to
+ * `ward start` over the fifo (exec_status.h). */
 #ifndef WARD_INIT_H
 #define WARD_INIT_H
 

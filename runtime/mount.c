@@ -129,11 +129,14 @@ static int copy_tree(int from, int to, werr_t *err) {
 /* The destination's parent directories and itself, created inside the
  * rootfs: a directory, or an empty file when binding a non-directory. */
 static int prepare_destination(int rootfd, const struct spec_mount *mnt,
-                               bool bind, werr_t *err) {
+                               bool bind, int idfd, werr_t *err) {
   bool dir = true;
   if (bind && mnt->source) {
+    /* An idmapped source is already open (ward cloned it): its path may
+     * sit below a directory the container's root cannot search, as the
+     * reachability rule for writable idmapped mounts wants. */
     struct stat st;
-    if (stat(mnt->source, &st) < 0)
+    if ((idfd >= 0 ? fstat(idfd, &st) : stat(mnt->source, &st)) < 0)
       return werr_sys(err, "mount source %s", mnt->source);
     dir = S_ISDIR(st.st_mode);
   }
@@ -245,7 +248,8 @@ static int mount_one(const struct mount_ctx *m, int rootfd, size_t i,
   char target[FD_PATH_MAX];
   if (check_proc_destination(m, -1, i, type, err) < 0)
     goto out;
-  dfd = prepare_destination(rootfd, mnt, bind, err);
+  dfd = prepare_destination(rootfd, mnt, bind,
+                            m->mount_fds ? m->mount_fds[i] : -1, err);
   if (dfd < 0)
     goto out;
   if (check_proc_destination(m, dfd, i, type, err) < 0)
@@ -339,8 +343,10 @@ out:
 
 int mount_rootfs(struct mount_ctx *m, werr_t *err) {
   unsigned long prop = propagation_flags(m->c->linux_.rootfsPropagation);
-  /* pivot_root refuses shared parents: start rslave, apply shared last. */
-  unsigned long initial = (prop & MS_SHARED) ? (MS_SLAVE | MS_REC) : prop;
+  /* pivot_root refuses shared parents, and an unbindable root cannot be
+   * cloned or bound from: start rslave, apply those two last (finalize). */
+  unsigned long initial =
+      (prop & (MS_SHARED | MS_UNBINDABLE)) ? (MS_SLAVE | MS_REC) : prop;
   if (mount(NULL, "/", NULL, initial, NULL) < 0)
     return werr_sys(err, "make / %s",
                     m->c->linux_.rootfsPropagation ? m->c->linux_.rootfsPropagation
@@ -462,7 +468,8 @@ int mount_finalize(const struct mount_ctx *m, werr_t *err) {
             NULL) < 0)
     return werr_sys(err, "remount / read-only");
   unsigned long prop = propagation_flags(l->rootfsPropagation);
-  if ((prop & MS_SHARED) && mount(NULL, "/", NULL, prop, NULL) < 0)
+  if ((prop & (MS_SHARED | MS_UNBINDABLE)) &&
+      mount(NULL, "/", NULL, prop, NULL) < 0)
     return werr_sys(err, "make / %s", l->rootfsPropagation);
   return 0;
 }

@@ -5,9 +5,53 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "utils.h"
+
+/* Is FD the namespace ward itself runs in?  Compared by (dev, inode), so
+ * /proc/self/ns/net, /proc/<ward's pid>/ns/net or a bind mount of it are
+ * all caught. */
+static bool is_own_ns(int fd, enum spec_ns n) {
+  struct stat a, b;
+  char self[64];
+  snprintf(self, sizeof(self), "/proc/self/ns/%s", spec_ns_procname(n));
+  return fstat(fd, &a) == 0 && stat(self, &b) == 0 && a.st_dev == b.st_dev &&
+         a.st_ino == b.st_ino;
+}
+
+/* A sysctl or hostname is the container's only when its namespace is: in
+ * a namespace joined by path that is ward's own, writing it would change
+ * the caller's (the host's) value.  runc refuses net.* there; ward refuses
+ * every namespaced family: net.* (network), kernel.{shm*,msg*,sem},
+ * fs.mqueue.* (ipc), kernel.{hostname,domainname}, hostname and domainname
+ * (uts). */
+static int check_not_own_ns(const struct spec_config *c,
+                            const struct ns_plan *p, werr_t *err) {
+  bool own[SPEC_NS_COUNT] = {false};
+  for (int i = 0; i < SPEC_NS_COUNT; i++)
+    own[i] = p->join_fd[i] >= 0 && is_own_ns(p->join_fd[i], (enum spec_ns)i);
+  for (size_t i = 0; i < c->linux_.sysctl.len; i++) {
+    const char *key = c->linux_.sysctl.items[i].key;
+    int n = spec_sysctl_namespace(key);
+    if (n >= 0 && own[n])
+      return werr(err, EPERM,
+                  "linux.sysctl: \"%s\": the %s namespace %s is the one ward "
+                  "runs in; refusing to change the host's value",
+                  key, spec_ns_name((enum spec_ns)n),
+                  c->linux_.namespaces[n].path);
+  }
+  const char *uts_field = c->hostname && c->hostname[0]       ? "hostname"
+                          : c->domainname && c->domainname[0] ? "domainname"
+                                                              : NULL;
+  if (uts_field && own[SPEC_NS_UTS])
+    return werr(err, EPERM,
+                "%s: the uts namespace %s is the one ward runs in; refusing "
+                "to change the host's %s",
+                uts_field, c->linux_.namespaces[SPEC_NS_UTS].path, uts_field);
+  return 0;
+}
 
 int ns_plan_open(const struct spec_config *c, struct ns_plan *p, werr_t *err) {
   for (int i = 0; i < SPEC_NS_COUNT; i++) {
@@ -29,6 +73,10 @@ int ns_plan_open(const struct spec_config *c, struct ns_plan *p, werr_t *err) {
       ns_plan_close(p);
       return -1;
     }
+  }
+  if (check_not_own_ns(c, p, err) < 0) {
+    ns_plan_close(p);
+    return -1;
   }
   return 0;
 }

@@ -67,12 +67,6 @@ int process_set_limits(const struct spec_process *p, werr_t *err) {
                       p->rlimits[i].type, (unsigned long long)rl.rlim_cur,
                       (unsigned long long)rl.rlim_max);
   }
-  if (p->has_oomScoreAdj) {
-    char buf[16];
-    snprintf(buf, sizeof(buf), "%d", p->oomScoreAdj);
-    if (write_proc_file("/proc/self/oom_score_adj", buf, err) < 0)
-      return werr_prefix(err, "process.oomScoreAdj");
-  }
   if (p->user.has_umask)
     umask((mode_t)p->user.umask);
   else
@@ -80,23 +74,45 @@ int process_set_limits(const struct spec_process *p, werr_t *err) {
   return 0;
 }
 
-static int load_seccomp(struct seccomp_prog *seccomp, int *notify_fd,
-                        werr_t *err) {
+int process_set_oom_score(const struct spec_process *p, werr_t *err) {
+  if (!p->has_oomScoreAdj)
+    return 0;
+  char buf[16];
+  snprintf(buf, sizeof(buf), "%d", p->oomScoreAdj);
+  if (write_proc_file("/proc/self/oom_score_adj", buf, err) < 0)
+    return werr_prefix(err, "process.oomScoreAdj");
+  return 0;
+}
+
+static int load_seccomp(struct seccomp_prog *seccomp,
+                        const struct seccomp_handoff *h, werr_t *err) {
   if (seccomp == NULL)
     return 0;
-  return seccomp_filter_install(seccomp, notify_fd, err);
+  bool listener = seccomp_prog_has_listener(seccomp);
+  if (listener && h && h->before(h->ctx, err) < 0)
+    return -1;
+  /* From here on the process runs under the container's filter. */
+  int notify_fd = -1;
+  if (seccomp_filter_install(seccomp, &notify_fd, err) < 0)
+    return -1;
+  /* The listener is O_CLOEXEC: execve closes our copy, nothing else has
+   * to (a close(2) here would be one more call under the filter). */
+  if (notify_fd >= 0 && h)
+    h->after(h->ctx);
+  return 0;
 }
 
 int process_become_user(const struct spec_process *p,
-                        struct seccomp_prog *seccomp, int *notify_fd,
-                        werr_t *err) {
+                        struct seccomp_prog *seccomp,
+                        const struct seccomp_handoff *h, werr_t *err) {
   const struct spec_user *u = &p->user;
-  *notify_fd = -1;
   if (caps_drop_bounding(p, err) < 0)
     return -1;
   /* Without no_new_privs, seccomp(2) needs CAP_SYS_ADMIN, which the user
-   * may be about to lose: load the filter while we still hold it. */
-  if (!p->noNewPrivileges && load_seccomp(seccomp, notify_fd, err) < 0)
+   * may be about to lose: load the filter while we still hold it.  The
+   * calls left under it are the ones runc makes there: prctl, setgroups,
+   * setresgid, setresuid, capset, then execve. */
+  if (!p->noNewPrivileges && load_seccomp(seccomp, h, err) < 0)
     return -1;
   if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
     return werr_sys(err, "prctl(PR_SET_KEEPCAPS)");
@@ -117,9 +133,37 @@ int process_become_user(const struct spec_process *p,
   if (p->noNewPrivileges) {
     if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
       return werr_sys(err, "process.noNewPrivileges: prctl");
-    if (load_seccomp(seccomp, notify_fd, err) < 0)
+    /* The last step: nothing but execve runs under the filter. */
+    if (load_seccomp(seccomp, h, err) < 0)
       return -1;
   }
+  return 0;
+}
+
+static int cmp_int(const void *a, const void *b) {
+  int x = *(const int *)a, y = *(const int *)b;
+  return (x > y) - (x < y);
+}
+
+int process_close_inherited(int preserve, const int *keep, size_t nkeep,
+                            werr_t *err) {
+  int k[PROCESS_KEEP_MAX];
+  size_t n = 0;
+  unsigned from = 3u + (unsigned)(preserve > 0 ? preserve : 0);
+  for (size_t i = 0; i < nkeep && n < PROCESS_KEEP_MAX; i++)
+    if (keep[i] >= (int)from)
+      k[n++] = keep[i];
+  qsort(k, n, sizeof(int), cmp_int);
+  for (size_t i = 0; i < n; i++) {
+    unsigned kf = (unsigned)k[i];
+    if (kf < from) /* listed twice */
+      continue;
+    if (kf > from && syscall(SYS_close_range, from, kf - 1u, 0) < 0)
+      return werr_sys(err, "close_range %u-%u", from, kf - 1u);
+    from = kf + 1u;
+  }
+  if (syscall(SYS_close_range, from, ~0u, 0) < 0)
+    return werr_sys(err, "close_range %u-", from);
   return 0;
 }
 
@@ -131,6 +175,7 @@ int process_close_fds(int preserve, werr_t *err) {
 }
 
 int process_exec(const struct spec_process *p, const char *exe, werr_t *err) {
+  /* Under the filter now (see process_become_user): execve only. */
   char *empty[] = {NULL};
   execve(exe, p->args, p->env ? p->env : empty);
   return werr_sys(err, "exec %s", exe);

@@ -12,6 +12,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <limits.h>
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
 
@@ -26,8 +27,12 @@ int state_validate_id(const char *id, werr_t *err) {
   size_t n = id ? strlen(id) : 0;
   if (n == 0)
     return werr(err, EINVAL, "invalid container id \"\": must not be empty");
-  if (n > 1024)
-    return werr(err, EINVAL, "invalid container id: longer than 1024 characters");
+  /* runc's set, [A-Za-z0-9_+.-]; the id names a directory in --root, so
+   * it is at most NAME_MAX long (runc fails later with ENAMETOOLONG). */
+  if (n > NAME_MAX)
+    return werr(err, EINVAL,
+                "invalid container id: %zu characters, at most %d allowed", n,
+                NAME_MAX);
   if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
     return werr(err, EINVAL, "invalid container id \"%s\"", id);
   for (const char *p = id; *p; p++)

@@ -52,6 +52,14 @@ void sync_send_error(int sock, const struct ward_error *e) {
 
 int sync_recv(int sock, struct sync_msg *m, int *fds, size_t *nfds,
               werr_t *err) {
+  int r = sync_recv_or_eof(sock, m, fds, nfds, err);
+  if (r == 0)
+    return werr(err, 0, "container init exited unexpectedly");
+  return r < 0 ? -1 : 0;
+}
+
+int sync_recv_or_eof(int sock, struct sync_msg *m, int *fds, size_t *nfds,
+                     werr_t *err) {
   struct iovec iov = {.iov_base = m, .iov_len = sizeof(*m)};
   char cbuf[CMSG_SPACE(sizeof(int) * SYNC_MAX_FDS)];
   struct msghdr mh = {.msg_iov = &iov,
@@ -68,7 +76,7 @@ int sync_recv(int sock, struct sync_msg *m, int *fds, size_t *nfds,
   if (r < 0)
     return werr_sys(err, "sync: receive");
   if (r == 0)
-    return werr(err, 0, "container init exited unexpectedly");
+    return 0;
   if ((size_t)r != sizeof(*m))
     return werr(err, EPROTO, "sync: short message");
   for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
@@ -86,7 +94,7 @@ int sync_recv(int sock, struct sync_msg *m, int *fds, size_t *nfds,
   m->text[sizeof(m->text) - 1] = '\0';
   if (m->type == SYNC_ERROR)
     return werr(err, m->errnum, "%s", m->text);
-  return 0;
+  return 1;
 }
 
 int sync_expect(int sock, int type, struct sync_msg *m, int *fds,

@@ -16,7 +16,6 @@ enum sync_type {
   SYNC_PRE_PIVOT,      /* init → ward: mounts done, run createRuntime hooks */
   SYNC_HOOKS_DONE,     /* ward → init: go on to pivot_root */
   SYNC_CONSOLE,        /* init → ward: the pty master */
-  SYNC_SECCOMP_NOTIFY, /* init → ward: the seccomp listener fd */
   SYNC_READY,          /* init → ward: waiting on the exec fifo */
   SYNC_PID,            /* exec helper → ward: pid of the exec'd process */
   SYNC_ERROR,          /* either way: errnum + message, then exit */
@@ -40,6 +39,10 @@ void sync_send_error(int sock, const struct ward_error *e);
  * SYNC_ERROR from the peer becomes *err and -1; so does EOF. */
 int sync_recv(int sock, struct sync_msg *m, int *fds, size_t *nfds,
               werr_t *err);
+/* Same, but EOF (every copy of the peer's end closed: it exited, or it
+ * exec'd and its O_CLOEXEC end closed) returns 0; a message returns 1. */
+int sync_recv_or_eof(int sock, struct sync_msg *m, int *fds, size_t *nfds,
+                     werr_t *err);
 /* Receive and require TYPE. */
 int sync_expect(int sock, int type, struct sync_msg *m, int *fds,
                 size_t *nfds, werr_t *err);

@@ -279,8 +279,13 @@ static int parse_hooks(yajl_val root, struct spec_hooks *h, werr_t *err) {
 
 /* ---- checks spanning sections ----------------------------------------- */
 
-/* Which namespace a sysctl belongs to; -1 when it is host-global. */
-static int sysctl_namespace(const char *key) {
+int spec_sysctl_namespace(const char *raw) {
+  /* "net/ipv4/ip_forward" is the same knob as "net.ipv4.ip_forward". */
+  char key[256];
+  snprintf(key, sizeof(key), "%s", raw);
+  for (char *p = key; *p; p++)
+    if (*p == '/')
+      *p = '.';
   static const char *const ipc_exact[] = {
       "kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem",
       "kernel.shmall", "kernel.shmmax", "kernel.shmmni",
@@ -297,14 +302,7 @@ static int sysctl_namespace(const char *key) {
 
 static int check_sysctls(const struct spec_linux *l, werr_t *err) {
   for (size_t i = 0; i < l->sysctl.len; i++) {
-    /* "net/ipv4/ip_forward" is the same knob as "net.ipv4.ip_forward". */
-    _cleanup_free_ char *key = strdup(l->sysctl.items[i].key);
-    if (key == NULL)
-      abort();
-    for (char *p = key; *p; p++)
-      if (*p == '/')
-        *p = '.';
-    int ns = sysctl_namespace(key);
+    int ns = spec_sysctl_namespace(l->sysctl.items[i].key);
     if (ns < 0)
       return werr(err, 0,
                   "linux.sysctl: \"%s\" is not namespaced; refusing to change "

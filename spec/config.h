@@ -135,6 +135,9 @@ const struct spec_ns_kind *spec_ns_kind(enum spec_ns ns);
 const char *spec_ns_name(enum spec_ns ns);     /* "network" */
 const char *spec_ns_procname(enum spec_ns ns); /* "net" (/proc/PID/ns/) */
 int spec_ns_cloneflag(enum spec_ns ns);
+/* The namespace a sysctl key ("net.ipv4.ip_forward" or "net/ipv4/...")
+ * belongs to, or -1 when it is host-global. */
+int spec_sysctl_namespace(const char *key);
 
 struct spec_device {
   char *type; /* c, b, u, p */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -77,8 +78,39 @@ int read_all_fd(int fd, char **out, size_t *len, werr_t *err) {
   return 0;
 }
 
+/* yajl builds, and frees, its tree recursively: a few MB of "[[[[..." under
+ * an unknown key overflows the stack.  Every JSON input ward reads (config,
+ * process, resources, state, registry) is checked here, on the raw bytes,
+ * before any tree exists. */
+static int json_check_bounds(const char *buf, const char *what, werr_t *err) {
+  size_t depth = 0, len = 0;
+  bool in_str = false;
+  for (const char *p = buf; *p; p++, len++) {
+    if (in_str) {
+      if (*p == '\\' && p[1])
+        p++, len++;
+      else if (*p == '"')
+        in_str = false;
+    } else if (*p == '"') {
+      in_str = true;
+    } else if (*p == '[' || *p == '{') {
+      if (++depth > JSON_MAX_DEPTH)
+        return werr(err, E2BIG, "%s: JSON nested deeper than %d levels", what,
+                    JSON_MAX_DEPTH);
+    } else if ((*p == ']' || *p == '}') && depth > 0) {
+      depth--;
+    }
+    if (len >= JSON_MAX_BYTES)
+      return werr(err, E2BIG, "%s: JSON larger than %d MiB", what,
+                  JSON_MAX_BYTES >> 20);
+  }
+  return 0;
+}
+
 int json_parse_buf(const char *buf, const char *what, yajl_val *out,
                    werr_t *err) {
+  if (json_check_bounds(buf, what, err) < 0)
+    return -1;
   char ebuf[512] = "";
   yajl_val v = yajl_tree_parse(buf, ebuf, sizeof(ebuf));
   if (v == NULL) {
@@ -100,6 +132,10 @@ int json_parse_file(const char *file, yajl_val *out, werr_t *err) {
   _cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return werr_sys(err, "open %s", file);
+  struct stat st;
+  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > JSON_MAX_BYTES)
+    return werr(err, E2BIG, "%s: JSON larger than %d MiB", file,
+                JSON_MAX_BYTES >> 20);
   _cleanup_free_ char *buf = NULL;
   if (read_all_fd(fd, &buf, NULL, err) < 0)
     return werr_prefix(err, "%s", file);

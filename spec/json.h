@@ -26,7 +26,13 @@ void kvlist_free(struct kvlist *l);
 const char *kvlist_get(const struct kvlist *l, const char *key);
 int kvlist_set(struct kvlist *l, const char *key, const char *value);
 
-/* Parse a whole document; WHAT names it in errors ("config.json"). */
+/* Bounds on every JSON document ward reads, checked before parsing: real
+ * configs nest about 8 deep and weigh well under 1 MiB. */
+#define JSON_MAX_DEPTH 128
+#define JSON_MAX_BYTES (16 << 20)
+
+/* Parse a whole document; WHAT names it in errors ("config.json").  A
+ * document beyond the bounds above is refused with one line naming WHAT. */
 int json_parse_file(const char *file, yajl_val *out, werr_t *err);
 int json_parse_buf(const char *buf, const char *what, yajl_val *out,
                    werr_t *err);

@@ -35,4 +35,19 @@ void werr_free(werr_t *err);
 /* The text as printed: "MSG" or "MSG: strerror(errnum)". Caller frees. */
 char *werr_text(const struct ward_error *e);
 
+/* The log sink (spec/ward_log.c).  The CLI sets it up from --log and
+ * --log-format; every line ward logs goes through ward_log_line(), so --log
+ * holds one valid UTF-8 line per event in the chosen format (json: level,
+ * msg, time; text: logrus style). */
+void ward_log_setup(const char *path, bool json);
+/* One line at LEVEL ("error", "warning") to the --log sink only. */
+void ward_log_line(const char *level, const char *text);
+/* The one warning path: "ward: warning: MSG" on stderr and level "warning"
+ * in --log.  For what the runtime-spec says to log and go on past (a
+ * failing poststart/poststop hook, a deprecated field with no kernel knob). */
+void ward_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* S with every byte that is not part of valid UTF-8 replaced by U+FFFD and
+ * every newline by a space, so it fits one log line.  Caller frees. */
+char *ward_log_clean(const char *s);
+
 #endif

@@ -19,6 +19,10 @@ for f in /etc/subuid /etc/subgid; do
 done
 
 rm -rf "$B"
+# Private, as a container's bundle must be when its rootfs is writable and
+# idmapped (README, Security): no other user may reach files the container
+# makes there.
+mkdir -p -m 0700 "$B"
 mkdir -p "$B/rootfs/bin" "$B/rootfs/etc" "$B/rootfs/proc" "$B/rootfs/sys" \
 	"$B/rootfs/dev" "$B/rootfs/tmp" "$B/rootfs/root"
 cp /bin/busybox "$B/rootfs/bin/busybox"

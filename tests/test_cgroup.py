@@ -356,18 +356,8 @@ def test_unsupported_knob_is_one_line_and_leaves_nothing(ward, bundle):
     assert gone(all_cgroup_dirs("/ward/" + cid)) == []
 
 
-@pytest.mark.skipif(LAYOUT == "v2", reason="kernel memory is a v1 knob")
-def test_kernel_memory_is_refused(ward, bundle):
-    bundle.config["linux"]["resources"]["memory"] = {"kernel": 8 << 20}
-    bundle.write()
-    cid = ward.new_id("cg")
-    p = create(ward, bundle.path, cid)
-    if p.returncode == 0:
-        pytest.skip("this kernel still enforces memory.kmem.limit_in_bytes")
-    assert p.stderr.strip() == ("ward: linux.resources.memory.kernel: not "
-                                "supported on this host (cgroup v1 kmem "
-                                "disabled)")
-    assert gone(all_cgroup_dirs("/ward/" + cid)) == []
+# memory.kernel without a working knob: test_conformance.py
+# (test_kernel_memory_warns_and_runs), a warning since issue 9.4.
 
 
 def test_cgroup_namespace_and_mount(ward, bundle):

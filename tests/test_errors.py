@@ -73,7 +73,8 @@ def test_missing_bundle_and_config(ward, bundle, tmp_path):
 @pytest.mark.parametrize("cid,message", [
     ("../x", 'invalid container id "../x": only [A-Za-z0-9_+.-] allowed'),
     ("", 'invalid container id "": must not be empty'),
-    ("a" * 1025, "invalid container id: longer than 1024 characters"),
+    ("a" * 1025, "invalid container id: 1025 characters, at most 255 allowed"),
+    ("a" * 256, "invalid container id: 256 characters, at most 255 allowed"),
     ("a/b", 'invalid container id "a/b": only [A-Za-z0-9_+.-] allowed'),
 ])
 def test_invalid_id(ward, bundle, cid, message):

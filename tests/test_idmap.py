@@ -635,18 +635,26 @@ def test_joining_user_namespace_with_annotations(iw, bundle):
 # ---- idmapped bind mounts and the chown shift -------------------------------
 
 def test_idmapped_bind_mounts(iw, bundle, tmp_path):
-    src = tmp_path / "src"
+    # A writable idmapped source must sit below a dir other users cannot
+    # search (test_security.py); the plain bind's source must be reachable
+    # by the container's unprivileged root, so it gets its own copy.
+    private = tmp_path / "private"
+    private.mkdir(mode=0o700)
+    src = private / "src"
     src.mkdir()
     (src / "f").write_text("x")
     (src / "g").write_text("y")
     os.chown(src / "g", 1, 1)
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "f").write_text("x")
     base = 3000000
     annotate(bundle, base=str(base))
     m = [{"containerID": 0, "hostID": base, "size": K}]
     bind(bundle, str(src), "/with-maps", "idmap", uidMappings=m,
          gidMappings=m)
     bind(bundle, str(src), "/with-userns", "idmap")
-    bind(bundle, str(src), "/plain")
+    bind(bundle, str(plain), "/plain")
     p = run(iw, bundle, "stat", "-c", "%n %u:%g", "/with-maps/f",
             "/with-maps/g", "/with-userns/f", "/with-userns/g", "/plain/f")
     assert p.returncode == 0, p.stderr

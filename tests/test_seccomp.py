@@ -12,7 +12,7 @@ import time
 
 import pytest
 
-from conftest import assert_nothing_left, HERE, requires, run_container
+from conftest import Ward, assert_nothing_left, HERE, requires, run_container
 
 PODMAN_PROFILE = os.path.join(HERE, "data", "podman-seccomp.json")
 LISTENER = os.path.join(HERE, "seccomp_listener.py")
@@ -212,8 +212,43 @@ def test_podman_profile(ward, bundle):
     assert p.returncode == 0, p.stderr
 
 
-def test_cache_reused_by_second_container(ward, make_bundle):
-    cache = os.path.join(ward.root, "seccomp-cache")
+class CacheWard(Ward):
+    """Ward in a private mount namespace whose /run/ward-cache is a fresh
+    tmpfs: the host-wide cache other tests (and helpers) use is never
+    touched, and each test sees only its own entries."""
+
+    def __init__(self, root, holder):
+        super().__init__(root)
+        self.holder = holder
+        self.cache = "/proc/%d/root/run/ward-cache/seccomp" % holder.pid
+
+    def prefix(self):
+        return ["nsenter", "--mount=/proc/%d/ns/mnt" % self.holder.pid, "--"]
+
+
+@pytest.fixture
+def cache_ward(tmp_path):
+    requires("root")
+    holder = subprocess.Popen(["unshare", "-m", "--propagation", "private",
+                               "sleep", "infinity"])
+    mine = os.stat("/proc/self/ns/mnt").st_ino
+    for _ in range(200):
+        if os.stat("/proc/%d/ns/mnt" % holder.pid).st_ino != mine:
+            break
+        time.sleep(0.01)
+    w = CacheWard(str(tmp_path / "state"), holder)
+    subprocess.run(w.prefix() + [
+        "sh", "-ec", "mkdir -p /run/ward-cache && mount -t tmpfs -o mode=0700 "
+        "ward-cache-test /run/ward-cache"], check=True, timeout=30)
+    yield w
+    w.cleanup()
+    holder.kill()
+    holder.wait()
+
+
+def test_cache_reused_by_second_container(cache_ward, make_bundle):
+    ward = cache_ward
+    cache = ward.cache
     prof = podman_profile()
     for i in range(2):
         b = make_bundle()
@@ -229,12 +264,15 @@ def test_cache_reused_by_second_container(ward, make_bundle):
     b = make_bundle()
     run_with(ward, b, allow_all_but(rule(["mkdir"], "SCMP_ACT_ERRNO")), "true")
     assert len(os.listdir(cache)) == 2
+    # Host-wide, never in the caller's --root (issue 9.5).
+    assert "seccomp-cache" not in os.listdir(ward.root)
 
 
-def test_cache_entry_not_ours_or_damaged_is_ignored(ward, make_bundle):
+def test_cache_entry_not_ours_or_damaged_is_ignored(cache_ward, make_bundle):
     # An entry writable by others (here: rewritten to allow everything) or a
     # damaged one must never become a filter: ward recompiles instead.
-    cache = os.path.join(ward.root, "seccomp-cache")
+    ward = cache_ward
+    cache = ward.cache
     prof = allow_all_but(rule(["mkdir", "mkdirat"], "SCMP_ACT_ERRNO", errnoRet=38))
     run_with(ward, make_bundle(), copy.deepcopy(prof), "true")
     (entry,) = glob.glob(os.path.join(cache, "*.bpf"))
@@ -288,7 +326,9 @@ def test_notify_answered_by_agent(ward, bundle, agent):
     assert state["fds"] == ["seccompFd"] and state["_received_fds"] == 1
     assert state["metadata"] == "bar"
     assert state["state"]["id"] == ward.ids[-1]
-    assert state["state"]["status"] == "creating"
+    # The filter is the init's last step before execve, after `start`
+    # released it: the listener exists only then, the container "created".
+    assert state["state"]["status"] == "created"
     assert state["state"]["bundle"] == bundle.path
     assert state["pid"] == state["state"]["pid"] > 0
 

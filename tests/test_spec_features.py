@@ -4,9 +4,13 @@ import json
 import os
 
 from conftest import assert_nothing_left, requires
+from test_idmap import host, iw  # noqa: F401
 
 
-def test_spec_writes_a_config_ward_runs(ward, bundle):
+def test_spec_writes_a_config_ward_runs(iw, bundle):
+    """ward spec's config asks for an isolated range: run it where root has
+    one (fake /etc/subuid in a private mount namespace)."""
+    ward = iw
     os.remove(os.path.join(bundle.path, "config.json")) if os.path.exists(
         os.path.join(bundle.path, "config.json")) else None
     p = ward("spec", "--bundle", bundle.path)

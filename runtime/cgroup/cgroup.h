@@ -83,4 +83,17 @@ int cgroup_oom_fd(struct cgroup_handle *h, werr_t *err);
  * calls.  -1 once the cgroup is gone. */
 int cgroup_oom_drain(struct cgroup_handle *h, int fd, uint64_t *seen);
 
+/* The host's hierarchies as ward sees them (`ward check`): a handle with
+ * the layout and no container path.  Free with cgroup_handle_free. */
+int cgroup_host(struct cgroup_handle **out, werr_t *err);
+struct cgroup_hier_info {
+  const char *name;         /* "cpu", "name=systemd", "unified" */
+  const char *mnt;          /* where it is mounted */
+  bool v2;
+  char *const *controllers; /* v1: bound; v2: root cgroup.controllers */
+};
+/* The I-th hierarchy of H; false past the last. */
+bool cgroup_hier_at(const struct cgroup_handle *h, size_t i,
+                    struct cgroup_hier_info *out);
+
 #endif

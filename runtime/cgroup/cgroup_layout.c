@@ -319,6 +319,12 @@ int cg_unsupported(werr_t *err, const char *field, const char *why, ...) {
   return -1;
 }
 
+void cg_deprecated_ignored(const char *field, const char *why) {
+  ward_warn("%s: deprecated in the runtime-spec and not available here (%s): "
+            "ignored, as runc does",
+            field, why);
+}
+
 /* ---- processes ------------------------------------------------------ */
 
 static int collect(const char *dir, pid_t **pids, size_t *n, werr_t *err) {

@@ -94,6 +94,11 @@ void cg_plan_add(struct cg_plan *p, const char *dir, const char *file,
                  const char *field, bool restore, const char *fmt, ...)
     __attribute__((format(printf, 6, 7)));
 int cg_plan_apply(struct cg_plan *p, werr_t *err);
+/* memory.kernel and kernelTCP, deprecated in the runtime-spec: where the
+ * kernel has no such knob, one warning and go on (runc 1.1 ignores them
+ * everywhere).  Unlike cg_unsupported() this weakens no limit the kernel
+ * could still enforce. */
+void cg_deprecated_ignored(const char *field, const char *why);
 /* "the memory controller": error for a knob with nowhere to go. */
 int cg_unsupported(werr_t *err, const char *field, const char *why, ...)
     __attribute__((format(printf, 3, 4)));

@@ -64,7 +64,7 @@ static int check_kmem(const struct cg_op *o, werr_t *err) {
     return werr(err, 0, "%s: cannot read back %s/%s", o->field, o->dir,
                 o->file);
   if (now >= (1ull << 62))
-    return cg_unsupported(err, o->field, "cgroup v1 kmem disabled");
+    cg_deprecated_ignored(o->field, "this kernel ignores kmem.limit_in_bytes");
   return 0;
 }
 

@@ -68,7 +68,7 @@ int cg_v1_plan_memory(const struct cg_hier *hr, const struct spec_res_memory *m,
     _cleanup_free_ char *f = json_path(path, "kernel");
     if (!cg_exists(dir, "memory.kmem.limit_in_bytes")) {
       if (m->kernel != -1)
-        return cg_unsupported(err, f, "cgroup v1 kmem disabled");
+        cg_deprecated_ignored(f, "cgroup v1 kmem disabled");
     } else {
       cg_plan_add(p, dir, "memory.kmem.limit_in_bytes", f, true, "%" PRId64,
                   m->kernel);
@@ -79,7 +79,7 @@ int cg_v1_plan_memory(const struct cg_hier *hr, const struct spec_res_memory *m,
     _cleanup_free_ char *f = json_path(path, "kernelTCP");
     if (!cg_exists(dir, "memory.kmem.tcp.limit_in_bytes")) {
       if (m->kernelTCP != -1)
-        return cg_unsupported(err, f, "cgroup v1 kmem.tcp disabled");
+        cg_deprecated_ignored(f, "cgroup v1 kmem.tcp disabled");
     } else {
       cg_plan_add(p, dir, "memory.kmem.tcp.limit_in_bytes", f, true, "%" PRId64,
                   m->kernelTCP);

@@ -103,11 +103,11 @@ int cg_v2_plan_memory(const struct cg_hier *hr, const struct spec_res_memory *m,
   }
   if (m->has_kernel && m->kernel != -1) {
     _cleanup_free_ char *f = json_path(path, "kernel");
-    return cg_unsupported(err, f, "cgroup v2 has no kernel memory limit");
+    cg_deprecated_ignored(f, "cgroup v2 has no kernel memory limit");
   }
   if (m->has_kernelTCP && m->kernelTCP != -1) {
     _cleanup_free_ char *f = json_path(path, "kernelTCP");
-    return cg_unsupported(err, f, "cgroup v2 has no kernel TCP memory limit");
+    cg_deprecated_ignored(f, "cgroup v2 has no kernel TCP memory limit");
   }
   if (m->has_swappiness) {
     _cleanup_free_ char *f = json_path(path, "swappiness");

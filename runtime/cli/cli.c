@@ -3,12 +3,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <getopt.h>
 #include <seccomp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include <yajl/yajl_gen.h>
 #include <yajl/yajl_version.h>
 
 #include "cleanup.h"
@@ -46,6 +46,7 @@ static const struct command commands[] = {
     {"idmap", cmd_idmap, false, "list or release idmap allocations"},
     {"checkpoint", cmd_checkpoint, false, "checkpoint a container with CRIU"},
     {"restore", cmd_restore, true, "restore a container from a checkpoint"},
+    {"check", cmd_check, false, "check the host, lint a bundle (--bundle)"},
 };
 
 static struct global_opts G = {.root = WARD_DEFAULT_ROOT};
@@ -78,48 +79,26 @@ bool cmd_wants_help(int argc, char **argv, const char *usage_line) {
   return false;
 }
 
-static void json_str(yajl_gen g, const char *s) {
-  yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
-/* The shim shows the "msg" of the last JSON line of --log to the user. */
-static void log_error(const char *text) {
-  if (G.log == NULL)
-    return;
-  int fd = open(G.log, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-  if (fd < 0)
-    return;
-  _cleanup_free_ char *now = now_rfc3339();
-  if (G.log_json) {
-    yajl_gen g = yajl_gen_alloc(NULL);
-    yajl_gen_map_open(g);
-    json_str(g, "level");
-    json_str(g, "error");
-    json_str(g, "msg");
-    json_str(g, text);
-    json_str(g, "time");
-    json_str(g, now);
-    yajl_gen_map_close(g);
-    const unsigned char *buf;
-    size_t len;
-    yajl_gen_get_buf(g, &buf, &len);
-    write_all(fd, buf, len);
-    write_all(fd, "\n", 1);
-    yajl_gen_free(g);
-  } else {
-    dprintf(fd, "time=\"%s\" level=error msg=\"%s\"\n", now, text);
-  }
-  close(fd);
+int cmd_bad_option(int ch, char **argv, const char *usage, werr_t *err) {
+  const char *arg = argv[optind - 1];
+  char shortopt[3] = {'-', (char)optopt, '\0'};
+  /* An unknown short option inside a cluster ("-dx") is reported alone. */
+  if (ch == '?' && optopt > 0 && optopt < 128 && arg[0] == '-' &&
+      arg[1] != '-')
+    arg = shortopt;
+  if (ch == ':')
+    return werr(err, EINVAL, "%s: option %s needs a value (usage: %s)",
+                argv[0], arg, usage);
+  return werr(err, EINVAL, "%s: unknown option %s (usage: %s)", argv[0], arg,
+              usage);
 }
 
 static void report(werr_t err) {
-  _cleanup_free_ char *text = werr_text(err);
-  /* One line, always. */
-  for (char *p = text; *p; p++)
-    if (*p == '\n')
-      *p = ' ';
+  _cleanup_free_ char *raw = werr_text(err);
+  /* One line, always, and valid UTF-8 whatever the input held. */
+  _cleanup_free_ char *text = ward_log_clean(raw);
   fprintf(stderr, "ward: %s\n", text);
-  log_error(text);
+  ward_log_line("error", text);
 }
 
 /* "--flag value" and "--flag=value"; returns the value or NULL. */
@@ -178,6 +157,7 @@ int cli_main(int argc, char **argv) {
     if (err)
       break;
   }
+  ward_log_setup(G.log, G.log_json);
   if (err == NULL && i >= argc) {
     usage(stderr);
     return 1;
@@ -205,6 +185,8 @@ int cli_main(int argc, char **argv) {
     werr_free(&err);
     return 1;
   }
+  /* Every command reports a bad flag itself, in one line (cmd_bad_option). */
+  opterr = 0;
   int rc = cmd->fn(&G, argc - i, argv + i, &err);
   fflush(stdout);
   if (rc < 0 || err) {

@@ -143,12 +143,9 @@ int cmd_ps(struct global_opts *g, int argc, char **argv, werr_t *err) {
   int ch;
   optind = 1;
   opterr = 0; /* one-line errors: ours, not getopt's */
-  while ((ch = getopt_long(argc, argv, "+f:", opts, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, "+:f:", opts, NULL)) != -1) {
     if (ch != 'f')
-      return werr(err, EINVAL,
-                  "ps: unknown option or missing value: %s (usage: " PS_USAGE
-                  ")",
-                  argv[optind - 1]);
+      return cmd_bad_option(ch, argv, PS_USAGE, err);
     format = optarg;
   }
   if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0)
@@ -190,8 +187,7 @@ static int id_only(int argc, char **argv, werr_t *err) {
   optind = 1;
   opterr = 0; /* one-line errors: ours, not getopt's */
   if (argc > 1 && argv[1][0] == '-')
-    return werr(err, EINVAL,
-                "%s: unknown option or missing value: %s (usage: ward %s ID)",
+    return werr(err, EINVAL, "%s: unknown option %s (usage: ward %s ID)",
                 argv[0], argv[1], argv[0]);
   return 0;
 }
@@ -346,16 +342,14 @@ static int update_flags_json(int argc, char **argv, char **resources_file,
   int nflags = 0, ch;
   optind = 1;
   opterr = 0; /* one-line errors: ours, not getopt's */
-  while ((ch = getopt_long(argc, argv, "+r:", opts, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, "+:r:", opts, NULL)) != -1) {
     int64_t v = 0;
     const char *name = NULL;
     for (const struct option *o = opts; o->name; o++)
       if (o->val == ch)
         name = o->name;
-    if (ch == '?' || name == NULL)
-      return werr(err, EINVAL,
-                  "update: unknown option or missing value: %s (usage: %s)",
-                  argv[optind - 1], UPDATE_USAGE);
+    if (ch == '?' || ch == ':' || name == NULL)
+      return cmd_bad_option(ch, argv, UPDATE_USAGE, err);
     if (ch == 'r') {
       *resources_file = optarg;
       continue;
@@ -538,16 +532,14 @@ int cmd_events(struct global_opts *g, int argc, char **argv, werr_t *err) {
   int ch;
   optind = 1;
   opterr = 0; /* one-line errors: ours, not getopt's */
-  while ((ch = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, "+:", opts, NULL)) != -1) {
     if (ch == 's')
       stats_only = true;
     else if (ch == 'i') {
       if (parse_duration(optarg, &interval, err) < 0)
         return -1;
     } else
-      return werr(err, EINVAL,
-                  "events: unknown option or missing value: %s (usage: %s)",
-                  argv[optind - 1], EVENTS_USAGE);
+      return cmd_bad_option(ch, argv, EVENTS_USAGE, err);
   }
   struct target t;
   if (target_open(g, argc, argv, EVENTS_USAGE, false, &t, err) < 0)

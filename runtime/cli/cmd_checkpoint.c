@@ -96,15 +96,6 @@ static int common_flag(int ch, struct ckpt_common *c, werr_t *err) {
   return 1;
 }
 
-static int unknown(int argc, char **argv, const char *usage, werr_t *err) {
-  const char *bad = optind - 1 < argc ? argv[optind - 1] : "?";
-  if (optopt && optopt < 256)
-    return werr(err, EINVAL, "%s: unknown option -%c (usage: %s)", argv[0],
-                optopt, usage);
-  return werr(err, EINVAL, "%s: unknown option or missing value: %s (usage: %s)",
-              argv[0], bad, usage);
-}
-
 static int need_id(int argc, char **argv, const char *usage, werr_t *err) {
   if (optind != argc - 1)
     return werr(err, EINVAL, "%s: needs exactly one container id (usage: %s)",
@@ -127,8 +118,7 @@ int cmd_checkpoint(struct global_opts *g, int argc, char **argv,
   struct ckpt_dump_opts o = {.c = {.image_path = "checkpoint", .cg_mode = -1}};
   int ch;
   optind = 1;
-  opterr = 0;
-  while ((ch = getopt_long_only(argc, argv, "+", opts, NULL)) != -1) {
+  while ((ch = getopt_long_only(argc, argv, "+:", opts, NULL)) != -1) {
     int r = common_flag(ch, &o.c, err);
     if (r < 0)
       return -1;
@@ -145,7 +135,7 @@ int cmd_checkpoint(struct global_opts *g, int argc, char **argv,
       o.pre_dump = true;
       break;
     default:
-      return unknown(argc, argv, CHECKPOINT_USAGE, err);
+      return cmd_bad_option(ch, argv, CHECKPOINT_USAGE, err);
     }
   }
   if (need_id(argc, argv, CHECKPOINT_USAGE, err) < 0)
@@ -171,9 +161,8 @@ int cmd_restore(struct global_opts *g, int argc, char **argv, werr_t *err) {
       .c = {.image_path = "checkpoint", .cg_mode = -1}};
   int ch;
   optind = 1;
-  opterr = 0;
   /* _only: go-runc (containerd's shim) writes -no-subreaper. */
-  while ((ch = getopt_long_only(argc, argv, "+b:d", opts, NULL)) != -1) {
+  while ((ch = getopt_long_only(argc, argv, "+:b:d", opts, NULL)) != -1) {
     int r = common_flag(ch, &o.c, err);
     if (r < 0)
       return -1;
@@ -198,7 +187,7 @@ int cmd_restore(struct global_opts *g, int argc, char **argv, werr_t *err) {
     case OPT_IGNORED:
       break;
     default:
-      return unknown(argc, argv, RESTORE_USAGE, err);
+      return cmd_bad_option(ch, argv, RESTORE_USAGE, err);
     }
   }
   if (need_id(argc, argv, RESTORE_USAGE, err) < 0)

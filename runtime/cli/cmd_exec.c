@@ -27,6 +27,7 @@
 #include "lsm.h"
 #include "process.h"
 #include "process_sched.h"
+#include "seccomp_cache.h"
 #include "seccomp_filter.h"
 #include "state.h"
 #include "sync.h"
@@ -181,9 +182,11 @@ static __attribute__((noreturn)) void exec_child(int sock,
                                                  struct seccomp_prog *seccomp,
                                                  int preserve) {
   werr_t err = NULL;
+  /* While /proc/self is still ours to write (see init.c). */
+  if (process_set_oom_score(p, &err) < 0)
+    goto fail;
   prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
   _cleanup_free_ char *exe = NULL;
-  int notify_fd = -1;
   if (p->terminal) {
     int master = tty_setup_in_container(p, &err);
     if (master < 0)
@@ -197,21 +200,16 @@ static __attribute__((noreturn)) void exec_child(int sock,
     werr_sys(&err, "cwd: chdir %s", p->cwd);
     goto fail;
   }
+  /* Every call before the filter, which process_become_user loads last:
+   * after it only execve.  ward learns of the exec from EOF on SOCK
+   * (O_CLOEXEC), of a failure from SYNC_ERROR. */
   if (process_resolve_exe(p, &exe, &err) < 0 ||
       process_set_limits(p, &err) < 0 || sched_apply_final(p, &err) < 0 ||
       lsm_apply_exec_label(p, &err) < 0 ||
-      process_become_user(p, seccomp, &notify_fd, &err) < 0)
+      process_close_fds(preserve, &err) < 0 ||
+      process_become_user(p, seccomp, NULL, &err) < 0)
     goto fail;
-  if (notify_fd >= 0)
-    close(notify_fd);
-  if (sync_send(sock, SYNC_READY, 0, NULL, 0, &err) < 0)
-    goto fail;
-  if (process_close_fds(preserve, &err) < 0 ||
-      process_exec(p, exe, &err) < 0) {
-    _cleanup_free_ char *t = werr_text(err);
-    dprintf(2, "ward: %s\n", t);
-    _exit(127);
-  }
+  process_exec(p, exe, &err);
 fail:
   sync_send_error(sock, err);
   _exit(1);
@@ -223,7 +221,8 @@ static int run_exec(struct global_opts *g, const struct exec_opts *o,
   (void)g;
   struct seccomp_prog *seccomp = NULL;
   if (c->linux_.seccomp &&
-      seccomp_filter_prepare(c->linux_.seccomp, g->root, &seccomp, err) < 0)
+      seccomp_filter_prepare(c->linux_.seccomp, SECCOMP_CACHE_DIR, &seccomp,
+                             err) < 0)
     return -1;
   int rc = -1;
   int sv[2] = {-1, -1};
@@ -251,6 +250,13 @@ static int run_exec(struct global_opts *g, const struct exec_opts *o,
   if (helper == 0) {
     close(sv[0]);
     werr_t e = NULL;
+    /* First act, as in the init: no fd of the caller's but stdio and the
+     * preserved ones goes into the container. */
+    int keep[] = {sv[1], pidfd};
+    if (process_close_inherited(o->preserve_fds, keep, 2, &e) < 0) {
+      sync_send_error(sv[1], e);
+      _exit(1);
+    }
     struct sync_msg m;
     if (sync_expect(sv[1], SYNC_GO, &m, NULL, NULL, &e) < 0)
       _exit(1);
@@ -283,8 +289,15 @@ static int run_exec(struct global_opts *g, const struct exec_opts *o,
     struct sync_msg m;
     int fd = -1;
     size_t n = 1;
-    if (sync_recv(sv[0], &m, &fd, &n, err) < 0)
+    int r = sync_recv_or_eof(sv[0], &m, &fd, &n, err);
+    if (r < 0)
       goto out;
+    if (r == 0 && child > 0)
+      break; /* the helper is gone and the process exec'd */
+    if (r == 0) {
+      werr(err, EPROTO, "exec: no pid from helper");
+      goto out;
+    }
     if (m.type == SYNC_PID) {
       child = (pid_t)m.value;
     } else if (m.type == SYNC_CONSOLE && n == 1) {
@@ -296,8 +309,6 @@ static int run_exec(struct global_opts *g, const struct exec_opts *o,
       } else {
         master = fd;
       }
-    } else if (m.type == SYNC_READY) {
-      break;
     } else if (n == 1) {
       close(fd);
     }
@@ -361,7 +372,7 @@ int cmd_exec(struct global_opts *g, int argc, char **argv, werr_t *err) {
   struct exec_opts o = {0};
   int ch, rc = -1;
   optind = 1;
-  while ((ch = getopt_long(argc, argv, "+p:dte:u:g:", opts, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, "+:p:dte:u:g:", opts, NULL)) != -1) {
     switch (ch) {
     case 'p':
       o.process_file = optarg;
@@ -409,7 +420,7 @@ int cmd_exec(struct global_opts *g, int argc, char **argv, werr_t *err) {
     case 'G':
       break;
     default:
-      werr(err, EINVAL, "exec: invalid option (usage: " EXEC_USAGE ")");
+      cmd_bad_option(ch, argv, EXEC_USAGE, err);
       goto out0;
     }
   }

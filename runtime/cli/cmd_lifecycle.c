@@ -64,7 +64,7 @@ static int parse_create(int argc, char **argv, struct create_opts *o,
       {0, 0, 0, 0}};
   int ch;
   optind = 1;
-  while ((ch = getopt_long(argc, argv, "+b:d", opts, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, "+:b:d", opts, NULL)) != -1) {
     switch (ch) {
     case 'b':
       o->bundle = optarg;
@@ -98,8 +98,7 @@ static int parse_create(int argc, char **argv, struct create_opts *o,
     case 'S':
       break;
     default:
-      return werr(err, EINVAL, "%s: invalid option (usage: %s)", argv[0],
-                  usage);
+      return cmd_bad_option(ch, argv, usage, err);
     }
   }
   if (need_id(argc, argv, usage, err) < 0)
@@ -127,8 +126,10 @@ int cmd_start(struct global_opts *g, int argc, char **argv, werr_t *err) {
   if (cmd_wants_help(argc, argv, START_USAGE))
     return 0;
   optind = 1;
-  if (getopt(argc, argv, "+") != -1)
-    return werr(err, EINVAL, "start: invalid option (usage: " START_USAGE ")");
+  static const struct option none[] = {{0, 0, 0, 0}};
+  int ch = getopt_long(argc, argv, "+:", none, NULL);
+  if (ch != -1)
+    return cmd_bad_option(ch, argv, START_USAGE, err);
   if (need_id(argc, argv, START_USAGE, err) < 0)
     return -1;
   return container_start(g, argv[optind], err);
@@ -182,12 +183,11 @@ int cmd_delete(struct global_opts *g, int argc, char **argv, werr_t *err) {
   bool force = false;
   int ch;
   optind = 1;
-  while ((ch = getopt_long(argc, argv, "+f", opts, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, "+:f", opts, NULL)) != -1) {
     if (ch == 'f')
       force = true;
     else
-      return werr(err, EINVAL, "delete: invalid option (usage: " DELETE_USAGE
-                               ")");
+      return cmd_bad_option(ch, argv, DELETE_USAGE, err);
   }
   if (need_id(argc, argv, DELETE_USAGE, err) < 0)
     return -1;
@@ -215,11 +215,11 @@ int cmd_kill(struct global_opts *g, int argc, char **argv, werr_t *err) {
   bool all = false;
   int ch;
   optind = 1;
-  while ((ch = getopt_long(argc, argv, "+a", opts, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, "+:a", opts, NULL)) != -1) {
     if (ch == 'a')
       all = true;
     else
-      return werr(err, EINVAL, "kill: invalid option (usage: " KILL_USAGE ")");
+      return cmd_bad_option(ch, argv, KILL_USAGE, err);
   }
   if (need_id(argc, argv, KILL_USAGE, err) < 0)
     return -1;
@@ -277,8 +277,10 @@ int cmd_state(struct global_opts *g, int argc, char **argv, werr_t *err) {
   if (cmd_wants_help(argc, argv, STATE_USAGE))
     return 0;
   optind = 1;
-  if (getopt(argc, argv, "+") != -1)
-    return werr(err, EINVAL, "state: invalid option (usage: " STATE_USAGE ")");
+  static const struct option none[] = {{0, 0, 0, 0}};
+  int ch = getopt_long(argc, argv, "+:", none, NULL);
+  if (ch != -1)
+    return cmd_bad_option(ch, argv, STATE_USAGE, err);
   if (need_id(argc, argv, STATE_USAGE, err) < 0)
     return -1;
   struct container_state *st = NULL;
@@ -300,15 +302,18 @@ int cmd_list(struct global_opts *g, int argc, char **argv, werr_t *err) {
   bool json = false, quiet = false;
   int ch;
   optind = 1;
-  while ((ch = getopt_long(argc, argv, "+f:q", opts, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, "+:f:q", opts, NULL)) != -1) {
     if (ch == 'f' && strcmp(optarg, "json") == 0)
       json = true;
     else if (ch == 'f' && strcmp(optarg, "table") == 0)
       json = false;
     else if (ch == 'q')
       quiet = true;
+    else if (ch == 'f')
+      return werr(err, EINVAL, "list: --format must be table or json, not "
+                               "\"%s\"", optarg);
     else
-      return werr(err, EINVAL, "list: invalid option (usage: " LIST_USAGE ")");
+      return cmd_bad_option(ch, argv, LIST_USAGE, err);
   }
   DIR *d = opendir(g->root);
   if (d == NULL && errno != ENOENT)

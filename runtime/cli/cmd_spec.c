@@ -28,13 +28,13 @@ int cmd_spec(struct global_opts *g, int argc, char **argv, werr_t *err) {
   bool rootless = false;
   int ch;
   optind = 1;
-  while ((ch = getopt_long(argc, argv, "+b:", opts, NULL)) != -1) {
+  while ((ch = getopt_long(argc, argv, "+:b:", opts, NULL)) != -1) {
     if (ch == 'b')
       bundle = optarg;
     else if (ch == 'r')
       rootless = true;
     else
-      return werr(err, EINVAL, "spec: invalid option (usage: " SPEC_USAGE ")");
+      return cmd_bad_option(ch, argv, SPEC_USAGE, err);
   }
   _cleanup_free_ char *path = xasprintf("%s/config.json", bundle);
   if (access(path, F_OK) == 0)
@@ -51,9 +51,16 @@ int cmd_spec(struct global_opts *g, int argc, char **argv, werr_t *err) {
 }
 
 int cmd_features(struct global_opts *g, int argc, char **argv, werr_t *err) {
-  (void)err;
   if (cmd_wants_help(argc, argv, "ward features"))
     return 0;
+  static const struct option none[] = {{0, 0, 0, 0}};
+  optind = 1;
+  int ch = getopt_long(argc, argv, "+:", none, NULL);
+  if (ch != -1)
+    return cmd_bad_option(ch, argv, "ward features", err);
+  if (optind < argc)
+    return werr(err, EINVAL, "features: unexpected argument \"%s\" (usage: "
+                             "ward features)", argv[optind]);
   _cleanup_free_ char *doc = spec_features_json(ckpt_usable(g->criu, NULL));
   printf("%s\n", doc);
   return 0;

@@ -47,8 +47,13 @@ int cmd_idmap(struct global_opts *g, int argc, char **argv, werr_t *err);
 /* runtime/cmd_checkpoint.c */
 int cmd_checkpoint(struct global_opts *g, int argc, char **argv, werr_t *err);
 int cmd_restore(struct global_opts *g, int argc, char **argv, werr_t *err);
+/* runtime/cli/cmd_check.c */
+int cmd_check(struct global_opts *g, int argc, char **argv, werr_t *err);
 
 /* Shared by commands: true when argv asks for --help/-h (prints USAGE). */
 bool cmd_wants_help(int argc, char **argv, const char *usage);
+/* The one-line error for what getopt returned CH ('?' or ':') for; optstrings
+ * start with "+:" so a missing value is told apart. Returns -1. */
+int cmd_bad_option(int ch, char **argv, const char *usage, werr_t *err);
 
 #endif

@@ -33,4 +33,9 @@ int idmap_mount_fds(const struct spec_config *c, const char *rootfs,
                     pid_t init_pid, int *rootfs_fd, int *mount_fds,
                     werr_t *err);
 
+/* A user namespace holding UID/GID, as an fd for mount_setattr's
+ * MOUNT_ATTR_IDMAP (a throwaway child unshares it; nothing else stays). */
+int idmap_userns_fd(const struct spec_idmaps *uid,
+                    const struct spec_idmaps *gid, int *out, werr_t *err);
+
 #endif

@@ -31,8 +31,8 @@ static bool has_option(char **opts, const char *o) {
 
 /* A user namespace holding UID/GID for mount_setattr: a child unshares,
  * we write its maps, keep a reference to the namespace, and let it go. */
-static int helper_userns(const struct spec_idmaps *uid,
-                         const struct spec_idmaps *gid, int *out, werr_t *err) {
+int idmap_userns_fd(const struct spec_idmaps *uid,
+                    const struct spec_idmaps *gid, int *out, werr_t *err) {
   int ready[2], hold[2];
   if (pipe2(ready, O_CLOEXEC) < 0)
     return werr_sys(err, "pipe");
@@ -85,6 +85,60 @@ out:
   while (waitpid(pid, NULL, 0) < 0 && errno == EINTR)
     ;
   return rc;
+}
+
+/* A writable idmapped mount lets container root create files owned by
+ * on-disk uid 0 in the host's tree: `chmod 4755` inside plants a setuid-root
+ * binary that any host user who can reach the directory runs as root.  A
+ * nosuid mount cannot help (it would only change the container's view, not
+ * the host's path to the same inodes), so ward refuses unless the host
+ * already keeps other users out, as Incus keeps its container dirs: some
+ * directory on the way from / to PATH (PATH included) is owned by root
+ * (ward's user), not searchable by others, and not searchable by its group
+ * unless that group is root's.  The walk goes through the resolved path,
+ * component by component with O_NOFOLLOW, checking each directory on its
+ * fd. */
+static int check_not_reachable(const char *path, const char *what,
+                               werr_t *err) {
+  _cleanup_free_ char *real = realpath(path, NULL);
+  if (real == NULL)
+    return werr_sys(err, "%s %s", what, path);
+  _cleanup_close_ int dfd = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return werr_sys(err, "open /");
+  /* The deepest root-owned directory above PATH: the one to suggest. */
+  _cleanup_free_ char *suggest = NULL;
+  _cleanup_free_ char *walk = strdup(real);
+  if (walk == NULL)
+    abort();
+  char *save = NULL;
+  for (char *c = strtok_r(walk, "/", &save);; c = strtok_r(NULL, "/", &save)) {
+    struct stat st;
+    if (fstat(dfd, &st) < 0)
+      return werr_sys(err, "%s: stat a parent of %s", what, real);
+    bool private = st.st_uid == geteuid() && !(st.st_mode & S_IXOTH) &&
+                   (!(st.st_mode & S_IXGRP) || st.st_gid == 0);
+    if (private)
+      return 0;
+    if (c == NULL)
+      break;
+    size_t done = (size_t)(c - walk);
+    if (done > 1 && st.st_uid == geteuid()) {
+      free(suggest);
+      suggest = strndup(real, done - 1);
+    }
+    int next = openat(dfd, c, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (next < 0)
+      return werr_sys(err, "%s: open %s in %s", what, c, real);
+    close(dfd);
+    dfd = next;
+  }
+  return werr_plain(err, EPERM,
+                    "%s %s: writable and idmapped, but every directory from / "
+                    "to it is searchable by other users, who could run "
+                    "setuid-root files the container creates there; run "
+                    "`chmod o-x %s` (or make it read-only)",
+                    what, real, suggest ? suggest : real);
 }
 
 /* Clone PATH into a detached mount and idmap it through USERNS_FD. */
@@ -199,11 +253,17 @@ static int mount_fd_for(const struct spec_config *c, size_t i, pid_t init_pid,
   if (m->source == NULL)
     return werr_plain(err, EINVAL,
                       "mounts[%zu].source: required for a bind mount", i);
+  if (!has_option(m->options, "ro")) {
+    char what[64];
+    snprintf(what, sizeof(what), "mounts[%zu].source", i);
+    if (check_not_reachable(m->source, what, err) < 0)
+      return -1;
+  }
   _cleanup_close_ int userns = -1;
   if (maps) {
     if (idmap_map_check(&m->uidMappings, "mounts[].uidMappings", err) < 0 ||
         idmap_map_check(&m->gidMappings, "mounts[].gidMappings", err) < 0 ||
-        helper_userns(&m->uidMappings, &m->gidMappings, &userns, err) < 0)
+        idmap_userns_fd(&m->uidMappings, &m->gidMappings, &userns, err) < 0)
       return werr_prefix(err, "mounts[%zu] (%s)", i, dest);
   } else {
     if (!has_userns)
@@ -248,6 +308,9 @@ int idmap_mount_fds(const struct spec_config *c, const char *rootfs,
     }
     bool need = false;
     if (rootfs_needs_idmap(rootfs, &uid, &gid, &need, err) < 0)
+      goto out;
+    if (need && !c->root_readonly &&
+        check_not_reachable(rootfs, "root.path", err) < 0)
       goto out;
     if (need) {
       char path[64];

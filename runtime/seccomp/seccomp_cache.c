@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 #include "seccomp_cache.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -14,7 +15,8 @@
 #include "cleanup.h"
 #include "utils.h"
 
-#define CACHE_DIR "seccomp-cache"
+/* About 10 KiB an entry: the cache stays under a MiB of tmpfs. */
+#define CACHE_MAX_ENTRIES 64
 #define MAGIC "ward-seccomp-bpf 1"
 /* Far above any real profile (podman's default key is ~10 KiB); a bigger
  * file is not ours. */
@@ -85,18 +87,66 @@ static uint64_t fnv1a(const char *s) {
   return h;
 }
 
-static char *entry_path(const char *root, const char *key) {
-  char *p = NULL;
-  if (asprintf(&p, "%s/" CACHE_DIR "/%016" PRIx64 ".bpf", root, fnv1a(key)) <
-      0)
-    abort();
-  return p;
+static void entry_name(const char *key, char name[32]) {
+  snprintf(name, 32, "%016" PRIx64 ".bpf", fnv1a(key));
 }
 
-int seccomp_cache_load(const char *state_root, const char *key,
+/* A directory only ward's user can write: the entries in it
+ * become seccomp filters for every container on the host.  Both the cache
+ * dir and its parent are opened without following symlinks and checked on
+ * the fd (owner, type, no group/other bits on the dir itself, no
+ * group/other write on the parent), so nothing another user planted or
+ * swapped in is used.  CREATE makes what is missing (0700). */
+static int open_cache_dir(const char *dir, bool create, werr_t *err) {
+  _cleanup_free_ char *parent = strdup(dir);
+  if (parent == NULL)
+    abort();
+  char *slash = strrchr(parent, '/');
+  if (slash == NULL || slash[1] == '\0')
+    return werr(err, EINVAL, "seccomp cache %s: not an absolute path", dir);
+  const char *base = slash + 1;
+  *slash = '\0';
+  if (create && parent[0] && mkdir(parent, 0700) < 0 && errno != EEXIST)
+    return werr_sys(err, "mkdir %s", parent);
+  _cleanup_close_ int pfd =
+      open(parent[0] ? parent : "/", O_PATH | O_DIRECTORY | O_NOFOLLOW |
+                                         O_CLOEXEC);
+  if (pfd < 0)
+    return werr_sys(err, "open %s", parent);
+  struct stat st;
+  if (fstat(pfd, &st) < 0)
+    return werr_sys(err, "stat %s", parent);
+  if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
+    return werr(err, EPERM, "seccomp cache: %s is not owned by uid %u or is "
+                            "writable by others: not used",
+                parent, (unsigned)geteuid());
+  if (create && mkdirat(pfd, base, 0700) < 0 && errno != EEXIST)
+    return werr_sys(err, "mkdir %s", dir);
+  int fd = openat(pfd, base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return werr_sys(err, "open %s", dir);
+  if (fstat(fd, &st) < 0 || st.st_uid != geteuid() ||
+      (st.st_mode & 077) != 0) {
+    close(fd);
+    return werr(err, EPERM, "seccomp cache: %s is not uid %u's, mode 0700: "
+                            "not used",
+                dir, (unsigned)geteuid());
+  }
+  return fd;
+}
+
+int seccomp_cache_load(const char *cache_dir, const char *key,
                        struct sock_filter **insns, size_t *len, werr_t *err) {
-  _cleanup_free_ char *path = entry_path(state_root, key);
-  _cleanup_close_ int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  _cleanup_close_ int dfd = open_cache_dir(cache_dir, false, err);
+  if (dfd < 0)
+    return errno == ENOENT ? 0 : -1;
+  char name[32];
+  entry_name(key, name);
+  _cleanup_free_ char *path = NULL;
+  if (asprintf(&path, "%s/%s", cache_dir, name) < 0)
+    abort();
+  _cleanup_close_ int fd =
+      openat(dfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) {
     if (errno == ENOENT || errno == ELOOP)
       return 0;
@@ -129,39 +179,81 @@ int seccomp_cache_load(const char *state_root, const char *key,
   memcpy(f, buf + hdr + keylen, ninsns * sizeof(*f));
   *insns = f;
   *len = ninsns;
+  /* Recently used entries are the last to be evicted. */
+  (void)futimens(fd, NULL);
   return 1;
 }
 
-int seccomp_cache_store(const char *state_root, const char *key,
+/* Keep at most CACHE_MAX_ENTRIES: drop the least recently used beyond. */
+static void evict(int dfd) {
+  int fd = dup(dfd);
+  DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+  if (d == NULL) {
+    if (fd >= 0)
+      close(fd);
+    return;
+  }
+  struct ent {
+    char name[32];
+    struct timespec t;
+  } *v = NULL;
+  size_t n = 0;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    struct stat st;
+    if (de->d_name[0] == '.' || strlen(de->d_name) >= 32 ||
+        fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+      continue;
+    struct ent *nv = realloc(v, (n + 1) * sizeof(*v));
+    if (nv == NULL)
+      abort();
+    v = nv;
+    snprintf(v[n].name, sizeof(v[n].name), "%s", de->d_name);
+    v[n].t = st.st_mtim;
+    n++;
+  }
+  closedir(d);
+  while (n > CACHE_MAX_ENTRIES) {
+    size_t old = 0;
+    for (size_t i = 1; i < n; i++)
+      if (v[i].t.tv_sec < v[old].t.tv_sec ||
+          (v[i].t.tv_sec == v[old].t.tv_sec &&
+           v[i].t.tv_nsec < v[old].t.tv_nsec))
+        old = i;
+    (void)unlinkat(dfd, v[old].name, 0);
+    v[old] = v[--n];
+  }
+  free(v);
+}
+
+int seccomp_cache_store(const char *cache_dir, const char *key,
                         const struct sock_filter *insns, size_t len,
                         werr_t *err) {
-  if (mkdir(state_root, 0700) < 0 && errno != EEXIST)
-    return werr_sys(err, "mkdir %s", state_root);
-  _cleanup_free_ char *dir = NULL;
-  if (asprintf(&dir, "%s/" CACHE_DIR, state_root) < 0)
-    abort();
-  if (mkdir(dir, 0700) < 0 && errno != EEXIST)
-    return werr_sys(err, "mkdir %s", dir);
-  _cleanup_free_ char *path = entry_path(state_root, key);
-  _cleanup_free_ char *tmp = NULL;
-  if (asprintf(&tmp, "%s.XXXXXX", path) < 0)
-    abort();
-  _cleanup_close_ int fd = mkostemp(tmp, O_CLOEXEC);
+  _cleanup_close_ int dfd = open_cache_dir(cache_dir, true, err);
+  if (dfd < 0)
+    return -1;
+  char name[32], tmp[64];
+  entry_name(key, name);
+  snprintf(tmp, sizeof(tmp), ".%s.%d", name, (int)getpid());
+  _cleanup_close_ int fd =
+      openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+             0600);
   if (fd < 0)
-    return werr_sys(err, "create %s", tmp);
+    return werr_sys(err, "create %s/%s", cache_dir, tmp);
   char hdr[64];
   int h = snprintf(hdr, sizeof(hdr), MAGIC " %zu %zu\n", strlen(key), len);
   if (write_all(fd, hdr, (size_t)h) < 0 ||
       write_all(fd, key, strlen(key)) < 0 ||
       write_all(fd, insns, len * sizeof(*insns)) < 0) {
-    werr_sys(err, "write %s", tmp);
-    unlink(tmp);
+    werr_sys(err, "write %s/%s", cache_dir, tmp);
+    unlinkat(dfd, tmp, 0);
     return -1;
   }
-  if (rename(tmp, path) < 0) {
-    werr_sys(err, "rename %s", path);
-    unlink(tmp);
+  if (renameat(dfd, tmp, dfd, name) < 0) {
+    werr_sys(err, "rename %s/%s", cache_dir, name);
+    unlinkat(dfd, tmp, 0);
     return -1;
   }
+  evict(dfd);
   return 0;
 }

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* Compiled seccomp BPF kept in STATE_ROOT/seccomp-cache, so starting
+/* Compiled seccomp BPF kept host-wide in SECCOMP_CACHE_DIR (not in the
+ * caller's --root, which must hold only container directories), so starting
  * many containers with the same large profile costs one libseccomp compile.
  * An entry is found by a hash of its key but only used when the full key
  * stored in it matches byte for byte: a hash collision (accidental or
@@ -12,6 +13,9 @@
 
 #include "linux_seccomp.h"
 
+/* Root-owned 0700, on tmpfs like the idmap registry; at most 64 entries. */
+#define SECCOMP_CACHE_DIR "/run/ward-cache/seccomp"
+
 /* The canonical text of everything that shapes the BPF: the rules, the
  * architectures, and the libseccomp version and API level that compile
  * them.  Flags and the listener are left out: they are applied at load. */
@@ -19,10 +23,10 @@ char *seccomp_cache_key(const struct spec_seccomp *s);
 
 /* 1 with *insns and *len filled on a hit, 0 on a miss (absent, stale, foreign or
  * damaged entry), -1 on an error worth reporting. */
-int seccomp_cache_load(const char *state_root, const char *key,
+int seccomp_cache_load(const char *cache_dir, const char *key,
                        struct sock_filter **insns, size_t *len, werr_t *err);
 /* Atomic (write then rename), so concurrent creates never read half a file. */
-int seccomp_cache_store(const char *state_root, const char *key,
+int seccomp_cache_store(const char *cache_dir, const char *key,
                         const struct sock_filter *insns, size_t len,
                         werr_t *err);
 

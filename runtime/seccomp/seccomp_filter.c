@@ -231,7 +231,7 @@ static int compile(const struct spec_seccomp *s, struct seccomp_prog *p,
   return export_bpf(ctx, p, err);
 }
 
-int seccomp_filter_prepare(const struct spec_seccomp *s, const char *state_root,
+int seccomp_filter_prepare(const struct spec_seccomp *s, const char *cache_dir,
                            struct seccomp_prog **out, werr_t *err) {
   *out = NULL;
   if (s == NULL)
@@ -252,9 +252,9 @@ int seccomp_filter_prepare(const struct spec_seccomp *s, const char *state_root,
 
   /* The cache only saves time: a cache that cannot be read or written
    * falls back to compiling, it never fails the container. */
-  _cleanup_free_ char *key = state_root ? seccomp_cache_key(s) : NULL;
+  _cleanup_free_ char *key = cache_dir ? seccomp_cache_key(s) : NULL;
   _cleanup_werr_ werr_t cerr = NULL;
-  if (key && seccomp_cache_load(state_root, key, &p->insns, &p->len, &cerr) > 0) {
+  if (key && seccomp_cache_load(cache_dir, key, &p->insns, &p->len, &cerr) > 0) {
     p->from_cache = true;
   } else {
     if (compile(s, p, err) < 0) {
@@ -262,7 +262,7 @@ int seccomp_filter_prepare(const struct spec_seccomp *s, const char *state_root,
       return -1;
     }
     if (key)
-      (void)seccomp_cache_store(state_root, key, p->insns, p->len, &cerr);
+      (void)seccomp_cache_store(cache_dir, key, p->insns, p->len, &cerr);
   }
   *out = p;
   return 0;
@@ -285,6 +285,10 @@ int seccomp_filter_install(struct seccomp_prog *p, int *notify_fd,
   if (p->kflags & SECCOMP_FILTER_FLAG_NEW_LISTENER)
     *notify_fd = (int)rc;
   return 0;
+}
+
+bool seccomp_prog_has_listener(const struct seccomp_prog *p) {
+  return p && (p->kflags & SECCOMP_FILTER_FLAG_NEW_LISTENER);
 }
 
 bool seccomp_prog_from_cache(const struct seccomp_prog *p) {

@@ -13,9 +13,9 @@
 
 struct seccomp_prog;
 
-/* *out is NULL when S is NULL (no linux.seccomp).  STATE_ROOT may be NULL:
- * then nothing is cached. */
-int seccomp_filter_prepare(const struct spec_seccomp *s, const char *state_root,
+/* *out is NULL when S is NULL (no linux.seccomp).  CACHE_DIR is where
+ * compiled filters are kept (SECCOMP_CACHE_DIR); NULL: nothing is cached. */
+int seccomp_filter_prepare(const struct spec_seccomp *s, const char *cache_dir,
                            struct seccomp_prog **out, werr_t *err);
 /* *notify_fd gets the user-notification listener (or -1); it is O_CLOEXEC.
  * Only seccomp(2) runs here: no allocation before the syscall, so the
@@ -30,11 +30,14 @@ int seccomp_filter_install(struct seccomp_prog *p, int *notify_fd,
 int seccomp_notify_forward(const struct spec_seccomp *s,
                            const char *state_json, int notify_fd, werr_t *err);
 /* In ward: take the listener the init reports by number (fd REMOTE_FD in
- * the process behind PIDFD), with pidfd_getfd(2).  Lets the init report it
- * with one write(2) instead of an SCM_RIGHTS sendmsg under its new filter;
- * the init must keep the fd open until ward acknowledges the copy. */
+ * the process behind PIDFD), with pidfd_getfd(2), as runc does: no
+ * sendmsg under the new filter.  The init must keep the fd open until ward
+ * acknowledges the copy.  (*err)->errnum is EBADF while REMOTE_FD is not
+ * open yet (the init has not loaded its filter). */
 int seccomp_notify_fetch(int pidfd, int remote_fd, werr_t *err);
 void seccomp_prog_free(struct seccomp_prog *p);
+/* Does loading P create a user-notification listener? */
+bool seccomp_prog_has_listener(const struct seccomp_prog *p);
 
 /* For tests and `make bench`. */
 bool seccomp_prog_from_cache(const struct seccomp_prog *p);

@@ -175,5 +175,14 @@ int seccomp_notify_fetch(int pidfd, int remote_fd, werr_t *err) {
   if (fd < 0)
     return werr_sys(err, "seccomp: take listener fd %d from the init",
                     remote_fd);
+  char path[48], link[64];
+  snprintf(path, sizeof(path), "/proc/self/fd/%ld", fd);
+  ssize_t n = readlink(path, link, sizeof(link) - 1);
+  link[n > 0 ? n : 0] = '\0';
+  if (strcmp(link, "anon_inode:seccomp notify") != 0) {
+    close((int)fd);
+    return werr(err, EPROTO, "seccomp: fd %d of the init is not a listener",
+                remote_fd);
+  }
   return (int)fd;
 }

@@ -614,7 +614,9 @@ static void test_default_config(void) {
     CHECK(strv_len(c->process.capabilities.bounding) == 3);
     CHECK(c->process.rlimits_len == 1 &&
           c->process.rlimits[0].resource == RLIMIT_NOFILE);
-    CHECK(strv_len(c->linux_.maskedPaths) == 10);
+    /* runc's ten, and /sys/kernel/slab (it lists every cgroup). */
+    CHECK(strv_len(c->linux_.maskedPaths) == 11);
+    CHECK_STR(c->linux_.maskedPaths[10], "/sys/kernel/slab");
     CHECK(strv_len(c->linux_.readonlyPaths) == 5);
     const struct spec_namespace *ns = c->linux_.namespaces;
     CHECK(ns[SPEC_NS_PID].present && ns[SPEC_NS_IPC].present &&
@@ -631,8 +633,10 @@ static void test_default_config(void) {
       CHECK_STR(c->mounts[5].type, "none");
       CHECK(strstr(j, "gid=5") == NULL);
     } else {
-      CHECK(!ns[SPEC_NS_USER].present && ns[SPEC_NS_NETWORK].present);
+      /* An isolated range ward allocates, not maps in the file. */
+      CHECK(ns[SPEC_NS_USER].present && ns[SPEC_NS_NETWORK].present);
       CHECK(c->linux_.uidMappings.len == 0);
+      CHECK_STR(kvlist_get(&c->annotations, "ward.idmap.isolated"), "true");
       CHECK(c->linux_.resources != NULL);
       CHECK_STR(c->mounts[5].type, "sysfs");
     }

@@ -491,7 +491,7 @@ static char *read_file(const char *path) {
 
 static char *cache_entry(const char *root) {
   char cmd[1024];
-  snprintf(cmd, sizeof(cmd), "ls %s/seccomp-cache/*.bpf 2>/dev/null", root);
+  snprintf(cmd, sizeof(cmd), "ls %s/*.bpf 2>/dev/null", root);
   FILE *f = popen(cmd, "r");
   static char line[512];
   line[0] = '\0';
@@ -505,7 +505,7 @@ static char *cache_entry(const char *root) {
 
 static void test_cache(const char *tmpdir) {
   char root[256];
-  snprintf(root, sizeof(root), "%s/state", tmpdir);
+  snprintf(root, sizeof(root), "%s/seccomp", tmpdir);
   _cleanup_free_ char *json = read_file("tests/data/podman-seccomp.json");
   struct spec_seccomp *s = profile(json);
 
@@ -525,10 +525,7 @@ static void test_cache(const char *tmpdir) {
   char *entry = cache_entry(root);
   struct stat st;
   CHECK(stat(entry, &st) == 0 && (st.st_mode & 0777) == 0600);
-  CHECK(stat(root, &st) == 0);
-  char dir[300];
-  snprintf(dir, sizeof(dir), "%s/seccomp-cache", root);
-  CHECK(stat(dir, &st) == 0 && (st.st_mode & 0777) == 0700);
+  CHECK(stat(root, &st) == 0 && (st.st_mode & 0777) == 0700);
 
   /* The cached program behaves like the compiled one: run busybox true
    * under it (the podman profile must let a shell-like program start). */
@@ -584,7 +581,7 @@ static void test_cache(const char *tmpdir) {
     free(insns);
   }
   snprintf(cmd, sizeof(cmd),
-           "for f in %s/seccomp-cache/*.bpf; do [ \"$f\" = %s ] || "
+           "for f in %s/*.bpf; do [ \"$f\" = %s ] || "
            "cp /tmp/ward-test-podman.bpf \"$f\"; done; rm -f "
            "/tmp/ward-test-podman.bpf",
            root, entry);
@@ -592,6 +589,36 @@ static void test_cache(const char *tmpdir) {
   struct seccomp_prog *o2 = prepare(other, root);
   CHECK(!seccomp_prog_from_cache(o2));
   CHECK(seccomp_prog_len(o2) == seccomp_prog_len(o1));
+
+  /* A cache dir others can enter, or one swapped for a symlink, is not
+   * used: its entries would become every container's filter. */
+  CHECK(chmod(root, 0755) == 0);
+  struct seccomp_prog *open_dir = prepare(other, root);
+  CHECK(open_dir != NULL && !seccomp_prog_from_cache(open_dir));
+  seccomp_prog_free(open_dir);
+  CHECK(chmod(root, 0700) == 0);
+  char moved[300], cmd2[1024];
+  snprintf(moved, sizeof(moved), "%s.real", root);
+  CHECK(rename(root, moved) == 0 && symlink(moved, root) == 0);
+  struct seccomp_prog *via_link = prepare(other, root);
+  CHECK(via_link != NULL && !seccomp_prog_from_cache(via_link));
+  seccomp_prog_free(via_link);
+  snprintf(cmd2, sizeof(cmd2), "rm -f %s && mv %s %s", root, moved, root);
+  CHECK(system(cmd2) == 0);
+
+  /* Bounded: storing many profiles keeps at most 64 entries. */
+  for (int i = 0; i < 70; i++) {
+    char js[256];
+    snprintf(js, sizeof(js),
+             "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":"
+             "[\"mkdir\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":%d}]}",
+             i + 1);
+    struct spec_seccomp *pi = profile(js);
+    seccomp_prog_free(prepare(pi, root));
+    spec_seccomp_free(pi);
+  }
+  snprintf(cmd2, sizeof(cmd2), "test $(ls %s | wc -l) -le 64", root);
+  CHECK(system(cmd2) == 0);
 
   /* An unwritable state root costs the cache, not the container. */
   struct seccomp_prog *nocache = prepare(other, "/proc/ward-no-such-root");
