@@ -32,9 +32,10 @@ int caps_validate(const struct spec_process *p, werr_t *err) {
       /* cap_from_name also takes numbers and lower case; insist on the
        * spelling the spec uses so typos are caught. */
       if (strncmp(v[i], "CAP_", 4) != 0 || cap_value(v[i], &cv) < 0)
-        return werr(err, EINVAL,
-                    "process.capabilities.%s[%zu]: unknown capability \"%s\"",
-                    set_names[s], i, v[i]);
+        return werr_code(
+            err, EINVAL,
+            "process.capabilities.%s[%zu]: unknown capability \"%s\"",
+            set_names[s], i, v[i]);
     }
   }
   return 0;

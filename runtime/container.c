@@ -26,6 +26,7 @@
 #include "lsm.h"
 #include "process_sched.h"
 #include "ns.h"
+#include "phases.h"
 #include "seccomp_cache.h"
 #include "seccomp_filter.h"
 #include "state_json.h"
@@ -36,70 +37,32 @@
 #define EXEC_FIFO "exec.fifo"
 #define CONFIG_COPY "config.json"
 
-/* What a failed create must undo, in reverse order of creation. */
-struct undo {
-  const char *root;
-  const char *id;
-  char *dir;
-  bool idmap;
-  struct cgroup_handle *cgroup;
-  pid_t pid;
-  int pidfd;
-};
-
-static void undo_run(struct undo *u) {
-  werr_t e = NULL;
-  if (u->pid > 0) {
-    if (u->pidfd >= 0)
-      syscall(SYS_pidfd_send_signal, u->pidfd, SIGKILL, NULL, 0);
-    else
-      kill(u->pid, SIGKILL);
-    waitpid(u->pid, NULL, 0);
-  }
-  if (u->cgroup) {
-    cgroup_destroy(u->cgroup, &e);
-    werr_free(&e);
-    cgroup_handle_free(u->cgroup);
-    u->cgroup = NULL;
-  }
-  if (u->idmap) {
-    idmap_release(u->root, u->id, &e);
-    werr_free(&e);
-  }
-  if (u->dir) {
-    rm_rf(u->dir, &e);
-    werr_free(&e);
-  }
-  free(u->dir);
-  if (u->pidfd >= 0)
-    close(u->pidfd);
-}
-
-static int validate(struct global_opts *g, const struct create_opts *o,
-                    const struct spec_config *c, werr_t *err) {
-  (void)g;
+static int validate(const struct create_opts *o, const struct spec_config *c,
+                    werr_t *err) {
   if (!c->has_process)
-    return werr(err, EINVAL, "config.json: process: required to create a container");
+    return werr_code(err, EINVAL,
+                     "config.json: process: required to create a container");
   if (c->process.terminal && !o->console_socket && !o->foreground)
-    return werr(err, EINVAL,
-                "process.terminal is set: a detached container needs "
-                "--console-socket to receive its terminal");
+    return werr_code(err, EINVAL,
+                     "process.terminal is set: a detached container needs "
+                     "--console-socket to receive its terminal");
   if (!c->process.terminal && o->console_socket)
-    return werr(err, EINVAL,
-                "--console-socket given but process.terminal is false");
+    return werr_code(err, EINVAL,
+                     "--console-socket given but process.terminal is false");
   if (caps_validate(&c->process, err) < 0 ||
       sched_check(&c->process, err) < 0 || lsm_check(c, err) < 0)
     return werr_prefix(err, "config.json");
   if (c->linux_.netDevices_len)
-    return werr(err, ENOTSUP,
-                "config.json: linux.netDevices: not supported by ward yet");
+    return werr_code(
+        err, ENOTSUP,
+        "config.json: linux.netDevices: not supported by ward yet");
   if (c->linux_.intelRdt.present) {
     if (access("/sys/fs/resctrl/info", F_OK) < 0)
-      return werr(err, ENOTSUP,
-                  "config.json: linux.intelRdt: resctrl is not mounted on "
-                  "this host (/sys/fs/resctrl)");
-    return werr(err, ENOTSUP,
-                "config.json: linux.intelRdt: not supported by ward yet");
+      return werr_code(err, ENOTSUP,
+                       "config.json: linux.intelRdt: resctrl is not mounted on "
+                       "this host (/sys/fs/resctrl)");
+    return werr_code(err, ENOTSUP,
+                     "config.json: linux.intelRdt: not supported by ward yet");
   }
   return 0;
 }
@@ -116,7 +79,7 @@ static char *resolve_rootfs(const char *bundle, const char *root_path,
   }
   struct stat st;
   if (stat(real, &st) < 0 || !S_ISDIR(st.st_mode)) {
-    werr(err, ENOTDIR, "rootfs %s: not a directory", joined);
+    werr_code(err, ENOTDIR, "rootfs %s: not a directory", joined);
     free(real);
     return NULL;
   }
@@ -150,10 +113,9 @@ static char *creating_state_json(const struct spec_config *c, const char *id,
 }
 
 /* Talk to the init until it waits on the exec fifo. */
-static int drive_init(struct global_opts *g, const struct create_opts *o,
-                      const struct spec_config *c, const char *bundle,
-                      pid_t pid, int sock, int *console_master, werr_t *err) {
-  (void)g;
+static int drive_init(const struct create_opts *o, const struct spec_config *c,
+                      const char *bundle, pid_t pid, int sock,
+                      int *console_master, werr_t *err) {
   for (;;) {
     struct sync_msg m;
     int fd = -1;
@@ -175,18 +137,15 @@ static int drive_init(struct global_opts *g, const struct create_opts *o,
     }
     case SYNC_CONSOLE:
       if (rfd < 0)
-        return werr(err, EPROTO, "sync: console message without fd");
-      if (o->console_socket) {
-        if (tty_send_console(o->console_socket, rfd, err) < 0)
-          return -1;
-      } else {
-        *console_master = take_fd(rfd);
-      }
+        return werr_code(err, EPROTO, "sync: console message without fd");
+      if (container_pass_console(o->console_socket, take_fd(rfd),
+                                 console_master, err) < 0)
+        return -1;
       break;
     case SYNC_READY:
       return 0;
     default:
-      return werr(err, EPROTO, "sync: unexpected message %d", m.type);
+      return werr_code(err, EPROTO, "sync: unexpected message %d", m.type);
     }
   }
 }
@@ -213,7 +172,18 @@ static int send_idmapped_mounts(const struct spec_config *c,
   return rc;
 }
 
-static int write_pid_file(const char *path, pid_t pid, werr_t *err) {
+int container_pass_console(const char *console_socket, int fd, int *keep,
+                           werr_t *err) {
+  if (console_socket == NULL) {
+    *keep = fd;
+    return 0;
+  }
+  int rc = tty_send_console(console_socket, fd, err);
+  close(fd);
+  return rc;
+}
+
+int container_write_pid_file(const char *path, pid_t pid, werr_t *err) {
   char buf[32];
   int n = snprintf(buf, sizeof(buf), "%d", pid);
   if (write_file_atomic(path, buf, (size_t)n, err) < 0)
@@ -233,155 +203,285 @@ static int preserve_count(const struct create_opts *o) {
   return n;
 }
 
-static int do_create(struct global_opts *g, const struct create_opts *o,
-                     struct spec_config *c, const char *bundle,
-                     const char *rootfs, struct undo *u, struct created *out,
-                     werr_t *err) {
-  if (mkdir_p(g->root, 0711, err) < 0)
-    return -1;
-  u->dir = state_dir(g->root, o->id);
-  if (mkdir(u->dir, 0711) < 0) {
-    int e = errno;
-    free(u->dir);
-    u->dir = NULL;
-    if (e == EEXIST)
-      return werr_plain(err, EEXIST, "container \"%s\" already exists", o->id);
-    errno = e;
-    return werr_sys(err, "mkdir %s/%s", g->root, o->id);
-  }
-  _cleanup_close_ int lock = state_lock(u->dir, err);
-  if (lock < 0)
-    return -1;
+/* ---- create, as phases ------------------------------------------------ */
 
-  if (idmap_prepare(g->root, o->id, c, err) < 0)
+/* Everything the create phases share; the record (st) is saved whenever
+ * a phase is about to make something only it can name. */
+struct create_run {
+  const struct ward_ctx *ctx;
+  const struct create_opts *o;
+  struct spec_config *c;
+  const char *config_text, *bundle, *rootfs;
+  struct container_state st;
+  char *created, *config_copy, *cgroup_str;
+  int lock;
+  struct cgroup_handle *cgroup;
+  int fifo_fd;
+  struct seccomp_prog *seccomp;
+  struct ns_plan ns;
+  bool ns_open;
+  bool idmap_made; /* idmap_prepare succeeded: ours to release */
+  int sv[2];
+  pid_t pid;
+  int pidfd;
+  struct created *out;
+};
+
+static int save(struct create_run *r, werr_t *err) {
+  return state_save(&r->st, err);
+}
+
+/* The record first: ROOT/ID appears with state.json (creating, no
+ * resources yet) and the config copy already in it, locked. */
+static int ph_record(void *arg, werr_t *err) {
+  struct create_run *r = arg;
+  state_sweep(r->ctx->root, r->o->id);
+  r->created = now_rfc3339();
+  r->st = (struct container_state){
+      .id = (char *)r->o->id,
+      .bundle = (char *)r->bundle,
+      .rootfs = (char *)r->rootfs,
+      .created = r->created,
+      .cgroup = "",
+      .systemd_cgroup = r->ctx->systemd_cgroup,
+      .annotations = r->c->annotations,
+      .creating = true,
+      .creator = getpid(),
+      .creator_start = proc_start_time(getpid()),
+  };
+  /* poststop hooks and exec read the config as it was at create; the
+   * path is known before the directory exists under its name. */
+  _cleanup_free_ char *dir = state_dir(r->ctx->root, r->o->id);
+  r->config_copy = xasprintf("%s/" CONFIG_COPY, dir);
+  r->st.config = r->config_copy;
+  r->lock = state_claim(r->ctx->root, &r->st, CONFIG_COPY, r->config_text, err);
+  return r->lock < 0 ? -1 : 0;
+}
+
+static void undo_record(void *arg) {
+  struct create_run *r = arg;
+  if (r->st.dir) {
+    werr_t e = NULL;
+    state_remove(&r->st, &e);
+    werr_free(&e);
+  }
+}
+
+/* Decides the maps: fills linux.uidMappings/gidMappings and may add a user
+ * namespace to the parsed config.  Every later phase (namespaces above
+ * all) reads the config as decided here, so this order is fixed. */
+static int ph_idmap(void *arg, werr_t *err) {
+  struct create_run *r = arg;
+  r->st.idmap = true;
+  if (save(r, err) < 0 ||
+      idmap_prepare(r->ctx->root, r->o->id, r->c, err) < 0)
     return -1;
-  u->idmap = true;
-  if (cgroup_create(o->id, c->linux_.cgroupsPath, g->systemd_cgroup,
-                    c->linux_.resources, &u->cgroup, err) < 0)
+  r->idmap_made = true;
+  return 0;
+}
+
+/* Only what this create allocated: a failed idmap_prepare changed nothing,
+ * and an entry under the same (root, id) may be a live container's whose
+ * state dir was removed. */
+static void undo_idmap(void *arg) {
+  struct create_run *r = arg;
+  if (!r->idmap_made)
+    return;
+  werr_t e = NULL;
+  idmap_release(r->ctx->root, r->o->id, &e);
+  werr_free(&e);
+}
+
+/* Recorded before mkdir: a create killed half-way through cgroup_make
+ * leaves directories the record names. */
+static int ph_cgroup(void *arg, werr_t *err) {
+  struct create_run *r = arg;
+  const struct spec_linux *l = &r->c->linux_;
+  if (cgroup_prepare(r->o->id, l->cgroupsPath, r->ctx->systemd_cgroup,
+                     &r->cgroup, err) < 0)
     return -1;
-  /* A first record, before anything else exists that only it can find:
-   * `delete --force` after a killed create removes the cgroup too. */
-  _cleanup_free_ char *created = now_rfc3339();
-  _cleanup_free_ char *cgroup = cgroup_serialize(u->cgroup);
-  _cleanup_free_ char *config_copy = xasprintf("%s/" CONFIG_COPY, u->dir);
-  struct container_state st = {.id = (char *)o->id,
-                               .bundle = (char *)bundle,
-                               .rootfs = (char *)rootfs,
-                               .created = created,
-                               .cgroup = cgroup,
-                               .config = config_copy,
-                               .systemd_cgroup = g->systemd_cgroup,
-                               .annotations = c->annotations,
-                               .dir = u->dir};
-  if (state_save(&st, err) < 0)
+  r->cgroup_str = cgroup_serialize(r->cgroup);
+  r->st.cgroup = r->cgroup_str;
+  if (save(r, err) < 0 || cgroup_make(r->cgroup, l->resources, err) < 0)
     return -1;
-  _cleanup_free_ char *fifo = xasprintf("%s/" EXEC_FIFO, u->dir);
+  char *now = cgroup_serialize(r->cgroup);
+  if (strcmp(now, r->cgroup_str) == 0) {
+    free(now);
+    return 0;
+  }
+  free(r->cgroup_str);
+  r->st.cgroup = r->cgroup_str = now;
+  return save(r, err);
+}
+
+static void undo_cgroup(void *arg) {
+  struct create_run *r = arg;
+  if (r->cgroup == NULL)
+    return;
+  werr_t e = NULL;
+  cgroup_destroy(r->cgroup, &e);
+  werr_free(&e);
+}
+
+static int ph_seccomp(void *arg, werr_t *err) {
+  struct create_run *r = arg;
+  if (r->c->linux_.seccomp == NULL)
+    return 0;
+  return seccomp_filter_prepare(r->c->linux_.seccomp, SECCOMP_CACHE_DIR,
+                                &r->seccomp, err);
+}
+
+static int ph_namespaces(void *arg, werr_t *err) {
+  struct create_run *r = arg;
+  if (ns_plan_open(r->c, &r->ns, err) < 0)
+    return werr_prefix(err, "config.json");
+  r->ns_open = true;
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, r->sv) < 0)
+    return werr_sys(err, "socketpair");
+  return ns_prepare_parent(r->c, &r->ns, err);
+}
+
+static int ph_fifo(void *arg, werr_t *err) {
+  struct create_run *r = arg;
+  _cleanup_free_ char *fifo = xasprintf("%s/" EXEC_FIFO, r->st.dir);
   /* Writable by all: the init opens it after switching to process.user. */
   if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0)
     return werr_sys(err, "mkfifo %s", fifo);
-  _cleanup_close_ int fifo_fd = open(fifo, O_PATH | O_CLOEXEC);
-  if (fifo_fd < 0)
+  r->fifo_fd = open(fifo, O_PATH | O_CLOEXEC);
+  if (r->fifo_fd < 0)
     return werr_sys(err, "open %s", fifo);
-  struct seccomp_prog *seccomp = NULL;
-  if (c->linux_.seccomp &&
-      seccomp_filter_prepare(c->linux_.seccomp, SECCOMP_CACHE_DIR, &seccomp,
-                             err) < 0)
-    return -1;
+  return 0;
+}
 
-  struct ns_plan ns;
-  if (ns_plan_open(c, &ns, err) < 0) {
-    seccomp_prog_free(seccomp);
-    return werr_prefix(err, "config.json");
-  }
-  int sv[2] = {-1, -1};
-  int rc = -1;
-  _cleanup_close_ int cgroup_fd = -1, cwd_fd = -1;
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-    werr_sys(err, "socketpair");
-    goto out;
-  }
-  if (ns_prepare_parent(c, &ns, err) < 0)
-    goto out;
-  int pidfd = -1;
-  cgroup_fd = cgroup_clone_fd(u->cgroup);
+static __attribute__((noreturn)) void run_init(struct create_run *r,
+                                               const sigset_t *mask) {
+  phases_child_reset();
+  phases_unblock(mask);
+  close(r->sv[0]);
+  struct init_args a = {.c = r->c,
+                        .id = r->o->id,
+                        .bundle = r->bundle,
+                        .rootfs = r->rootfs,
+                        .sync_fd = r->sv[1],
+                        .fifo_fd = r->fifo_fd,
+                        .lock_fd = r->lock,
+                        .preserve_fds = preserve_count(r->o),
+                        .no_pivot = r->o->no_pivot,
+                        .no_new_keyring = r->o->no_new_keyring,
+                        .ns = &r->ns,
+                        .cgroup = r->cgroup,
+                        .seccomp = r->seccomp};
+  container_init(&a);
+}
+
+/* The init waits for SYNC_GO: if ward dies before sending it, the socket
+ * closes and the init exits. */
+static int ph_clone(void *arg, werr_t *err) {
+  struct create_run *r = arg;
+  _cleanup_close_ int cgroup_fd = cgroup_clone_fd(r->cgroup);
   /* The init starts in the bundle (relative bind sources are relative to
    * it) by inheriting ward's cwd: once in its user namespace it may not be
    * allowed to search its way there.  ward goes back at once, so a
    * relative --pid-file or --console-socket stays the caller's. */
-  cwd_fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (cwd_fd < 0 || chdir(bundle) < 0) {
-    werr_sys(err, "chdir %s", bundle);
-    goto out;
+  _cleanup_close_ int cwd_fd = open(".", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (cwd_fd < 0 || chdir(r->bundle) < 0)
+    return werr_sys(err, "chdir %s", r->bundle);
+  sigset_t mask;
+  phases_block(&mask);
+  pid_t pid = clone_init(ns_clone_flags(&r->ns), &r->pidfd, cgroup_fd, err);
+  if (pid == 0)
+    run_init(r, &mask);
+  phases_unblock(&mask);
+  if (pid < 0) {
+    if (fchdir(cwd_fd) < 0)
+      werr_sys(err, "return to the working directory");
+    return -1;
   }
-  pid_t pid = clone_init(ns_clone_flags(&ns), &pidfd, cgroup_fd, err);
-  if (pid != 0 && fchdir(cwd_fd) < 0 && pid > 0) {
-    werr_sys(err, "return to the working directory");
-    u->pid = pid;
-    u->pidfd = pidfd;
-    goto out;
-  }
-  if (pid < 0)
-    goto out;
-  if (pid == 0) {
-    close(sv[0]);
-    struct init_args a = {.c = c,
-                          .id = o->id,
-                          .bundle = bundle,
-                          .rootfs = rootfs,
-                          .sync_fd = sv[1],
-                          .fifo_fd = fifo_fd,
-                          .lock_fd = lock,
-                          .preserve_fds = preserve_count(o),
-                          .no_pivot = o->no_pivot,
-                          .no_new_keyring = o->no_new_keyring,
-                          .ns = &ns,
-                          .cgroup = u->cgroup,
-                          .seccomp = seccomp};
-    container_init(&a);
-  }
-  u->pid = pid;
-  u->pidfd = pidfd;
+  r->pid = pid;
   if (cgroup_fd >= 0)
-    cgroup_cloned_into(u->cgroup);
-  close(sv[1]);
-  sv[1] = -1;
-
-  if (ns.create[SPEC_NS_USER] &&
-      idmap_write(pid, &c->linux_.uidMappings, &c->linux_.gidMappings, err) < 0)
-    goto out;
-  if (cgroup_enter(u->cgroup, pid, err) < 0)
-    goto out;
-
-  /* Recorded (again, now with the pid) before the init is released, so
-   * that a ward killed from here on leaves a container `delete --force`
-   * can clean up. */
-  st.pid = pid;
-  st.pid_start = proc_start_time(pid);
-  if (state_save(&st, err) < 0)
-    goto out;
-
-  if (send_idmapped_mounts(c, rootfs, pid, sv[0], err) < 0)
-    goto out;
-  if (sync_send(sv[0], SYNC_GO, 0, NULL, 0, err) < 0)
-    goto out;
-  if (drive_init(g, o, c, bundle, pid, sv[0], &out->console_master, err) < 0)
-    goto out;
-  if (o->pid_file && write_pid_file(o->pid_file, pid, err) < 0)
-    goto out;
-  out->pid = pid;
-  out->pidfd = dup(pidfd);
-  rc = 0;
-out:
-  if (sv[0] >= 0)
-    close(sv[0]);
-  if (sv[1] >= 0)
-    close(sv[1]);
-  ns_plan_close(&ns);
-  seccomp_prog_free(seccomp);
-  return rc;
+    cgroup_cloned_into(r->cgroup);
+  close(r->sv[1]);
+  r->sv[1] = -1;
+  if (fchdir(cwd_fd) < 0)
+    return werr_sys(err, "return to the working directory");
+  /* Recorded before the init is released, so that a ward killed from here
+   * on leaves a container `delete --force` can clean up. */
+  r->st.pid = pid;
+  r->st.pid_start = proc_start_time(pid);
+  return save(r, err);
 }
 
-int container_create(struct global_opts *g, const struct create_opts *o,
+static void undo_clone(void *arg) {
+  struct create_run *r = arg;
+  if (r->pid <= 0)
+    return;
+  if (r->pidfd >= 0)
+    syscall(SYS_pidfd_send_signal, r->pidfd, SIGKILL, NULL, 0);
+  else
+    kill(r->pid, SIGKILL);
+  waitpid(r->pid, NULL, 0);
+}
+
+static int ph_userns(void *arg, werr_t *err) {
+  struct create_run *r = arg;
+  if (!r->ns.create[SPEC_NS_USER])
+    return 0;
+  return idmap_write(r->pid, &r->c->linux_.uidMappings,
+                     &r->c->linux_.gidMappings, err);
+}
+
+static int ph_cgroup_enter(void *arg, werr_t *err) {
+  struct create_run *r = arg;
+  return cgroup_enter(r->cgroup, r->pid, err);
+}
+
+static int ph_mounts(void *arg, werr_t *err) {
+  struct create_run *r = arg;
+  if (send_idmapped_mounts(r->c, r->rootfs, r->pid, r->sv[0], err) < 0)
+    return -1;
+  return sync_send(r->sv[0], SYNC_GO, 0, NULL, 0, err);
+}
+
+/* The init sets itself up; ward runs the prestart/createRuntime hooks and
+ * passes the console until the init waits on the exec fifo. */
+static int ph_init(void *arg, werr_t *err) {
+  struct create_run *r = arg;
+  return drive_init(r->o, r->c, r->bundle, r->pid, r->sv[0],
+                    &r->out->console_master, err);
+}
+
+static void undo_console(void *arg) {
+  struct create_run *r = arg;
+  if (r->out->console_master >= 0)
+    close(r->out->console_master);
+  r->out->console_master = -1;
+}
+
+static int ph_done(void *arg, werr_t *err) {
+  struct create_run *r = arg;
+  if (r->o->pid_file &&
+      container_write_pid_file(r->o->pid_file, r->pid, err) < 0)
+    return -1;
+  r->st.creating = false;
+  return save(r, err);
+}
+
+static const struct phase create_phases[] = {
+    {"record", ph_record, undo_record},
+    {"idmap", ph_idmap, undo_idmap},
+    {"cgroup", ph_cgroup, undo_cgroup},
+    {"seccomp", ph_seccomp, NULL},
+    {"namespaces", ph_namespaces, NULL},
+    {"fifo", ph_fifo, NULL},
+    {"clone", ph_clone, undo_clone},
+    {"userns", ph_userns, NULL},
+    {"cgroup-enter", ph_cgroup_enter, NULL},
+    {"mounts", ph_mounts, NULL},
+    {"init", ph_init, undo_console},
+    {"done", ph_done, NULL},
+};
+
+int container_create(const struct ward_ctx *ctx, const struct create_opts *o,
                      struct created *out, werr_t *err) {
   out->console_master = -1;
   out->pidfd = -1;
@@ -399,31 +499,48 @@ int container_create(struct global_opts *g, const struct create_opts *o,
   if (spec_config_parse(config_text, &c, err) < 0)
     return -1;
   int rc = -1;
-  _cleanup_free_ char *copy = NULL;
   _cleanup_free_ char *rootfs = resolve_rootfs(bundle, c->root_path, err);
-  if (rootfs == NULL)
-    goto out;
-  if (validate(g, o, c, err) < 0)
+  if (rootfs == NULL || validate(o, c, err) < 0)
     goto out;
 
-  struct undo u = {.root = g->root, .id = o->id, .pidfd = -1};
-  if (do_create(g, o, c, bundle, rootfs, &u, out, err) < 0) {
-    if (out->console_master >= 0)
-      close(out->console_master);
-    undo_run(&u);
-    goto out;
+  struct create_run r = {.ctx = ctx,
+                         .o = o,
+                         .c = c,
+                         .config_text = config_text,
+                         .bundle = bundle,
+                         .rootfs = rootfs,
+                         .lock = -1,
+                         .fifo_fd = -1,
+                         .sv = {-1, -1},
+                         .pidfd = -1,
+                         .out = out};
+  struct phase_signals sigs;
+  phases_catch_signals(&sigs);
+  rc = phases_run("create", create_phases,
+                  sizeof(create_phases) / sizeof(*create_phases), &r,
+                  ctx->debug, err);
+  phases_restore_signals(&sigs);
+  if (rc == 0) {
+    out->pid = r.pid;
+    out->pidfd = take_fd(r.pidfd);
   }
-  /* poststop hooks and exec read the config as it was at create. */
-  copy = xasprintf("%s/" CONFIG_COPY, u.dir);
-  if (write_file_str(copy, config_text, err) < 0) {
-    undo_run(&u);
-    goto out;
-  }
-  if (u.pidfd >= 0)
-    close(u.pidfd);
-  cgroup_handle_free(u.cgroup);
-  free(u.dir);
-  rc = 0;
+  for (size_t i = 0; i < 2; i++)
+    if (r.sv[i] >= 0)
+      close(r.sv[i]);
+  if (r.ns_open)
+    ns_plan_close(&r.ns);
+  seccomp_prog_free(r.seccomp);
+  cgroup_handle_free(r.cgroup);
+  if (r.pidfd >= 0)
+    close(r.pidfd);
+  if (r.fifo_fd >= 0)
+    close(r.fifo_fd);
+  if (r.lock >= 0)
+    close(r.lock);
+  free(r.st.dir);
+  free(r.created);
+  free(r.config_copy);
+  free(r.cgroup_str);
 out:
   spec_config_free(c);
   return rc;
@@ -434,162 +551,115 @@ static int load_config_copy(const struct container_state *st,
   return spec_config_load(st->config, c, err);
 }
 
-int container_start(struct global_opts *g, const char *id, werr_t *err) {
-  struct container_state *st = NULL;
-  if (state_load(g->root, id, &st, err) < 0)
+/* ---- start ------------------------------------------------------------ */
+
+struct start_run {
+  const struct ward_ctx *ctx;
+  const char *id;
+  struct container_state *st;
+  struct spec_config *c; /* the config copy, from the exec phase on */
+  char *fifo;
+  int pidfd, ffd;
+};
+
+static int ph_start_check(void *arg, werr_t *err) {
+  struct start_run *r = arg;
+  if (state_load(r->ctx->root, r->id, &r->st, err) < 0)
     return -1;
-  int rc = -1;
-  enum container_status s = state_status(st);
-  _cleanup_free_ char *fifo = xasprintf("%s/" EXEC_FIFO, st->dir);
-  _cleanup_close_ int pidfd = -1, ffd = -1;
-  struct spec_config *c = NULL;
+  enum container_status s = state_status(r->st);
   if (s != STATUS_CREATED) {
     if (s == STATUS_STOPPED)
-      werr(err, EINVAL, "cannot start a container that has stopped");
-    else
-      werr(err, EINVAL, "cannot start an already %s container",
-           state_status_name(s));
-    goto out;
+      return werr_code(err, EINVAL,
+                       "cannot start a container that has stopped");
+    return werr_code(err, EINVAL, "cannot start an already %s container",
+                     state_status_name(s));
   }
-  pidfd = state_pidfd(st, err);
-  if (pidfd < 0)
-    goto out;
-  ffd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-  if (ffd < 0) {
-    werr_sys(err, "open %s", fifo);
-    goto out;
-  }
-  /* Wait for the init's byte, or for the init to die. */
+  r->pidfd = state_pidfd(r->st, err);
+  return r->pidfd < 0 ? -1 : 0;
+}
+
+/* Opening the fifo releases the init; wait for its byte, or its death. */
+static int ph_start_release(void *arg, werr_t *err) {
+  struct start_run *r = arg;
+  r->fifo = xasprintf("%s/" EXEC_FIFO, r->st->dir);
+  r->ffd = open(r->fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (r->ffd < 0)
+    return werr_sys(err, "open %s", r->fifo);
   for (;;) {
-    struct pollfd p[2] = {{.fd = ffd, .events = POLLIN},
-                          {.fd = pidfd, .events = POLLIN}};
+    struct pollfd p[2] = {{.fd = r->ffd, .events = POLLIN},
+                          {.fd = r->pidfd, .events = POLLIN}};
     if (poll(p, 2, -1) < 0) {
       if (errno == EINTR)
         continue;
-      werr_sys(err, "poll %s", fifo);
-      goto out;
+      return werr_sys(err, "poll %s", r->fifo);
     }
     if (p[0].revents & POLLIN) {
       char b;
-      if (read(ffd, &b, 1) == 1)
+      if (read(r->ffd, &b, 1) == 1)
         break;
     }
-    if (p[1].revents) {
-      werr_plain(err, ESRCH, "container \"%s\": init exited before start", id);
-      goto out;
-    }
+    if (p[1].revents)
+      return werr_code(err, ESRCH, "container \"%s\": init exited before start",
+                       r->id);
   }
-  unlink(fifo);
-  /* [h-init] The init runs its last steps now: wait until it has exec'd
-   * (or report its error), handing a seccomp listener to the agent. */
-  if (load_config_copy(st, &c, err) < 0) {
-    syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0);
-    goto out;
+  unlink(r->fifo);
+  return 0;
+}
+
+/* The init runs its last steps now: wait until it has exec'd (or report
+ * its error), handing a seccomp listener to the agent. */
+static int ph_start_exec(void *arg, werr_t *err) {
+  struct start_run *r = arg;
+  if (load_config_copy(r->st, &r->c, err) < 0) {
+    syscall(SYS_pidfd_send_signal, r->pidfd, SIGKILL, NULL, 0);
+    return -1;
   }
-  {
-    struct spec_state ss = {.ociVersion = c->ociVersion,
-                            .id = st->id,
-                            .status = "created",
-                            .pid = st->pid,
-                            .bundle = st->bundle,
-                            .annotations = &st->annotations};
-    _cleanup_free_ char *js = spec_state_emit(&ss, false);
-    if (exec_status_wait(ffd, pidfd, c->linux_.seccomp, js, err) < 0)
-      goto out;
-  }
-  /* [/h-init] */
+  struct spec_state ss = {.ociVersion = r->c->ociVersion,
+                          .id = r->st->id,
+                          .status = "created",
+                          .pid = r->st->pid,
+                          .bundle = r->st->bundle,
+                          .annotations = &r->st->annotations};
+  _cleanup_free_ char *js = spec_state_emit(&ss, false);
+  return exec_status_wait(r->ffd, r->pidfd, r->c->linux_.seccomp, js, err);
+}
+
+/* poststart failures are logged but do not stop the container (spec). */
+static int ph_start_poststart(void *arg, werr_t *err) {
+  struct start_run *r = arg;
+  struct spec_config *c = r->c;
+  (void)err;
   if (c->hooks.poststart.len) {
     struct spec_state ss = {.ociVersion = c->ociVersion,
-                            .id = st->id,
+                            .id = r->st->id,
                             .status = "running",
-                            .pid = st->pid,
-                            .bundle = st->bundle,
-                            .annotations = &st->annotations};
+                            .pid = r->st->pid,
+                            .bundle = r->st->bundle,
+                            .annotations = &r->st->annotations};
     _cleanup_free_ char *js = spec_state_emit(&ss, false);
-    /* poststart failures are logged but do not stop the container (spec) */
     hooks_run_warn(&c->hooks.poststart, "hooks.poststart", js);
   }
-  rc = 0;
-out:
-  spec_config_free(c);
-  container_state_free(st);
+  return 0;
+}
+
+static const struct phase start_phases[] = {
+    {"check", ph_start_check, NULL},
+    {"release", ph_start_release, NULL},
+    {"exec", ph_start_exec, NULL},
+    {"poststart", ph_start_poststart, NULL},
+};
+
+int container_start(const struct ward_ctx *ctx, const char *id, werr_t *err) {
+  struct start_run r = {.ctx = ctx, .id = id, .pidfd = -1, .ffd = -1};
+  int rc = phases_run("start", start_phases,
+                      sizeof(start_phases) / sizeof(*start_phases), &r,
+                      ctx->debug, err);
+  if (r.pidfd >= 0)
+    close(r.pidfd);
+  if (r.ffd >= 0)
+    close(r.ffd);
+  free(r.fifo);
+  spec_config_free(r.c);
+  container_state_free(r.st);
   return rc;
-}
-
-static void wait_pidfd(int pidfd, int ms) {
-  struct pollfd p = {.fd = pidfd, .events = POLLIN};
-  while (poll(&p, 1, ms) < 0 && errno == EINTR)
-    ;
-}
-
-int container_kill_all_and_wait(struct container_state *st, werr_t *err) {
-  struct cgroup_handle *h = NULL;
-  if (st->cgroup && st->cgroup[0] && cgroup_open(st->cgroup, &h, NULL) == 0) {
-    werr_t e = NULL;
-    if (cgroup_signal_all(h, SIGKILL, &e) < 0)
-      werr_free(&e);
-    cgroup_handle_free(h);
-  }
-  _cleanup_close_ int pidfd = state_pidfd(st, NULL);
-  if (pidfd < 0)
-    return 0;
-  if (syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, NULL, 0) < 0 &&
-      errno != ESRCH)
-    return werr_sys(err, "kill container \"%s\"", st->id);
-  wait_pidfd(pidfd, 10000);
-  /* Reap it if it is ours (ward run); otherwise its parent does. */
-  waitpid(st->pid, NULL, WNOHANG);
-  return 0;
-}
-
-int container_delete(struct global_opts *g, struct container_state *st,
-                     bool force, werr_t *err) {
-  _cleanup_close_ int lock = state_lock(st->dir, err);
-  if (lock < 0)
-    return -1;
-  enum container_status s = state_status(st);
-  if (s == STATUS_RUNNING || s == STATUS_PAUSED) {
-    if (!force)
-      return werr_plain(err, EBUSY,
-                  "cannot delete container \"%s\" that is not stopped: %s",
-                  st->id, state_status_name(s));
-  }
-  if (s != STATUS_STOPPED) {
-    if (s == STATUS_PAUSED && st->cgroup && st->cgroup[0]) {
-      struct cgroup_handle *h = NULL;
-      if (cgroup_open(st->cgroup, &h, NULL) == 0) {
-        cgroup_signal_all(h, SIGKILL, NULL);
-        cgroup_freeze(h, false, NULL);
-        cgroup_handle_free(h);
-      }
-    }
-    if (container_kill_all_and_wait(st, err) < 0)
-      return -1;
-  }
-  struct spec_config *c = NULL;
-  if (load_config_copy(st, &c, NULL) == 0 && c->hooks.poststop.len) {
-    struct spec_state ss = {.ociVersion = c->ociVersion,
-                            .id = st->id,
-                            .status = "stopped",
-                            .bundle = st->bundle,
-                            .annotations = &st->annotations};
-    _cleanup_free_ char *js = spec_state_emit(&ss, false);
-    /* runtime-spec: poststop failures are logged, delete still succeeds */
-    hooks_run_warn(&c->hooks.poststop, "hooks.poststop", js);
-  }
-  spec_config_free(c);
-  if (st->cgroup && st->cgroup[0]) {
-    struct cgroup_handle *h = NULL;
-    if (cgroup_open(st->cgroup, &h, err) < 0)
-      return -1;
-    int rc = cgroup_destroy(h, err);
-    cgroup_handle_free(h);
-    if (rc < 0)
-      return -1;
-  }
-  if (idmap_release(g->root, st->id, err) < 0)
-    return -1;
-  if (rm_rf(st->dir, err) < 0)
-    return -1;
-  return 0;
 }

@@ -63,7 +63,7 @@ static int handoff_before(void *ctx, werr_t *err) {
     r = read(h->ack[0], &c, 1);
   while (r < 0 && errno == EINTR);
   if (r != 1 || c != 'a')
-    return werr(err, EPROTO, "seccomp: ward start did not take the "
+    return werr_code(err, EPROTO, "seccomp: ward start did not take the "
                              "listener's pipe");
   /* Only `ward start` holds the write end now: if it dies, the read
    * below ends with EOF instead of waiting forever. */
@@ -138,7 +138,7 @@ int exec_status_wait(int ffd, int pidfd, const struct spec_seccomp *s,
         nl = buf + len;
       *nl = '\0';
       if (buf[0] == 'E') {
-        werr_plain(err, 0, "%s", buf + 1);
+        werr(err, "%s", buf + 1);
         wait_exit(pidfd, EXIT_WAIT_MS);
         return -1;
       }
@@ -156,7 +156,7 @@ int exec_status_wait(int ffd, int pidfd, const struct spec_seccomp *s,
       } else if (buf[0] == 'L' && ackw >= 0 && listener < 0) {
         listener = n;
       } else {
-        werr(err, EPROTO, "exec fifo: unexpected \"%.32s\" from the init",
+        werr_code(err, EPROTO, "exec fifo: unexpected \"%.32s\" from the init",
              buf);
         goto fail;
       }
@@ -181,7 +181,7 @@ int exec_status_wait(int ffd, int pidfd, const struct spec_seccomp *s,
     }
     if (eof) {
       if (listener >= 0)
-        return werr_plain(err, ESRCH, "container init exited before it "
+        return werr_code(err, ESRCH, "container init exited before it "
                                       "loaded its seccomp filter");
       return 0;
     }

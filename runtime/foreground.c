@@ -12,6 +12,20 @@
 #include "cleanup.h"
 #include "tty.h"
 
+static void forwarded(sigset_t *mask) {
+  static const int fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
+                            SIGUSR2, SIGWINCH, SIGCONT, SIGTSTP};
+  sigemptyset(mask);
+  for (size_t i = 0; i < sizeof(fwd) / sizeof(*fwd); i++)
+    sigaddset(mask, fwd[i]);
+}
+
+void foreground_hold_signals(void) {
+  sigset_t mask;
+  forwarded(&mask);
+  sigprocmask(SIG_BLOCK, &mask, NULL);
+}
+
 int foreground_wait(pid_t pid, int pidfd, int master, werr_t *err) {
   _cleanup_close_ int own = -1;
   if (pidfd < 0) {
@@ -20,11 +34,7 @@ int foreground_wait(pid_t pid, int pidfd, int master, werr_t *err) {
       return werr_sys(err, "pidfd_open %d", pid);
   }
   sigset_t mask;
-  sigemptyset(&mask);
-  static const int fwd[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1,
-                            SIGUSR2, SIGWINCH, SIGCONT, SIGTSTP};
-  for (size_t i = 0; i < sizeof(fwd) / sizeof(*fwd); i++)
-    sigaddset(&mask, fwd[i]);
+  forwarded(&mask);
   sigprocmask(SIG_BLOCK, &mask, NULL);
   _cleanup_close_ int sfd = signalfd(-1, &mask, SFD_CLOEXEC);
   if (sfd < 0)

@@ -10,6 +10,10 @@
 
 #include "ward_error.h"
 
+/* Block the signals foreground_wait forwards, from the moment the process
+ * may run (before start): one arriving before the wait is queued and
+ * forwarded instead of killing ward and orphaning the container. */
+void foreground_hold_signals(void);
 /* PIDFD may be -1: one is opened for PID. */
 int foreground_wait(pid_t pid, int pidfd, int master, werr_t *err);
 

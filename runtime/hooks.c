@@ -49,8 +49,8 @@ static int run_one(const struct spec_hook *h, const char *kind, size_t idx,
     if (r == 0) {
       kill(pid, SIGKILL);
       waitpid(pid, NULL, 0);
-      return werr(err, ETIMEDOUT, "%s[%zu] %s: timed out after %ds", kind,
-                  idx, h->path, h->timeout);
+      return werr_code(err, ETIMEDOUT, "%s[%zu] %s: timed out after %ds", kind,
+                       idx, h->path, h->timeout);
     }
   }
   int status;
@@ -60,11 +60,11 @@ static int run_one(const struct spec_hook *h, const char *kind, size_t idx,
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
     return 0;
   if (WIFEXITED(status) && WEXITSTATUS(status) == 127)
-    return werr(err, 0, "%s[%zu] %s: cannot execute", kind, idx, h->path);
+    return werr(err, "%s[%zu] %s: cannot execute", kind, idx, h->path);
   if (WIFEXITED(status))
-    return werr(err, 0, "%s[%zu] %s: exit status %d", kind, idx, h->path,
+    return werr(err, "%s[%zu] %s: exit status %d", kind, idx, h->path,
                 WEXITSTATUS(status));
-  return werr(err, 0, "%s[%zu] %s: killed by signal %d", kind, idx, h->path,
+  return werr(err, "%s[%zu] %s: killed by signal %d", kind, idx, h->path,
               WTERMSIG(status));
 }
 

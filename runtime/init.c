@@ -54,7 +54,7 @@ static int wait_go(struct init_state *s, werr_t *err) {
     if (m.type == SYNC_GO)
       return 0;
     if (m.type != SYNC_MOUNT_FDS || n != 1)
-      return werr(err, EPROTO, "sync: unexpected message %d", m.type);
+      return werr_code(err, EPROTO, "sync: unexpected message %d", m.type);
     if (m.value < 0)
       s->rootfs_idmap_fd = fd;
     else if ((size_t)m.value < s->a->c->mounts_len)

@@ -37,11 +37,10 @@ bool lsm_selinux_enabled(void) {
 
 int lsm_check_process(const struct spec_process *p, werr_t *err) {
   if (set(p->apparmorProfile) && !lsm_apparmor_enabled())
-    return werr(err, 0,
-                "process.apparmorProfile: AppArmor is not enabled on this "
-                "host");
+    return werr(err, "process.apparmorProfile: AppArmor is not enabled on this "
+                     "host");
   if (set(p->selinuxLabel) && !lsm_selinux_enabled())
-    return werr(err, 0,
+    return werr(err,
                 "process.selinuxLabel: SELinux is not enabled on this host");
   return 0;
 }
@@ -50,7 +49,7 @@ int lsm_check(const struct spec_config *c, werr_t *err) {
   if (c->has_process && lsm_check_process(&c->process, err) < 0)
     return -1;
   if (set(c->linux_.mountLabel) && !lsm_selinux_enabled())
-    return werr(err, 0, "linux.mountLabel: SELinux is not enabled on this host");
+    return werr(err, "linux.mountLabel: SELinux is not enabled on this host");
   return 0;
 }
 
@@ -63,7 +62,7 @@ static int write_attr(const char *field, const char *path, const char *text,
   if (fstatfs(fd, &sfs) < 0)
     return werr_sys(err, "%s: statfs %s", field, path);
   if (sfs.f_type != PROC_SUPER_MAGIC)
-    return werr(err, EXDEV, "%s: %s is not on procfs", field, path);
+    return werr_code(err, EXDEV, "%s: %s is not on procfs", field, path);
   size_t n = strlen(text);
   ssize_t w;
   do
@@ -72,14 +71,14 @@ static int write_attr(const char *field, const char *path, const char *text,
   if (w < 0)
     return werr_sys(err, "%s: write %s", field, path);
   if ((size_t)w != n)
-    return werr(err, EIO, "%s: short write to %s", field, path);
+    return werr_code(err, EIO, "%s: short write to %s", field, path);
   return 0;
 }
 
 int lsm_apply_exec_label(const struct spec_process *p, werr_t *err) {
   if (set(p->apparmorProfile)) {
     if (!lsm_apparmor_enabled())
-      return werr(err, 0,
+      return werr(err,
                   "process.apparmorProfile: AppArmor is not enabled on this "
                   "host");
     _cleanup_free_ char *cmd = NULL;
@@ -95,7 +94,7 @@ int lsm_apply_exec_label(const struct spec_process *p, werr_t *err) {
   }
   if (set(p->selinuxLabel)) {
     if (!lsm_selinux_enabled())
-      return werr(err, 0,
+      return werr(err,
                   "process.selinuxLabel: SELinux is not enabled on this host");
     if (write_attr("process.selinuxLabel", "/proc/self/attr/exec",
                    p->selinuxLabel, err) < 0)

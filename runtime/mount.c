@@ -168,9 +168,10 @@ static int check_proc_path(const char *rel, size_t i, const char *type,
                            werr_t *err) {
   if (strcmp(rel, "/proc") == 0) {
     if (type == NULL || strcmp(type, "proc") != 0)
-      return werr(err, EINVAL,
-                  "mounts[%zu]: /proc must be a mount of type proc, got %s", i,
-                  type ? type : "none");
+      return werr_code(
+          err, EINVAL,
+          "mounts[%zu]: /proc must be a mount of type proc, got %s", i,
+          type ? type : "none");
     return 0;
   }
   if (strncmp(rel, "/proc/", 6) != 0)
@@ -178,8 +179,9 @@ static int check_proc_path(const char *rel, size_t i, const char *type,
   for (size_t k = 0; k < sizeof(lxcfs_files) / sizeof(*lxcfs_files); k++)
     if (strcmp(rel, lxcfs_files[k]) == 0)
       return 0;
-  return werr(err, EINVAL,
-              "mounts[%zu]: destination %s is inside /proc: refusing", i, rel);
+  return werr_code(err, EINVAL,
+                   "mounts[%zu]: destination %s is inside /proc: refusing", i,
+                   rel);
 }
 
 /* "/a/./b//../c" -> "/a/c", as the kernel would walk it without symlinks. */
@@ -306,8 +308,8 @@ static int mount_one(const struct mount_ctx *m, int rootfd, size_t i,
   if (top < 0)
     goto out;
   fd_path(top, target);
-  if (bind && idfd < 0 &&
-      (o.flags & ~(MS_BIND | MS_REC)) != 0) {
+  /* Also for a mount ward cloned (idmapped or not): ro, nosuid ... */
+  if (bind && (o.flags & ~(MS_BIND | MS_REC)) != 0) {
     unsigned long keep = mount_locked_flags(top) & ~o.clear_flags;
     if (mount(NULL, target, NULL,
               MS_REMOUNT | MS_BIND | keep | (o.flags & ~(MS_BIND | MS_REC)),

@@ -63,12 +63,12 @@ static int parse_one(const char *opt, const char *path, size_t idx,
     }
   _cleanup_free_ char *user = NULL, *vfs = NULL, *fs = NULL;
   if (mnt_split_optstr(opt, &user, &vfs, &fs, 0, 0) != 0)
-    return werr(err, 0, "%s[%zu]: cannot parse \"%s\"", path, idx, opt);
+    return werr(err, "%s[%zu]: cannot parse \"%s\"", path, idx, opt);
   if (vfs) {
     unsigned long one = 0;
     const struct libmnt_optmap *map = mnt_get_builtin_optmap(MNT_LINUX_MAP);
     if (mnt_optstr_get_flags(vfs, &one, map) != 0)
-      return werr(err, 0, "%s[%zu]: cannot parse \"%s\"", path, idx, opt);
+      return werr(err, "%s[%zu]: cannot parse \"%s\"", path, idx, opt);
     if (one & PROPAGATION) {
       o->propagation = one;
       return 0;

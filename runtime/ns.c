@@ -36,7 +36,7 @@ static int check_not_own_ns(const struct spec_config *c,
     const char *key = c->linux_.sysctl.items[i].key;
     int n = spec_sysctl_namespace(key);
     if (n >= 0 && own[n])
-      return werr(err, EPERM,
+      return werr_code(err, EPERM,
                   "linux.sysctl: \"%s\": the %s namespace %s is the one ward "
                   "runs in; refusing to change the host's value",
                   key, spec_ns_name((enum spec_ns)n),
@@ -46,7 +46,7 @@ static int check_not_own_ns(const struct spec_config *c,
                           : c->domainname && c->domainname[0] ? "domainname"
                                                               : NULL;
   if (uts_field && own[SPEC_NS_UTS])
-    return werr(err, EPERM,
+    return werr_code(err, EPERM,
                 "%s: the uts namespace %s is the one ward runs in; refusing "
                 "to change the host's %s",
                 uts_field, c->linux_.namespaces[SPEC_NS_UTS].path, uts_field);

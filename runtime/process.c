@@ -54,8 +54,8 @@ int process_resolve_exe(const struct spec_process *p, char **out,
     }
     free(cand);
   }
-  return werr(err, ENOENT, "exec: \"%s\": executable file not found in $PATH",
-              name);
+  return werr_code(err, ENOENT,
+                   "exec: \"%s\": executable file not found in $PATH", name);
 }
 
 int process_set_limits(const struct spec_process *p, werr_t *err) {

@@ -66,38 +66,36 @@ static int resolve_scheduler(const struct spec_scheduler *s,
   memset(attr, 0, sizeof(*attr));
   attr->size = sizeof(*attr);
   if (s->policy == NULL || s->policy[0] == '\0')
-    return werr(err, 0, "process.scheduler.policy: required");
+    return werr(err, "process.scheduler.policy: required");
   size_t i = 0;
   while (i < N(policies) && strcmp(policies[i].name, s->policy) != 0)
     i++;
   if (i == N(policies))
-    return werr(err, 0, "process.scheduler.policy: unknown policy \"%s\"",
+    return werr(err, "process.scheduler.policy: unknown policy \"%s\"",
                 s->policy);
   attr->sched_policy = policies[i].policy;
   bool rt = attr->sched_policy == POLICY_FIFO ||
             attr->sched_policy == POLICY_RR;
   if (s->nice < -20 || s->nice > 19)
-    return werr(err, 0, "process.scheduler.nice: must be between -20 and 19");
+    return werr(err, "process.scheduler.nice: must be between -20 and 19");
   if (!rt && s->priority != 0)
-    return werr(err, 0,
-                "process.scheduler.priority: only SCHED_FIFO and SCHED_RR "
-                "take a priority");
+    return werr(err, "process.scheduler.priority: only SCHED_FIFO and SCHED_RR "
+                     "take a priority");
   if (rt && (s->priority < 1 || s->priority > 99))
-    return werr(err, 0,
+    return werr(err,
                 "process.scheduler.priority: must be between 1 and 99 for %s",
                 s->policy);
   if (attr->sched_policy != POLICY_DEADLINE &&
       (s->runtime || s->deadline || s->period))
-    return werr(err, 0,
-                "process.scheduler: runtime, deadline and period are only "
-                "for SCHED_DEADLINE");
+    return werr(err, "process.scheduler: runtime, deadline and period are only "
+                     "for SCHED_DEADLINE");
   for (size_t f = 0; s->flags && s->flags[f]; f++) {
     size_t j = 0;
     while (j < N(sched_flags) && strcmp(sched_flags[j].name, s->flags[f]) != 0)
       j++;
     if (j == N(sched_flags))
-      return werr(err, 0, "process.scheduler.flags[%zu]: unknown flag \"%s\"",
-                  f, s->flags[f]);
+      return werr(err, "process.scheduler.flags[%zu]: unknown flag \"%s\"", f,
+                  s->flags[f]);
     attr->sched_flags |= sched_flags[j].bit;
   }
   attr->sched_nice = s->nice;
@@ -111,15 +109,15 @@ static int resolve_scheduler(const struct spec_scheduler *s,
 static int resolve_ioprio(const struct spec_io_priority *io, int *value,
                           werr_t *err) {
   if (io->class == NULL)
-    return werr(err, 0, "process.ioPriority.class: required");
+    return werr(err, "process.ioPriority.class: required");
   size_t i = 0;
   while (i < N(io_classes) && strcmp(io_classes[i].name, io->class) != 0)
     i++;
   if (i == N(io_classes))
-    return werr(err, 0, "process.ioPriority.class: unknown class \"%s\"",
+    return werr(err, "process.ioPriority.class: unknown class \"%s\"",
                 io->class);
   if (io->priority < 0 || io->priority >= IOPRIO_LEVELS)
-    return werr(err, 0, "process.ioPriority.priority: must be between 0 and %d",
+    return werr(err, "process.ioPriority.priority: must be between 0 and %d",
                 IOPRIO_LEVELS - 1);
   *value = (io_classes[i].class << IOPRIO_CLASS_SHIFT) | io->priority;
   return 0;
@@ -152,7 +150,7 @@ static int parse_cpu_list(const char *list, const char *field, cpu_set_t **out,
           goto bad;
       }
       if (hi >= MAX_CPUS)
-        return werr(err, 0, "%s: CPU %ld is out of range", field, hi);
+        return werr(err, "%s: CPU %ld is out of range", field, hi);
       if (pass == 0 && hi > max)
         max = (int)hi;
       for (long c = lo; pass == 1 && c <= hi; c++)
@@ -170,7 +168,7 @@ static int parse_cpu_list(const char *list, const char *field, cpu_set_t **out,
 bad:
   if (*out)
     CPU_FREE(take_ptr(*out));
-  return werr(err, 0, "%s: invalid CPU list \"%s\"", field, list);
+  return werr(err, "%s: invalid CPU list \"%s\"", field, list);
 }
 
 static int set_affinity(const char *list, const char *field, werr_t *err) {

@@ -7,7 +7,8 @@
 
 #include "ward_error.h"
 
-/* Returns only on failure (or at once if already running from a memfd). */
+/* Returns only on failure, or at once if already running from a memfd
+ * (then with libmount loaded: see libmount_lazy.h). */
 int selfclone_ensure(char **argv, werr_t *err);
 
 #endif

@@ -2,6 +2,7 @@
 #include "state.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -26,20 +27,21 @@
 int state_validate_id(const char *id, werr_t *err) {
   size_t n = id ? strlen(id) : 0;
   if (n == 0)
-    return werr(err, EINVAL, "invalid container id \"\": must not be empty");
+    return werr_code(err, EINVAL,
+                     "invalid container id \"\": must not be empty");
   /* runc's set, [A-Za-z0-9_+.-]; the id names a directory in --root, so
    * it is at most NAME_MAX long (runc fails later with ENAMETOOLONG). */
   if (n > NAME_MAX)
-    return werr(err, EINVAL,
+    return werr_code(err, EINVAL,
                 "invalid container id: %zu characters, at most %d allowed", n,
                 NAME_MAX);
   if (strcmp(id, ".") == 0 || strcmp(id, "..") == 0)
-    return werr(err, EINVAL, "invalid container id \"%s\"", id);
+    return werr_code(err, EINVAL, "invalid container id \"%s\"", id);
   for (const char *p = id; *p; p++)
     if (!isalnum((unsigned char)*p) && !strchr("_+.-", *p))
-      return werr(err, EINVAL,
-                  "invalid container id \"%s\": only [A-Za-z0-9_+.-] allowed",
-                  id);
+      return werr_code(
+          err, EINVAL,
+          "invalid container id \"%s\": only [A-Za-z0-9_+.-] allowed", id);
   return 0;
 }
 
@@ -72,6 +74,14 @@ int state_save(const struct container_state *st, werr_t *err) {
   yajl_gen_integer(g, st->pid);
   gstr(g, "pidStart");
   yajl_gen_integer(g, (long long)st->pid_start);
+  gstr(g, "creating");
+  yajl_gen_bool(g, st->creating);
+  gstr(g, "creator");
+  yajl_gen_integer(g, st->creator);
+  gstr(g, "creatorStart");
+  yajl_gen_integer(g, (long long)st->creator_start);
+  gstr(g, "idmap");
+  yajl_gen_bool(g, st->idmap);
   gstr(g, "annotations");
   yajl_gen_map_open(g);
   for (size_t i = 0; i < st->annotations.len; i++)
@@ -99,14 +109,15 @@ int state_load(const char *root, const char *id,
     int en = e->errnum;
     werr_free(&e);
     if (en == ENOENT)
-      return werr_plain(err, ENOENT, "container \"%s\" does not exist", id);
-    return werr(err, en, "container \"%s\": cannot read %s", id, path);
+      return werr_code(err, ENOENT, "container \"%s\" does not exist", id);
+    return werr_code(err, en, "container \"%s\": cannot read %s", id, path);
   }
   yajl_val v = NULL;
   if (json_parse_buf(buf, path, &v, err) < 0)
     return -1;
   struct container_state *st = xmalloc0(sizeof(*st));
-  int64_t pid = 0, start = 0;
+  int64_t pid = 0, start = 0, creator = 0, creator_start = 0;
+  st->idmap = true; /* a record from before the field: ask the registry */
   int rc = 0;
   if (json_str(v, "", "id", &st->id, err) < 0 ||
       json_str(v, "", "bundle", &st->bundle, err) < 0 ||
@@ -117,6 +128,10 @@ int state_load(const char *root, const char *id,
       json_bool(v, "", "systemdCgroup", &st->systemd_cgroup, err) < 0 ||
       json_i64(v, "", "pid", &pid, err) < 0 ||
       json_i64(v, "", "pidStart", &start, err) < 0 ||
+      json_bool(v, "", "creating", &st->creating, err) < 0 ||
+      json_i64(v, "", "creator", &creator, err) < 0 ||
+      json_i64(v, "", "creatorStart", &creator_start, err) < 0 ||
+      json_bool(v, "", "idmap", &st->idmap, err) < 0 ||
       json_strmap(v, "", "annotations", &st->annotations, err) < 0)
     rc = -1;
   yajl_tree_free(v);
@@ -126,6 +141,8 @@ int state_load(const char *root, const char *id,
   }
   st->pid = (pid_t)pid;
   st->pid_start = (uint64_t)start;
+  st->creator = (pid_t)creator;
+  st->creator_start = (uint64_t)creator_start;
   st->dir = take_ptr(dir);
   if (st->id == NULL)
     st->id = xstrdup(id);
@@ -176,33 +193,45 @@ static bool proc_is_zombie(pid_t pid) {
   return p == NULL || p[2] == 'Z' || p[2] == 'X';
 }
 
+static bool proc_alive(pid_t pid, uint64_t want_start) {
+  if (pid <= 0)
+    return false;
+  uint64_t start = proc_start_time(pid);
+  if (start == 0 || start != want_start)
+    return false;
+  return !proc_is_zombie(pid);
+}
+
 bool state_init_alive(const struct container_state *st) {
-  if (st->pid <= 0)
-    return false;
-  uint64_t start = proc_start_time(st->pid);
-  if (start == 0 || start != st->pid_start)
-    return false;
-  return !proc_is_zombie(st->pid);
+  return proc_alive(st->pid, st->pid_start);
 }
 
 int state_pidfd(const struct container_state *st, werr_t *err) {
   if (st->pid <= 0)
-    return werr_plain(err, ESRCH, "container \"%s\": no such process", st->id);
+    return werr_code(err, ESRCH, "container \"%s\": no such process", st->id);
   int fd = (int)syscall(SYS_pidfd_open, st->pid, 0);
   if (fd < 0)
-    return werr_plain(err, ESRCH, "container \"%s\": no such process", st->id);
+    return werr_code(err, ESRCH, "container \"%s\": no such process", st->id);
   /* Checked after the pidfd pins the process: if the start time still
    * matches now, the pidfd refers to our init and not a recycled pid. */
   if (!state_init_alive(st)) {
     close(fd);
-    return werr_plain(err, ESRCH, "container \"%s\": no such process", st->id);
+    return werr_code(err, ESRCH, "container \"%s\": no such process", st->id);
   }
   return fd;
 }
 
 enum container_status state_status(const struct container_state *st) {
+  if (st->creating) {
+    /* Before the init exists, the creator is what is alive or not; after,
+     * the init (a killed creator's init exits once its socket closes). */
+    if (st->pid <= 0)
+      return proc_alive(st->creator, st->creator_start) ? STATUS_CREATING
+                                                         : STATUS_STOPPED;
+    return state_init_alive(st) ? STATUS_CREATING : STATUS_STOPPED;
+  }
   if (st->pid <= 0)
-    return STATUS_CREATING;
+    return STATUS_STOPPED;
   if (!state_init_alive(st))
     return STATUS_STOPPED;
   _cleanup_free_ char *fifo = xasprintf("%s/" EXEC_FIFO, st->dir);
@@ -247,4 +276,82 @@ int state_lock(const char *dir, werr_t *err) {
     return -1;
   }
   return fd;
+}
+
+/* Not named after the id: an id may be NAME_MAX long already. */
+static char *side_name(const char *root, const char *what) {
+  return xasprintf("%s/.%s.%d", root, what, (int)getpid());
+}
+
+int state_claim(const char *root, struct container_state *st,
+                const char *config_name, const char *config_text,
+                werr_t *err) {
+  if (mkdir_p(root, 0711, err) < 0)
+    return -1;
+  _cleanup_free_ char *tmp = side_name(root, "new");
+  _cleanup_free_ char *dir = state_dir(root, st->id);
+  if (mkdir(tmp, 0711) < 0)
+    return werr_sys(err, "mkdir %s", tmp);
+  int lock = -1;
+  _cleanup_free_ char *conf = xasprintf("%s/%s", tmp, config_name);
+  st->dir = tmp;
+  if (write_file_str(conf, config_text, err) < 0 || state_save(st, err) < 0)
+    goto fail;
+  lock = state_lock(tmp, err);
+  if (lock < 0)
+    goto fail;
+  if (renameat2(AT_FDCWD, tmp, AT_FDCWD, dir, RENAME_NOREPLACE) < 0) {
+    if (errno == EEXIST || errno == ENOTEMPTY)
+      werr_code(err, EEXIST, "container \"%s\" already exists", st->id);
+    else
+      werr_sys(err, "rename %s to %s", tmp, dir);
+    goto fail;
+  }
+  st->dir = take_ptr(dir);
+  return lock;
+fail:
+  st->dir = NULL;
+  if (lock >= 0)
+    close(lock);
+  rm_rf(tmp, NULL);
+  return -1;
+}
+
+int state_remove(const struct container_state *st, werr_t *err) {
+  _cleanup_free_ char *root = xstrdup(st->dir);
+  char *slash = strrchr(root, '/');
+  if (slash)
+    *slash = '\0';
+  _cleanup_free_ char *gone = side_name(root, "del");
+  if (rename(st->dir, gone) < 0) {
+    if (errno == ENOENT)
+      return 0;
+    return werr_sys(err, "rename %s", st->dir);
+  }
+  return rm_rf(gone, err);
+}
+
+void state_sweep(const char *root, const char *id) {
+  DIR *d = opendir(root);
+  if (d == NULL)
+    return;
+  struct dirent *de;
+  while ((de = readdir(d)) != NULL) {
+    const char *s = de->d_name;
+    if (strncmp(s, ".new.", 5) != 0 && strncmp(s, ".del.", 5) != 0)
+      continue;
+    char *end = NULL;
+    long pid = strtol(s + 5, &end, 10);
+    if (end == s + 5 || *end || pid <= 0)
+      continue;
+    if (kill((pid_t)pid, 0) == 0 || errno == EPERM)
+      continue; /* its ward is still at work */
+    _cleanup_free_ char *p = xasprintf("%s/%s", root, s);
+    rm_rf(p, NULL);
+  }
+  closedir(d);
+  _cleanup_free_ char *dir = state_dir(root, id);
+  _cleanup_free_ char *rec = xasprintf("%s/" STATE_FILE, dir);
+  if (access(dir, F_OK) == 0 && access(rec, F_OK) < 0 && errno == ENOENT)
+    rm_rf(dir, NULL);
 }

@@ -1,7 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* The state store: ROOT/ID/state.json plus the exec fifo and a lock.
  * Survives ward exiting; every later invocation (kill, state, delete, ps,
- * pause, update ...) starts with state_load(). */
+ * pause, update ...) starts with state_load().
+ *
+ * Crash consistency: ROOT/ID appears with its record already in it
+ * (state_claim), and the record names each resource before it is made
+ * (cgroup directories, idmap allocation, init pid), so whatever prefix of
+ * create ran, `delete --force` finds and undoes all of it.  A directory
+ * half-made or half-removed by a killed ward is a dot entry
+ * (.new.PID/.del.PID) that state_sweep() removes once PID is gone. */
 #ifndef WARD_STATE_H
 #define WARD_STATE_H
 
@@ -31,6 +38,13 @@ struct container_state {
   bool systemd_cgroup;
   char *config;      /* absolute path of config.json, for hooks/delete */
   struct kvlist annotations;
+  /* Set while create runs: CREATOR (pid + start time) is the ward doing
+   * it; a record still creating after its creator died is a killed
+   * create that delete --force cleans up. */
+  bool creating;
+  pid_t creator;
+  uint64_t creator_start;
+  bool idmap; /* an idmap allocation may exist under (root, id) */
   /* Filled by state_load(), not stored. */
   char *dir;
 };
@@ -42,6 +56,20 @@ char *state_dir(const char *root, const char *id);
 int state_load(const char *root, const char *id,
                struct container_state **out, werr_t *err);
 int state_save(const struct container_state *st, werr_t *err);
+/* Make ROOT/ID atomically with ST's record and CONFIG_TEXT (as
+ * CONFIG_NAME) already inside: built as ROOT/.new.PID, locked, then
+ * renamed into place without replacing anything ("container \"ID\"
+ * already exists", EEXIST).  Sets st->dir; returns the lock fd. */
+int state_claim(const char *root, struct container_state *st,
+                const char *config_name, const char *config_text,
+                werr_t *err);
+/* Remove ST's directory so that a kill half-way leaves no record without
+ * its resources: it is renamed out of the way first. */
+int state_remove(const struct container_state *st, werr_t *err);
+/* Remove what killed wards left in ROOT: .new.PID/.del.PID entries whose
+ * PID is gone, and ROOT/ID itself if it holds no record (a create killed
+ * by an older ward).  Best effort. */
+void state_sweep(const char *root, const char *id);
 void container_state_free(struct container_state *st);
 /* The status as it is now: stopped once the init is gone, paused when the
  * cgroup is frozen, created while the init still waits on the exec fifo. */

@@ -14,7 +14,7 @@ int sync_send(int sock, int type, long long value, const int *fds,
   char cbuf[CMSG_SPACE(sizeof(int) * SYNC_MAX_FDS)];
   struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1};
   if (nfds > SYNC_MAX_FDS)
-    return werr(err, E2BIG, "sync: too many fds (%zu)", nfds);
+    return werr_code(err, E2BIG, "sync: too many fds (%zu)", nfds);
   if (nfds > 0) {
     memset(cbuf, 0, sizeof(cbuf));
     mh.msg_control = cbuf;
@@ -54,7 +54,7 @@ int sync_recv(int sock, struct sync_msg *m, int *fds, size_t *nfds,
               werr_t *err) {
   int r = sync_recv_or_eof(sock, m, fds, nfds, err);
   if (r == 0)
-    return werr(err, 0, "container init exited unexpectedly");
+    return werr(err, "container init exited unexpectedly");
   return r < 0 ? -1 : 0;
 }
 
@@ -78,7 +78,7 @@ int sync_recv_or_eof(int sock, struct sync_msg *m, int *fds, size_t *nfds,
   if (r == 0)
     return 0;
   if ((size_t)r != sizeof(*m))
-    return werr(err, EPROTO, "sync: short message");
+    return werr_code(err, EPROTO, "sync: short message");
   for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
     if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
       continue;
@@ -93,7 +93,7 @@ int sync_recv_or_eof(int sock, struct sync_msg *m, int *fds, size_t *nfds,
   }
   m->text[sizeof(m->text) - 1] = '\0';
   if (m->type == SYNC_ERROR)
-    return werr(err, m->errnum, "%s", m->text);
+    return werr_code(err, m->errnum, "%s", m->text);
   return 1;
 }
 
@@ -105,7 +105,7 @@ int sync_expect(int sock, int type, struct sync_msg *m, int *fds,
   if (sync_recv(sock, m, fds, nfds, err) < 0)
     return -1;
   if (m->type != type)
-    return werr(err, EPROTO, "sync: expected message %d, got %d", type,
+    return werr_code(err, EPROTO, "sync: expected message %d, got %d", type,
                 m->type);
   return 0;
 }

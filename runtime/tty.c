@@ -63,8 +63,8 @@ int tty_send_console(const char *path, int master, werr_t *err) {
     return werr_sys(err, "console socket");
   struct sockaddr_un sa = {.sun_family = AF_UNIX};
   if (strlen(path) >= sizeof(sa.sun_path))
-    return werr(err, ENAMETOOLONG, "--console-socket %s: path too long",
-                path);
+    return werr_code(err, ENAMETOOLONG, "--console-socket %s: path too long",
+                     path);
   strcpy(sa.sun_path, path);
   if (connect(s, (struct sockaddr *)&sa, sizeof(sa)) < 0)
     return werr_sys(err, "connect to --console-socket %s", path);

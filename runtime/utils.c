@@ -73,7 +73,7 @@ int write_proc_file(const char *path, const char *s, werr_t *err) {
   if (fstatfs(fd, &sf) < 0)
     return werr_sys(err, "statfs %s", path);
   if (sf.f_type != PROC_SUPER_MAGIC)
-    return werr(err, EINVAL, "%s: not on procfs, refusing to write", path);
+    return werr_code(err, EINVAL, "%s: not on procfs, refusing to write", path);
   if (write_all(fd, s, strlen(s)) < 0)
     return werr_sys(err, "write %s", path);
   return 0;
@@ -110,7 +110,7 @@ static int rm_rf_at(int parent, const char *name, dev_t dev, werr_t *err) {
   }
   if (S_ISDIR(st.st_mode)) {
     if (st.st_dev != dev)
-      return werr(err, EBUSY, "%s: is a mount point, not removing", name);
+      return werr_code(err, EBUSY, "%s: is a mount point, not removing", name);
     int fd = openat(parent, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC |
                                      O_NOFOLLOW);
     if (fd < 0)
@@ -169,12 +169,12 @@ char *now_rfc3339(void) {
 
 int parse_signal(const char *s, int *sig, werr_t *err) {
   if (s == NULL || *s == '\0')
-    return werr(err, 0, "invalid signal \"\"");
+    return werr(err, "invalid signal \"\"");
   if (isdigit((unsigned char)s[0])) {
     char *end;
     long v = strtol(s, &end, 10);
     if (*end || v <= 0 || v >= NSIG)
-      return werr(err, 0, "invalid signal \"%s\"", s);
+      return werr(err, "invalid signal \"%s\"", s);
     *sig = (int)v;
     return 0;
   }
@@ -198,7 +198,7 @@ int parse_signal(const char *s, int *sig, werr_t *err) {
       return 0;
     }
   }
-  return werr(err, 0, "invalid signal \"%s\"", s);
+  return werr(err, "invalid signal \"%s\"", s);
 }
 
 int open_in_root(int rootfd, const char *path, int flags, mode_t mode,
@@ -227,7 +227,7 @@ static int mkdir_in_root_depth(int rootfd, const char *path, mode_t mode,
   if (fd >= 0)
     return fd;
   if (depth > 40)
-    return werr(err, ELOOP, "mkdir %s in rootfs: too many symlinks", path);
+    return werr_code(err, ELOOP, "mkdir %s in rootfs: too many symlinks", path);
   _cleanup_free_ char *p = xstrdup(path);
   int parent = dup(rootfd);
   if (parent < 0)

@@ -79,7 +79,7 @@ int spec_want_one_of(const char *s, const char *const *allowed,
   if (spec_one_of(s, allowed))
     return 0;
   _cleanup_free_ char *list = spec_join(allowed);
-  return werr(err, 0, "%s: must be one of %s, got \"%s\"", path, list, s);
+  return werr(err, "%s: must be one of %s, got \"%s\"", path, list, s);
 }
 
 int spec_require(yajl_val obj, const char *parent, const char *key,
@@ -87,13 +87,13 @@ int spec_require(yajl_val obj, const char *parent, const char *key,
   if (json_get(obj, key) != NULL)
     return 0;
   _cleanup_free_ char *p = json_path(parent, key);
-  return werr(err, 0, "%s: required", p);
+  return werr(err, "%s: required", p);
 }
 
 int spec_want_abs(const char *s, const char *path, werr_t *err) {
   if (s != NULL && s[0] == '/')
     return 0;
-  return werr(err, 0, "%s: must be an absolute path", path);
+  return werr(err, "%s: must be an absolute path", path);
 }
 
 /* ---- id mappings ------------------------------------------------------ */
@@ -120,13 +120,13 @@ static int parse_idmap(yajl_val e, const char *path, struct spec_idmap *m,
         json_u32(e, path, keys[k], dst[k], err) < 0)
       return -1;
   if (m->size == 0)
-    return werr(err, 0, "%s.size: must be > 0", path);
+    return werr(err, "%s.size: must be > 0", path);
   /* The kernel rejects an extent whose end wraps past 2^32-1, and
    * 4294967295 itself is never a valid id. */
   if ((uint64_t)m->containerID + m->size > UINT32_MAX)
-    return werr(err, 0, "%s: containerID + size must be <= 4294967295", path);
+    return werr(err, "%s: containerID + size must be <= 4294967295", path);
   if ((uint64_t)m->hostID + m->size > UINT32_MAX)
-    return werr(err, 0, "%s: hostID + size must be <= 4294967295", path);
+    return werr(err, "%s: hostID + size must be <= 4294967295", path);
   return 0;
 }
 
@@ -140,7 +140,7 @@ int spec_parse_idmaps(yajl_val obj, const char *parent, const char *key,
     return -1;
   size_t n = v->u.array.len;
   if (n > SPEC_IDMAP_MAX_LINES)
-    return werr(err, 0, "%s: at most %d entries (the kernel's limit), got %zu",
+    return werr(err, "%s: at most %d entries (the kernel's limit), got %zu",
                 path, SPEC_IDMAP_MAX_LINES, n);
   _cleanup_free_ struct spec_idmap *items = spec_xcalloc(n, sizeof(*items));
   for (size_t i = 0; i < n; i++) {
@@ -151,11 +151,10 @@ int spec_parse_idmaps(yajl_val obj, const char *parent, const char *key,
     for (size_t j = 0; j < i; j++) {
       if (ranges_overlap(items[i].containerID, items[i].size,
                          items[j].containerID, items[j].size))
-        return werr(err, 0, "%s: containerID range overlaps %s[%zu]", ip,
-                    path, j);
+        return werr(err, "%s: containerID range overlaps %s[%zu]", ip, path, j);
       if (ranges_overlap(items[i].hostID, items[i].size, items[j].hostID,
                          items[j].size))
-        return werr(err, 0, "%s: hostID range overlaps %s[%zu]", ip, path, j);
+        return werr(err, "%s: hostID range overlaps %s[%zu]", ip, path, j);
     }
   }
   spec_idmaps_free(out);
@@ -190,7 +189,7 @@ static int parse_mount(yajl_val e, const char *path, struct spec_mount *m,
   if (spec_want_abs(m->destination, dp, err) < 0)
     return -1;
   if ((m->uidMappings.len == 0) != (m->gidMappings.len == 0))
-    return werr(err, 0, "%s: uidMappings and gidMappings must be set together",
+    return werr(err, "%s: uidMappings and gidMappings must be set together",
                 path);
   return 0;
 }
@@ -238,7 +237,7 @@ static int parse_hook(yajl_val e, const char *path, struct spec_hook *h,
   if (spec_want_abs(h->path, pp, err) < 0)
     return -1;
   if (h->has_timeout && (timeout <= 0 || timeout > INT32_MAX))
-    return werr(err, 0, "%s.timeout: must be > 0", path);
+    return werr(err, "%s.timeout: must be > 0", path);
   h->timeout = (int)timeout;
   return 0;
 }
@@ -304,12 +303,12 @@ static int check_sysctls(const struct spec_linux *l, werr_t *err) {
   for (size_t i = 0; i < l->sysctl.len; i++) {
     int ns = spec_sysctl_namespace(l->sysctl.items[i].key);
     if (ns < 0)
-      return werr(err, 0,
+      return werr(err,
                   "linux.sysctl: \"%s\" is not namespaced; refusing to change "
                   "the host's value",
                   l->sysctl.items[i].key);
     if (!l->namespaces[ns].present)
-      return werr(err, 0,
+      return werr(err,
                   "linux.sysctl: \"%s\" requires a %s namespace in "
                   "linux.namespaces",
                   l->sysctl.items[i].key, spec_ns_name(ns));
@@ -322,40 +321,36 @@ static int check_linux(const struct spec_config *c, werr_t *err) {
   const struct spec_namespace *ns = l->namespaces;
 
   if (l->uidMappings.len > 0 && !ns[SPEC_NS_USER].present)
-    return werr(err, 0,
-                "linux.uidMappings: requires a user namespace in "
-                "linux.namespaces");
+    return werr(err, "linux.uidMappings: requires a user namespace in "
+                     "linux.namespaces");
   if (l->gidMappings.len > 0 && !ns[SPEC_NS_USER].present)
-    return werr(err, 0,
-                "linux.gidMappings: requires a user namespace in "
-                "linux.namespaces");
+    return werr(err, "linux.gidMappings: requires a user namespace in "
+                     "linux.namespaces");
   /* A new user namespace without maps is valid: ward allocates an isolated
    * range for it (runtime/idmap.c), so no "mappings required" check here. */
   if (l->timeOffsets_monotonic.present || l->timeOffsets_boottime.present) {
     if (!ns[SPEC_NS_TIME].present)
-      return werr(err, 0,
-                  "linux.timeOffsets: requires a time namespace in "
-                  "linux.namespaces");
+      return werr(err, "linux.timeOffsets: requires a time namespace in "
+                       "linux.namespaces");
     if (ns[SPEC_NS_TIME].path != NULL)
-      return werr(err, 0,
+      return werr(err,
                   "linux.timeOffsets: cannot be set when joining an existing "
                   "time namespace");
   }
   if (l->netDevices_len > 0 && !ns[SPEC_NS_NETWORK].present)
-    return werr(err, 0,
-                "linux.netDevices: requires a network namespace in "
-                "linux.namespaces");
+    return werr(err, "linux.netDevices: requires a network namespace in "
+                     "linux.namespaces");
   return check_sysctls(l, err);
 }
 
 static int check_config(const struct spec_config *c, werr_t *err) {
   const struct spec_namespace *ns = c->linux_.namespaces;
   if (c->hostname && c->hostname[0] && !ns[SPEC_NS_UTS].present)
-    return werr(err, 0, "hostname: requires a uts namespace in "
-                        "linux.namespaces");
+    return werr(err, "hostname: requires a uts namespace in "
+                     "linux.namespaces");
   if (c->domainname && c->domainname[0] && !ns[SPEC_NS_UTS].present)
-    return werr(err, 0, "domainname: requires a uts namespace in "
-                        "linux.namespaces");
+    return werr(err, "domainname: requires a uts namespace in "
+                     "linux.namespaces");
   return check_linux(c, err);
 }
 
@@ -364,20 +359,20 @@ static int check_config(const struct spec_config *c, werr_t *err) {
 static int parse_root(yajl_val doc, struct spec_config *c, werr_t *err) {
   yajl_val v = json_get(doc, "root");
   if (v == NULL)
-    return werr(err, 0, "root.path: required");
+    return werr(err, "root.path: required");
   if (json_want_object(v, "root", err) < 0 ||
       spec_require(v, "root", "path", err) < 0 ||
       json_str(v, "root", "path", &c->root_path, err) < 0 ||
       json_bool(v, "root", "readonly", &c->root_readonly, err) < 0)
     return -1;
   if (c->root_path[0] == '\0')
-    return werr(err, 0, "root.path: must not be empty");
+    return werr(err, "root.path: must not be empty");
   return 0;
 }
 
 static int parse_doc(yajl_val doc, struct spec_config *c, werr_t *err) {
   if (doc == NULL || !YAJL_IS_OBJECT(doc))
-    return werr(err, 0, "must be a JSON object");
+    return werr(err, "must be a JSON object");
   if (json_str(doc, "", "ociVersion", &c->ociVersion, err) < 0 ||
       parse_root(doc, c, err) < 0 || parse_mounts(doc, c, err) < 0)
     return -1;
@@ -426,9 +421,9 @@ int spec_config_load(const char *file, struct spec_config **out, werr_t *err) {
   if (fd < 0)
     return werr_sys(err, "open %s", file);
   _cleanup_free_ char *buf = NULL;
-  if (read_all_fd(fd, &buf, NULL, err) < 0)
-    return werr_prefix(err, "%s", file);
   const char *slash = strrchr(file, '/');
+  if (json_read_fd(fd, slash ? slash + 1 : file, &buf, err) < 0)
+    return -1;
   return parse_named(buf, slash ? slash + 1 : file, out, err);
 }
 

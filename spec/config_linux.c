@@ -35,9 +35,9 @@ static int parse_namespace(yajl_val e, const char *path, struct spec_linux *l,
     return -1;
   int ns = ns_from_name(type);
   if (ns < 0)
-    return werr(err, 0, "%s.type: unknown namespace type \"%s\"", path, type);
+    return werr(err, "%s.type: unknown namespace type \"%s\"", path, type);
   if (l->namespaces[ns].present)
-    return werr(err, 0, "%s.type: duplicate namespace \"%s\"", path, type);
+    return werr(err, "%s.type: duplicate namespace \"%s\"", path, type);
   if (nspath != NULL) {
     _cleanup_free_ char *pp = json_path(path, "path");
     if (spec_want_abs(nspath, pp, err) < 0)
@@ -75,7 +75,7 @@ static int parse_time_offset(yajl_val offs, const char *path, const char *key,
       json_u32(v, kp, "nanosecs", &t->nanosecs, err) < 0)
     return -1;
   if (t->nanosecs >= 1000000000u)
-    return werr(err, 0, "%s.nanosecs: must be < 1000000000", kp);
+    return werr(err, "%s.nanosecs: must be < 1000000000", kp);
   t->present = true;
   return 0;
 }
@@ -92,7 +92,7 @@ static int parse_time_offsets(yajl_val lin, const char *path,
   for (size_t i = 0; i < v->u.object.len; i++) {
     const char *k = v->u.object.keys[i];
     if (strcmp(k, "monotonic") != 0 && strcmp(k, "boottime") != 0)
-      return werr(err, 0,
+      return werr(err,
                   "%s.%s: unknown clock (the kernel offsets monotonic and "
                   "boottime only)",
                   tp, k);
@@ -122,24 +122,22 @@ static int parse_device(yajl_val e, const char *path, struct spec_device *d,
     return -1;
   if (strcmp(d->type, "p") != 0) {
     if (!has_major)
-      return werr(err, 0, "%s.major: required for type \"%s\"", path,
-                  d->type);
+      return werr(err, "%s.major: required for type \"%s\"", path, d->type);
     if (!has_minor)
-      return werr(err, 0, "%s.minor: required for type \"%s\"", path,
-                  d->type);
+      return werr(err, "%s.minor: required for type \"%s\"", path, d->type);
   }
   if (d->major < 0 || d->major > 0xfff)
-    return werr(err, 0, "%s.major: must be in 0..4095, got %" PRId64, path,
+    return werr(err, "%s.major: must be in 0..4095, got %" PRId64, path,
                 d->major);
   if (d->minor < 0 || d->minor > 0xfffff)
-    return werr(err, 0, "%s.minor: must be in 0..1048575, got %" PRId64, path,
+    return werr(err, "%s.minor: must be in 0..1048575, got %" PRId64, path,
                 d->minor);
   uint64_t mode = 0;
   if (json_u64_opt(e, path, "fileMode", &d->has_fileMode, &mode, err) < 0)
     return -1;
   if (mode > 07777)
-    return werr(err, 0, "%s.fileMode: must be <= 07777 (4095), got %" PRIu64,
-                path, mode);
+    return werr(err, "%s.fileMode: must be <= 07777 (4095), got %" PRIu64, path,
+                mode);
   d->fileMode = (uint32_t)mode;
   d->has_uid = json_get(e, "uid") != NULL;
   d->has_gid = json_get(e, "gid") != NULL;
@@ -215,7 +213,7 @@ static int parse_intel_rdt(yajl_val lin, const char *path,
   if (r->closID && (r->closID[0] == '\0' || strchr(r->closID, '/') ||
                     strcmp(r->closID, ".") == 0 ||
                     strcmp(r->closID, "..") == 0))
-    return werr(err, 0, "%s.closID: must be a plain directory name, got \"%s\"",
+    return werr(err, "%s.closID: must be a plain directory name, got \"%s\"",
                 rp, r->closID);
   r->present = true;
   return 0;
@@ -248,8 +246,7 @@ static int parse_net_devices(yajl_val lin, const char *path,
     struct spec_net_device *d = &l->netDevices[i];
     l->netDevices_len = i + 1;
     if (!valid_ifname(host))
-      return werr(err, 0, "%s: \"%s\" is not a valid interface name", np,
-                  host);
+      return werr(err, "%s: \"%s\" is not a valid interface name", np, host);
     d->host_name = strdup(host);
     if (d->host_name == NULL)
       abort();
@@ -264,11 +261,11 @@ static int parse_net_devices(yajl_val lin, const char *path,
         abort();
     }
     if (!valid_ifname(d->name))
-      return werr(err, 0, "%s.name: \"%s\" is not a valid interface name", ep,
+      return werr(err, "%s.name: \"%s\" is not a valid interface name", ep,
                   d->name);
     for (size_t j = 0; j < i; j++)
       if (strcmp(l->netDevices[j].name, d->name) == 0)
-        return werr(err, 0, "%s.name: \"%s\" is also the name of %s.%s", ep,
+        return werr(err, "%s.name: \"%s\" is also the name of %s.%s", ep,
                     d->name, np, l->netDevices[j].host_name);
   }
   return 0;

@@ -73,7 +73,7 @@ static int parse_user(yajl_val proc, const char *path, struct spec_user *u,
       json_u64_opt(v, up, "umask", &u->has_umask, &umask, err) < 0)
     return -1;
   if (umask > 0777)
-    return werr(err, 0, "%s.umask: must be <= 0777 (511), got %" PRIu64, up,
+    return werr(err, "%s.umask: must be <= 0777 (511), got %" PRIu64, up,
                 umask);
   u->umask = (uint32_t)umask;
 
@@ -88,8 +88,7 @@ static int parse_user(yajl_val proc, const char *path, struct spec_user *u,
     yajl_val e = g->u.array.values[i];
     if (e == NULL || !YAJL_IS_INTEGER(e) || YAJL_GET_INTEGER(e) < 0 ||
         YAJL_GET_INTEGER(e) > UINT32_MAX)
-      return werr(err, 0, "%s[%zu]: must be an integer in 0..4294967295", gp,
-                  i);
+      return werr(err, "%s[%zu]: must be an integer in 0..4294967295", gp, i);
     u->additionalGids[i] = (uint32_t)YAJL_GET_INTEGER(e);
     u->additionalGids_len = i + 1;
   }
@@ -100,8 +99,8 @@ static int check_env(char **env, const char *path, werr_t *err) {
   for (size_t i = 0; env && env[i]; i++) {
     const char *eq = strchr(env[i], '=');
     if (eq == NULL || eq == env[i])
-      return werr(err, 0, "%s.env[%zu]: must be KEY=VALUE, got \"%s\"", path,
-                  i, env[i]);
+      return werr(err, "%s.env[%zu]: must be KEY=VALUE, got \"%s\"", path, i,
+                  env[i]);
   }
   return 0;
 }
@@ -154,11 +153,10 @@ static int parse_rlimit(yajl_val e, const char *path, struct spec_rlimit *r,
     return -1;
   r->resource = rlimit_resource(r->type);
   if (r->resource < 0)
-    return werr(err, 0, "%s.type: unknown rlimit \"%s\"", path, r->type);
+    return werr(err, "%s.type: unknown rlimit \"%s\"", path, r->type);
   if (r->soft > r->hard)
-    return werr(err, 0,
-                "%s: soft (%" PRIu64 ") must be <= hard (%" PRIu64 ")", path,
-                r->soft, r->hard);
+    return werr(err, "%s: soft (%" PRIu64 ") must be <= hard (%" PRIu64 ")",
+                path, r->soft, r->hard);
   return 0;
 }
 
@@ -178,7 +176,7 @@ static int parse_rlimits(yajl_val proc, const char *path,
       return -1;
     for (size_t j = 0; j < i; j++)
       if (p->rlimits[j].resource == p->rlimits[i].resource)
-        return werr(err, 0, "%s.type: duplicate \"%s\" (also %s[%zu])", ip,
+        return werr(err, "%s.type: duplicate \"%s\" (also %s[%zu])", ip,
                     p->rlimits[i].type, rp, j);
   }
   return 0;
@@ -204,10 +202,9 @@ static int parse_scheduler(yajl_val proc, const char *path,
       json_u64(v, sp, "period", &s->period, err) < 0)
     return -1;
   if (nice < -20 || nice > 19)
-    return werr(err, 0, "%s.nice: must be in -20..19, got %" PRId64, sp, nice);
+    return werr(err, "%s.nice: must be in -20..19, got %" PRId64, sp, nice);
   if (prio < 0 || prio > 99)
-    return werr(err, 0, "%s.priority: must be in 0..99, got %" PRId64, sp,
-                prio);
+    return werr(err, "%s.priority: must be in 0..99, got %" PRId64, sp, prio);
   s->nice = (int32_t)nice;
   s->priority = (int32_t)prio;
   for (size_t i = 0; s->flags && s->flags[i]; i++) {
@@ -234,8 +231,7 @@ static int parse_io_priority(yajl_val proc, const char *path,
       json_int(v, ip, "priority", &io->priority, err) < 0)
     return -1;
   if (io->priority < 0 || io->priority > 7)
-    return werr(err, 0, "%s.priority: must be in 0..7, got %d", ip,
-                io->priority);
+    return werr(err, "%s.priority: must be in 0..7, got %d", ip, io->priority);
   io->present = true;
   return 0;
 }
@@ -278,10 +274,10 @@ static int parse_cpu_affinity(yajl_val proc, const char *path,
     return -1;
   if (p->execCPUAffinity_initial &&
       !valid_cpu_list(p->execCPUAffinity_initial))
-    return werr(err, 0, "%s.initial: invalid CPU list \"%s\"", ap,
+    return werr(err, "%s.initial: invalid CPU list \"%s\"", ap,
                 p->execCPUAffinity_initial);
   if (p->execCPUAffinity_final && !valid_cpu_list(p->execCPUAffinity_final))
-    return werr(err, 0, "%s.final: invalid CPU list \"%s\"", ap,
+    return werr(err, "%s.final: invalid CPU list \"%s\"", ap,
                 p->execCPUAffinity_final);
   return 0;
 }
@@ -304,7 +300,7 @@ static int parse_into(yajl_val v, const char *path, struct spec_process *p,
   if (json_i64_opt(v, path, "oomScoreAdj", &p->has_oomScoreAdj, &oom, err) < 0)
     return -1;
   if (oom < -1000 || oom > 1000)
-    return werr(err, 0, "%s%soomScoreAdj: must be in -1000..1000, got %" PRId64,
+    return werr(err, "%s%soomScoreAdj: must be in -1000..1000, got %" PRId64,
                 path, path[0] ? "." : "", oom);
   p->oomScoreAdj = (int)oom;
   if (json_str(v, path, "selinuxLabel", &p->selinuxLabel, err) < 0 ||
@@ -315,9 +311,9 @@ static int parse_into(yajl_val v, const char *path, struct spec_process *p,
 
   _cleanup_free_ char *argsp = json_path(path, "args");
   if (p->args == NULL)
-    return werr(err, 0, "%s: required", argsp);
+    return werr(err, "%s: required", argsp);
   if (p->args[0] == NULL)
-    return werr(err, 0, "%s: must not be empty", argsp);
+    return werr(err, "%s: must not be empty", argsp);
   if (check_env(p->env, path[0] ? path : "process", err) < 0)
     return -1;
   if (p->cwd == NULL) {

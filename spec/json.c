@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -47,7 +46,9 @@ int kvlist_set(struct kvlist *l, const char *key, const char *value) {
   return 0;
 }
 
-int read_all_fd(int fd, char **out, size_t *len, werr_t *err) {
+/* At most MAX bytes; one more than that is E2BIG (nothing is kept). */
+static int read_fd_max(int fd, size_t max, char **out, size_t *len,
+                       werr_t *err) {
   size_t cap = 8192, n = 0;
   char *buf = malloc(cap);
   if (buf == NULL)
@@ -70,11 +71,25 @@ int read_all_fd(int fd, char **out, size_t *len, werr_t *err) {
     if (r == 0)
       break;
     n += (size_t)r;
+    if (n > max) {
+      free(buf);
+      return werr_code(err, E2BIG, "JSON larger than %zu MiB", max >> 20);
+    }
   }
   buf[n] = '\0';
   *out = buf;
   if (len)
     *len = n;
+  return 0;
+}
+
+int read_all_fd(int fd, char **out, size_t *len, werr_t *err) {
+  return read_fd_max(fd, SIZE_MAX, out, len, err);
+}
+
+int json_read_fd(int fd, const char *what, char **out, werr_t *err) {
+  if (read_fd_max(fd, JSON_MAX_BYTES, out, NULL, err) < 0)
+    return werr_prefix(err, "%s", what);
   return 0;
 }
 
@@ -95,13 +110,13 @@ static int json_check_bounds(const char *buf, const char *what, werr_t *err) {
       in_str = true;
     } else if (*p == '[' || *p == '{') {
       if (++depth > JSON_MAX_DEPTH)
-        return werr(err, E2BIG, "%s: JSON nested deeper than %d levels", what,
+        return werr_code(err, E2BIG, "%s: JSON nested deeper than %d levels", what,
                     JSON_MAX_DEPTH);
     } else if ((*p == ']' || *p == '}') && depth > 0) {
       depth--;
     }
     if (len >= JSON_MAX_BYTES)
-      return werr(err, E2BIG, "%s: JSON larger than %d MiB", what,
+      return werr_code(err, E2BIG, "%s: JSON larger than %d MiB", what,
                   JSON_MAX_BYTES >> 20);
   }
   return 0;
@@ -121,7 +136,7 @@ int json_parse_buf(const char *buf, const char *what, yajl_val *out,
     size_t l = strlen(ebuf);
     while (l > 0 && ebuf[l - 1] == ' ')
       ebuf[--l] = '\0';
-    return werr(err, 0, "%s: invalid JSON: %s", what,
+    return werr(err, "%s: invalid JSON: %s", what,
                 ebuf[0] ? ebuf : "parse error");
   }
   *out = v;
@@ -132,13 +147,9 @@ int json_parse_file(const char *file, yajl_val *out, werr_t *err) {
   _cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return werr_sys(err, "open %s", file);
-  struct stat st;
-  if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_size > JSON_MAX_BYTES)
-    return werr(err, E2BIG, "%s: JSON larger than %d MiB", file,
-                JSON_MAX_BYTES >> 20);
   _cleanup_free_ char *buf = NULL;
-  if (read_all_fd(fd, &buf, NULL, err) < 0)
-    return werr_prefix(err, "%s", file);
+  if (json_read_fd(fd, file, &buf, err) < 0)
+    return -1;
   return json_parse_buf(buf, file, out, err);
 }
 
@@ -176,13 +187,13 @@ static const char *sep(const char *parent) {
 
 int json_want_object(yajl_val v, const char *path, werr_t *err) {
   if (v == NULL || !YAJL_IS_OBJECT(v))
-    return werr(err, 0, "%s: must be an object", path);
+    return werr(err, "%s: must be an object", path);
   return 0;
 }
 
 int json_want_array(yajl_val v, const char *path, werr_t *err) {
   if (v == NULL || !YAJL_IS_ARRAY(v))
-    return werr(err, 0, "%s: must be an array", path);
+    return werr(err, "%s: must be an array", path);
   return 0;
 }
 
@@ -192,8 +203,7 @@ int json_str(yajl_val obj, const char *parent, const char *key, char **out,
   if (v == NULL)
     return 0;
   if (!YAJL_IS_STRING(v))
-    return werr(err, 0, "%s%s%s: must be a string", P(parent), sep(parent),
-                key);
+    return werr(err, "%s%s%s: must be a string", P(parent), sep(parent), key);
   free(*out);
   *out = xstrdup(YAJL_GET_STRING(v));
   return 0;
@@ -209,8 +219,7 @@ int json_bool(yajl_val obj, const char *parent, const char *key, bool *out,
   else if (YAJL_IS_FALSE(v))
     *out = false;
   else
-    return werr(err, 0, "%s%s%s: must be a boolean", P(parent), sep(parent),
-                key);
+    return werr(err, "%s%s%s: must be a boolean", P(parent), sep(parent), key);
   return 0;
 }
 
@@ -220,8 +229,7 @@ int json_i64_opt(yajl_val obj, const char *parent, const char *key,
   if (v == NULL)
     return 0;
   if (!YAJL_IS_INTEGER(v))
-    return werr(err, 0, "%s%s%s: must be an integer", P(parent), sep(parent),
-                key);
+    return werr(err, "%s%s%s: must be an integer", P(parent), sep(parent), key);
   *out = YAJL_GET_INTEGER(v);
   if (has)
     *has = true;
@@ -243,20 +251,18 @@ int json_u64_opt(yajl_val obj, const char *parent, const char *key,
    * (e.g. -1 is used as "unlimited" in some, but those are int64). */
   if (YAJL_IS_INTEGER(v)) {
     if (YAJL_GET_INTEGER(v) < 0)
-      return werr(err, 0, "%s%s%s: must be >= 0", P(parent), sep(parent),
-                  key);
+      return werr(err, "%s%s%s: must be >= 0", P(parent), sep(parent), key);
     *out = (uint64_t)YAJL_GET_INTEGER(v);
   } else if (YAJL_IS_NUMBER(v) && v->u.number.r) {
     char *end = NULL;
     errno = 0;
     unsigned long long u = strtoull(v->u.number.r, &end, 10);
     if (errno != 0 || *end != '\0' || v->u.number.r[0] == '-')
-      return werr(err, 0, "%s%s%s: must be an unsigned 64-bit integer",
-                  P(parent), sep(parent), key);
+      return werr(err, "%s%s%s: must be an unsigned 64-bit integer", P(parent),
+                  sep(parent), key);
     *out = u;
   } else {
-    return werr(err, 0, "%s%s%s: must be an integer", P(parent), sep(parent),
-                key);
+    return werr(err, "%s%s%s: must be an integer", P(parent), sep(parent), key);
   }
   if (has)
     *has = true;
@@ -274,8 +280,8 @@ int json_u32(yajl_val obj, const char *parent, const char *key, uint32_t *out,
   if (json_u64(obj, parent, key, &u, err) < 0)
     return -1;
   if (u > UINT32_MAX)
-    return werr(err, 0, "%s%s%s: must be <= %" PRIu32, P(parent), sep(parent),
-                key, UINT32_MAX);
+    return werr(err, "%s%s%s: must be <= %" PRIu32, P(parent), sep(parent), key,
+                UINT32_MAX);
   *out = (uint32_t)u;
   return 0;
 }
@@ -286,7 +292,7 @@ int json_int(yajl_val obj, const char *parent, const char *key, int *out,
   if (json_i64(obj, parent, key, &i, err) < 0)
     return -1;
   if (i < INT32_MIN || i > INT32_MAX)
-    return werr(err, 0, "%s%s%s: out of range", P(parent), sep(parent), key);
+    return werr(err, "%s%s%s: out of range", P(parent), sep(parent), key);
   *out = (int)i;
   return 0;
 }
@@ -297,7 +303,7 @@ int json_strv(yajl_val obj, const char *parent, const char *key, char ***out,
   if (v == NULL)
     return 0;
   if (!YAJL_IS_ARRAY(v))
-    return werr(err, 0, "%s%s%s: must be an array of strings", P(parent),
+    return werr(err, "%s%s%s: must be an array of strings", P(parent),
                 sep(parent), key);
   size_t n = v->u.array.len;
   char **r = xmalloc0((n + 1) * sizeof(char *));
@@ -305,8 +311,8 @@ int json_strv(yajl_val obj, const char *parent, const char *key, char ***out,
     yajl_val e = v->u.array.values[i];
     if (e == NULL || !YAJL_IS_STRING(e)) {
       strv_free(r);
-      return werr(err, 0, "%s%s%s[%zu]: must be a string", P(parent),
-                  sep(parent), key, i);
+      return werr(err, "%s%s%s[%zu]: must be a string", P(parent), sep(parent),
+                  key, i);
     }
     r[i] = xstrdup(YAJL_GET_STRING(e));
   }
@@ -321,13 +327,13 @@ int json_strmap(yajl_val obj, const char *parent, const char *key,
   if (v == NULL)
     return 0;
   if (!YAJL_IS_OBJECT(v))
-    return werr(err, 0, "%s%s%s: must be an object of strings", P(parent),
+    return werr(err, "%s%s%s: must be an object of strings", P(parent),
                 sep(parent), key);
   for (size_t i = 0; i < v->u.object.len; i++) {
     yajl_val e = v->u.object.values[i];
     if (e == NULL || !YAJL_IS_STRING(e))
-      return werr(err, 0, "%s%s%s.%s: must be a string", P(parent),
-                  sep(parent), key, v->u.object.keys[i]);
+      return werr(err, "%s%s%s.%s: must be a string", P(parent), sep(parent),
+                  key, v->u.object.keys[i]);
     kvlist_set(out, v->u.object.keys[i], YAJL_GET_STRING(e));
   }
   return 0;

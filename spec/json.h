@@ -36,6 +36,9 @@ int kvlist_set(struct kvlist *l, const char *key, const char *value);
 int json_parse_file(const char *file, yajl_val *out, werr_t *err);
 int json_parse_buf(const char *buf, const char *what, yajl_val *out,
                    werr_t *err);
+/* A JSON document from FD, refused (one line naming WHAT) once it passes
+ * JSON_MAX_BYTES, before it is all in memory. */
+int json_read_fd(int fd, const char *what, char **out, werr_t *err);
 /* Read a whole fd or file into a NUL-terminated buffer. */
 int read_all_fd(int fd, char **out, size_t *len, werr_t *err);
 

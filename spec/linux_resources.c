@@ -16,7 +16,7 @@
 static int require(yajl_val obj, const char *path, const char *key,
                    werr_t *err) {
   if (json_get(obj, key) == NULL)
-    return werr(err, 0, "%s.%s: required", path, key);
+    return werr(err, "%s.%s: required", path, key);
   return 0;
 }
 
@@ -27,7 +27,7 @@ static int mem_value(yajl_val obj, const char *path, const char *key, bool *has,
   if (json_i64_opt(obj, path, key, has, out, err) < 0)
     return -1;
   if (*has && *out < -1)
-    return werr(err, 0, "%s.%s: must be -1 (unlimited) or >= 0", path, key);
+    return werr(err, "%s.%s: must be -1 (unlimited) or >= 0", path, key);
   if (*has && *out == 0)
     *has = false;
   return 0;
@@ -50,7 +50,7 @@ static int parse_memory(yajl_val v, const char *path, struct spec_res_memory *m,
                    err) < 0)
     return -1;
   if (m->has_swappiness && m->swappiness > 100)
-    return werr(err, 0, "%s.swappiness: must be between 0 and 100", path);
+    return werr(err, "%s.swappiness: must be between 0 and 100", path);
   m->has_disableOOMKiller = json_get(v, "disableOOMKiller") != NULL;
   m->has_useHierarchy = json_get(v, "useHierarchy") != NULL;
   m->has_checkBeforeUpdate = json_get(v, "checkBeforeUpdate") != NULL;
@@ -60,8 +60,7 @@ static int parse_memory(yajl_val v, const char *path, struct spec_res_memory *m,
     return -1;
   if (m->has_limit && m->has_swap && m->limit > 0 && m->swap > 0 &&
       m->swap < m->limit)
-    return werr(err, 0,
-                "%s.swap: must be >= memory.limit (it limits memory+swap)",
+    return werr(err, "%s.swap: must be >= memory.limit (it limits memory+swap)",
                 path);
   return 0;
 }
@@ -116,41 +115,40 @@ static int parse_cpu(yajl_val v, const char *path, struct spec_res_cpu *c,
   if (c->has_shares && c->shares == 0)
     c->has_shares = false;
   if (c->has_shares && (c->shares < 2 || c->shares > 262144))
-    return werr(err, 0, "%s.shares: must be between 2 and 262144", path);
+    return werr(err, "%s.shares: must be between 2 and 262144", path);
   if (c->has_quota && c->quota == 0)
     c->has_quota = false;
   if (c->has_quota && c->quota != -1 && c->quota < 1000)
-    return werr(err, 0, "%s.quota: must be -1 (unlimited) or >= 1000", path);
+    return werr(err, "%s.quota: must be -1 (unlimited) or >= 1000", path);
   if (c->has_period && c->period == 0)
     c->has_period = false;
   if (c->has_period && (c->period < 1000 || c->period > 1000000))
-    return werr(err, 0, "%s.period: must be between 1000 and 1000000", path);
+    return werr(err, "%s.period: must be between 1000 and 1000000", path);
   if (c->has_burst && c->has_quota && c->quota > 0 &&
       c->burst > (uint64_t)c->quota)
-    return werr(err, 0, "%s.burst: must not be larger than quota", path);
+    return werr(err, "%s.burst: must not be larger than quota", path);
   if (c->has_realtimeRuntime && c->realtimeRuntime < -1)
-    return werr(err, 0, "%s.realtimeRuntime: must be -1 or >= 0", path);
+    return werr(err, "%s.realtimeRuntime: must be -1 or >= 0", path);
   if (c->has_realtimePeriod && c->realtimePeriod == 0)
     c->has_realtimePeriod = false;
   if (c->has_realtimeRuntime && c->has_realtimePeriod &&
       c->realtimeRuntime > 0 &&
       (uint64_t)c->realtimeRuntime > c->realtimePeriod)
-    return werr(err, 0,
+    return werr(err,
                 "%s.realtimeRuntime: must not be larger than realtimePeriod",
                 path);
   if (c->has_idle && c->idle != 0 && c->idle != 1)
-    return werr(err, 0, "%s.idle: must be 0 or 1", path);
+    return werr(err, "%s.idle: must be 0 or 1", path);
   if (c->cpus && c->cpus[0] == '\0')
     c->cpus = (free(c->cpus), NULL);
   if (c->mems && c->mems[0] == '\0')
     c->mems = (free(c->mems), NULL);
   if (c->cpus && spec_check_cpuset_list(c->cpus) < 0)
-    return werr(err, 0, "%s.cpus: \"%s\" is not a CPU list like \"0-3,5\"",
-                path, c->cpus);
+    return werr(err, "%s.cpus: \"%s\" is not a CPU list like \"0-3,5\"", path,
+                c->cpus);
   if (c->mems && spec_check_cpuset_list(c->mems) < 0)
-    return werr(err, 0,
-                "%s.mems: \"%s\" is not a memory node list like \"0-1\"", path,
-                c->mems);
+    return werr(err, "%s.mems: \"%s\" is not a memory node list like \"0-1\"",
+                path, c->mems);
   return 0;
 }
 
@@ -163,7 +161,7 @@ static int parse_weight(yajl_val obj, const char *path, const char *key,
   if (*has && u == 0)
     *has = false;
   if (*has && (u < 10 || u > 1000))
-    return werr(err, 0, "%s.%s: must be between 10 and 1000", path, key);
+    return werr(err, "%s.%s: must be between 10 and 1000", path, key);
   *out = (uint16_t)u;
   return 0;
 }
@@ -175,9 +173,9 @@ static int parse_majmin(yajl_val e, const char *p, int64_t *maj, int64_t *min,
       json_i64(e, p, "minor", min, err) < 0)
     return -1;
   if (*maj < 0 || *maj > 0xfff)
-    return werr(err, 0, "%s.major: must be between 0 and 4095", p);
+    return werr(err, "%s.major: must be between 0 and 4095", p);
   if (*min < 0 || *min > 0xfffff)
-    return werr(err, 0, "%s.minor: must be between 0 and 1048575", p);
+    return werr(err, "%s.minor: must be between 0 and 1048575", p);
   return 0;
 }
 
@@ -230,7 +228,7 @@ static int parse_blockio(yajl_val v, const char *path,
                        err) < 0)
         return -1;
       if (!d->has_weight && !d->has_leafWeight)
-        return werr(err, 0, "%s: needs weight or leafWeight", p);
+        return werr(err, "%s: needs weight or leafWeight", p);
       b->weightDevice_len++;
     }
   }
@@ -281,7 +279,7 @@ static int parse_hugepages(yajl_val a, const char *path,
         json_u64(e, p, "limit", &h->limit, err) < 0)
       return -1;
     if (spec_hugepage_size_bytes(h->pageSize) == 0)
-      return werr(err, 0,
+      return werr(err,
                   "%s.pageSize: \"%s\" is not a size like \"2MB\" or \"1GB\"",
                   p, h->pageSize);
   }
@@ -297,7 +295,7 @@ static int parse_network(yajl_val v, const char *path,
   if (json_u64_opt(v, path, "classID", &n->has_classID, &cls, err) < 0)
     return -1;
   if (cls > UINT32_MAX)
-    return werr(err, 0, "%s.classID: must be <= %" PRIu32, path, UINT32_MAX);
+    return werr(err, "%s.classID: must be <= %" PRIu32, path, UINT32_MAX);
   n->classID = (uint32_t)cls;
   yajl_val a = json_get(v, "priorities");
   if (a == NULL)
@@ -318,8 +316,7 @@ static int parse_network(yajl_val v, const char *path,
       return -1;
     if (pr->name[0] == '\0' || strpbrk(pr->name, " \t\n/") ||
         strlen(pr->name) >= 16)
-      return werr(err, 0, "%s.name: \"%s\" is not an interface name", p,
-                  pr->name);
+      return werr(err, "%s.name: \"%s\" is not an interface name", p, pr->name);
   }
   return 0;
 }
@@ -337,16 +334,16 @@ static int parse_rdma(yajl_val v, const char *path, struct spec_resources *r,
     r->rdma_len++;
     d->device = xstrdup(dev);
     if (dev[0] == '\0' || strpbrk(dev, " \t\n/="))
-      return werr(err, 0, "%s: \"%s\" is not an RDMA device name", path, dev);
+      return werr(err, "%s: \"%s\" is not an RDMA device name", path, dev);
     uint64_t h = 0, o = 0;
     if (json_want_object(e, p, err) < 0 ||
         json_u64_opt(e, p, "hcaHandles", &d->has_hcaHandles, &h, err) < 0 ||
         json_u64_opt(e, p, "hcaObjects", &d->has_hcaObjects, &o, err) < 0)
       return -1;
     if (h > UINT32_MAX || o > UINT32_MAX)
-      return werr(err, 0, "%s: limits must be <= %" PRIu32, p, UINT32_MAX);
+      return werr(err, "%s: limits must be <= %" PRIu32, p, UINT32_MAX);
     if (!d->has_hcaHandles && !d->has_hcaObjects)
-      return werr(err, 0, "%s: needs hcaHandles or hcaObjects", p);
+      return werr(err, "%s: needs hcaHandles or hcaObjects", p);
     d->hcaHandles = (uint32_t)h;
     d->hcaObjects = (uint32_t)o;
   }
@@ -362,14 +359,14 @@ static int parse_unified(yajl_val v, const char *path, struct spec_resources *r,
     /* A key names a file in the container's own cgroup directory, never a
      * path out of it, and never the membership files ward manages. */
     if (k[0] == '\0' || strchr(k, '/') || strchr(k, '.') == NULL || k[0] == '.')
-      return werr(err, 0,
+      return werr(err,
                   "%s.unified.%s: not a cgroup v2 file name like "
                   "\"memory.high\"",
                   path, k);
     if (strcmp(k, "cgroup.procs") == 0 || strcmp(k, "cgroup.threads") == 0 ||
         strcmp(k, "cgroup.subtree_control") == 0 ||
         strcmp(k, "cgroup.kill") == 0 || strcmp(k, "cgroup.freeze") == 0)
-      return werr(err, 0, "%s.unified.%s: managed by ward, cannot be set", path,
+      return werr(err, "%s.unified.%s: managed by ward, cannot be set", path,
                   k);
   }
   return 0;
@@ -413,16 +410,16 @@ static int parse_devices(yajl_val a, const char *path, struct spec_resources *r,
     else if (strlen(type) == 1 && strchr("acb", type[0]))
       d->type = type[0];
     else
-      return werr(err, 0, "%s.type: must be \"a\", \"c\" or \"b\"", p);
+      return werr(err, "%s.type: must be \"a\", \"c\" or \"b\"", p);
     if (d->major < -1 || d->major > 0xfff)
-      return werr(err, 0, "%s.major: must be -1 (any) or 0..4095", p);
+      return werr(err, "%s.major: must be -1 (any) or 0..4095", p);
     if (d->minor < -1 || d->minor > 0xfffff)
-      return werr(err, 0, "%s.minor: must be -1 (any) or 0..1048575", p);
+      return werr(err, "%s.minor: must be -1 (any) or 0..1048575", p);
     int bits = (access == NULL || access[0] == '\0')
                    ? (int)SPEC_DEV_ACC_ALL
                    : spec_device_access_bits(access);
     if (bits < 0)
-      return werr(err, 0, "%s.access: \"%s\" must be made of r, w and m", p,
+      return werr(err, "%s.access: \"%s\" must be made of r, w and m", p,
                   access);
     d->access = (unsigned)bits;
     r->devices_len++;

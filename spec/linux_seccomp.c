@@ -100,9 +100,9 @@ static int want_str(yajl_val obj, const char *path, const char *key,
                     const char **out, werr_t *err) {
   yajl_val v = json_get(obj, key);
   if (v == NULL)
-    return werr(err, 0, "%s.%s: required", path, key);
+    return werr(err, "%s.%s: required", path, key);
   if (!YAJL_IS_STRING(v))
-    return werr(err, 0, "%s.%s: must be a string", path, key);
+    return werr(err, "%s.%s: must be a string", path, key);
   *out = YAJL_GET_STRING(v);
   return 0;
 }
@@ -114,7 +114,7 @@ static int parse_action(yajl_val obj, const char *path, const char *key,
     return -1;
   int a = lookup(action_names, SPEC_SCMP_ACT_COUNT, name);
   if (a < 0)
-    return werr(err, 0, "%s.%s: unknown action \"%s\"", path, key, name);
+    return werr(err, "%s.%s: unknown action \"%s\"", path, key, name);
   *out = (enum spec_scmp_action)a;
   return 0;
 }
@@ -129,10 +129,10 @@ static int parse_errno_ret(yajl_val obj, const char *path, const char *key,
   if (json_get(obj, key) == NULL)
     return 0;
   if (action != SPEC_SCMP_ACT_ERRNO && action != SPEC_SCMP_ACT_TRACE)
-    return werr(err, 0, "%s.%s: not supported with action \"%s\"", path, key,
+    return werr(err, "%s.%s: not supported with action \"%s\"", path, key,
                 spec_scmp_action_name(action));
   if (*out > ERRNO_RET_MAX)
-    return werr(err, 0, "%s.%s: must be <= %u", path, key, ERRNO_RET_MAX);
+    return werr(err, "%s.%s: must be <= %u", path, key, ERRNO_RET_MAX);
   *has = true;
   return 0;
 }
@@ -144,20 +144,19 @@ static int parse_arg(yajl_val v, const char *path, struct spec_seccomp_arg *a,
   static const char *const required[] = {"index", "value", "op"};
   for (size_t i = 0; i < sizeof(required) / sizeof(*required); i++)
     if (json_get(v, required[i]) == NULL)
-      return werr(err, 0, "%s.%s: required", path, required[i]);
+      return werr(err, "%s.%s: required", path, required[i]);
   if (json_u32(v, path, "index", &a->index, err) < 0 ||
       json_u64(v, path, "value", &a->value, err) < 0 ||
       json_u64(v, path, "valueTwo", &a->valueTwo, err) < 0)
     return -1;
   if (a->index >= SPEC_SCMP_MAX_ARGS)
-    return werr(err, 0, "%s.index: must be <= %d", path,
-                SPEC_SCMP_MAX_ARGS - 1);
+    return werr(err, "%s.index: must be <= %d", path, SPEC_SCMP_MAX_ARGS - 1);
   const char *op = NULL;
   if (want_str(v, path, "op", &op, err) < 0)
     return -1;
   int o = lookup(op_names, SPEC_SCMP_CMP_COUNT, op);
   if (o < 0)
-    return werr(err, 0, "%s.op: unknown operator \"%s\"", path, op);
+    return werr(err, "%s.op: unknown operator \"%s\"", path, op);
   a->op = (enum spec_scmp_op)o;
   return 0;
 }
@@ -168,14 +167,14 @@ static int parse_syscall(yajl_val v, const char *path,
     return -1;
   yajl_val names = json_get(v, "names");
   if (names == NULL)
-    return werr(err, 0, "%s.names: required", path);
+    return werr(err, "%s.names: required", path);
   if (json_strv(v, path, "names", &sc->names, err) < 0)
     return -1;
   if (sc->names[0] == NULL)
-    return werr(err, 0, "%s.names: must contain at least one name", path);
+    return werr(err, "%s.names: must contain at least one name", path);
   for (size_t i = 0; sc->names[i]; i++)
     if (sc->names[i][0] == '\0')
-      return werr(err, 0, "%s.names[%zu]: must not be empty", path, i);
+      return werr(err, "%s.names[%zu]: must not be empty", path, i);
   if (parse_action(v, path, "action", &sc->action, err) < 0)
     return -1;
   if (parse_errno_ret(v, path, "errnoRet", sc->action, &sc->has_errnoRet,
@@ -213,7 +212,7 @@ static int parse_architectures(yajl_val v, const char *path,
   for (size_t i = 0; i < s->architectures_len; i++) {
     int a = lookup(arch_names, SPEC_SCMP_ARCH_COUNT, names[i]);
     if (a < 0)
-      return werr(err, 0, "%s.architectures[%zu]: unknown architecture \"%s\"",
+      return werr(err, "%s.architectures[%zu]: unknown architecture \"%s\"",
                   path, i, names[i]);
     s->architectures[i] = (enum spec_scmp_arch)a;
   }
@@ -231,8 +230,7 @@ static int parse_flags(yajl_val v, const char *path, struct spec_seccomp *s,
            strcmp(flag_names[j].name, names[i]) != 0)
       j++;
     if (j == sizeof(flag_names) / sizeof(*flag_names))
-      return werr(err, 0, "%s.flags[%zu]: unknown flag \"%s\"", path, i,
-                  names[i]);
+      return werr(err, "%s.flags[%zu]: unknown flag \"%s\"", path, i, names[i]);
     s->flags |= flag_names[j].bit;
   }
   return 0;
@@ -247,7 +245,7 @@ static const char *const handoff_syscalls[] = {"write", "sendmsg"};
 static int check_notify(const struct spec_seccomp *s, const char *path,
                         werr_t *err) {
   if (s->defaultAction == SPEC_SCMP_ACT_NOTIFY)
-    return werr(err, 0,
+    return werr(err,
                 "%s.defaultAction: SCMP_ACT_NOTIFY cannot be the default "
                 "action",
                 path);
@@ -258,23 +256,22 @@ static int check_notify(const struct spec_seccomp *s, const char *path,
     for (size_t j = 0; sc->names[j]; j++)
       for (size_t k = 0; k < sizeof(handoff_syscalls) / sizeof(char *); k++)
         if (strcmp(sc->names[j], handoff_syscalls[k]) == 0)
-          return werr(err, 0,
+          return werr(err,
                       "%s.syscalls[%zu].names[%zu]: SCMP_ACT_NOTIFY cannot be "
                       "used for \"%s\"",
                       path, i, j, handoff_syscalls[k]);
   }
   if (s->listenerMetadata && s->listenerPath == NULL)
-    return werr(err, 0, "%s.listenerMetadata: set without listenerPath", path);
+    return werr(err, "%s.listenerMetadata: set without listenerPath", path);
   if (s->listenerPath) {
     if (s->listenerPath[0] != '/')
-      return werr(err, 0, "%s.listenerPath: must be an absolute path", path);
+      return werr(err, "%s.listenerPath: must be an absolute path", path);
     if (strlen(s->listenerPath) >= sizeof(((struct sockaddr_un *)0)->sun_path))
-      return werr(err, 0, "%s.listenerPath: longer than %zu bytes", path,
+      return werr(err, "%s.listenerPath: longer than %zu bytes", path,
                   sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
   }
   if (spec_seccomp_uses_notify(s) && s->listenerPath == NULL)
-    return werr(err, 0,
-                "%s.listenerPath: required when SCMP_ACT_NOTIFY is used",
+    return werr(err, "%s.listenerPath: required when SCMP_ACT_NOTIFY is used",
                 path);
   return 0;
 }

@@ -20,23 +20,19 @@ static int werr_v(werr_t *err, int errnum, const char *fmt, va_list ap) {
   return -1;
 }
 
-int werr(werr_t *err, int errnum, const char *fmt, ...) {
+int werr(werr_t *err, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  werr_v(err, errnum, fmt, ap);
+  werr_v(err, 0, fmt, ap);
   va_end(ap);
-  if (err && *err)
-    (*err)->plain = true;
   return -1;
 }
 
-int werr_plain(werr_t *err, int errnum, const char *fmt, ...) {
+int werr_code(werr_t *err, int code, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
-  werr_v(err, errnum, fmt, ap);
+  werr_v(err, code, fmt, ap);
   va_end(ap);
-  if (err && *err)
-    (*err)->plain = true;
   return -1;
 }
 
@@ -46,6 +42,8 @@ int werr_sys(werr_t *err, const char *fmt, ...) {
   va_start(ap, fmt);
   werr_v(err, saved, fmt, ap);
   va_end(ap);
+  if (err && *err)
+    (*err)->sys = true;
   errno = saved;
   return -1;
 }
@@ -77,7 +75,7 @@ void werr_free(werr_t *err) {
 
 char *werr_text(const struct ward_error *e) {
   char *s = NULL;
-  if (e->errnum != 0 && !e->plain) {
+  if (e->sys && e->errnum != 0) {
     if (asprintf(&s, "%s: %s", e->msg, strerror(e->errnum)) < 0)
       abort();
   } else {

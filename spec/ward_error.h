@@ -10,22 +10,26 @@
 #include <stdbool.h>
 
 struct ward_error {
-  int errnum;
+  int errnum; /* a code for callers to test (ENOENT, ESRCH ...), or 0 */
   char *msg;
-  bool plain; /* the message says it all: print no strerror() */
+  bool sys; /* errnum came from a failed syscall: printed as strerror */
 };
 typedef struct ward_error *werr_t;
 
-/* Set *err (freeing any previous one) and return -1.  The message is
- * complete: ERRNUM is kept for callers to test (ENOENT, ESRCH ...) but not
- * printed.  Use werr_sys() when a syscall failed: it appends strerror. */
-int werr(werr_t *err, int errnum, const char *fmt, ...)
+/* What errnum is for: a caller that must tell one failure from another
+ * (a missing container, a vanished process) tests it.  It is printed only
+ * when a syscall failed (werr_sys).  Each sets *err (freeing any previous
+ * one) and returns -1. */
+
+/* A complete message, no code: "config.json: process.cwd: must be ...". */
+int werr(werr_t *err, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+/* A complete message plus CODE for callers to test; CODE is not printed
+ * ("container \"x\" does not exist", ENOENT). */
+int werr_code(werr_t *err, int code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-/* Carries ERRNUM for callers to test, but prints as MSG alone
- * ("container \"x\" does not exist"). */
-int werr_plain(werr_t *err, int errnum, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-/* Same, with errno captured before anything can clobber it. */
+/* A syscall failed: errno is captured before anything can clobber it,
+ * kept as the code and printed as "MSG: strerror(errno)". */
 int werr_sys(werr_t *err, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 /* Prepend "PREFIX: " to an existing error; returns -1. */

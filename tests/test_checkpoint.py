@@ -4,18 +4,16 @@ privately by tests/criu/fetch.sh (Debian 12's 3.17.1 cannot dump on this
 kernel; its error line is tested too)."""
 import json
 import os
-import shutil
 import socket
 import subprocess
-import tempfile
 import threading
 import time
 
 import pytest
 
-from test_clients import oci_archive, podman, sh  # noqa: F401 (fixture)
+from client_helpers import containerd_client, podman_client
 from test_idmap import annotate, host, iw, registry  # noqa: F401 (fixtures)
-from conftest import (REPO, WARD, requires, assert_nothing_left, init_pid, mounts_with,
+from conftest import (REPO, WARD, assert_nothing_left, init_pid, mounts_with,
                       status_of, wait_for)
 
 # The count lives in the container's /dev/shm (a tmpfs CRIU saves and
@@ -457,7 +455,13 @@ def podman_count(podman, name):
     return int(p.stdout) if p.returncode == 0 else -1
 
 
-def test_podman_checkpoint_and_restore(criu_on_path, podman, tmp_path):
+@pytest.fixture
+def podman(criu_on_path, tmp_path, rootfs_template):
+    with podman_client(tmp_path, rootfs_template) as run:
+        yield run
+
+
+def test_podman_checkpoint_and_restore(podman, tmp_path):
     p = podman("run", "-d", "--name", "ck", "localhost/ward-test", "sh", "-c",
                COUNTER)
     assert p.returncode == 0, p.stderr
@@ -495,45 +499,11 @@ def test_podman_checkpoint_and_restore(criu_on_path, podman, tmp_path):
 
 @pytest.fixture
 def ctrd(criu_on_path, tmp_path, rootfs_template):
-    """A private containerd (its own namespace name too: test_clients
-    removes /run/containerd/runc/wardtest) that runs ward through the runc
-    shim, with the private CRIU on its PATH."""
-    requires("containerd")
-    base = tempfile.mkdtemp(prefix="wck-", dir="/run")
-    sock = os.path.join(base, "c.sock")
-    conf = os.path.join(base, "config.toml")
-    with open(conf, "w") as f:
-        f.write('version = 2\nroot = "%s/root"\nstate = "%s/state"\n'
-                '[grpc]\n  address = "%s"\n'
-                'disabled_plugins = ["io.containerd.grpc.v1.cri"]\n'
-                % (base, base, sock))
-    log = open(os.path.join(base, "containerd.log"), "w")
-    daemon = subprocess.Popen(["containerd", "--config", conf], stdout=log,
-                              stderr=log)
-    assert wait_for(lambda: os.path.exists(sock))
-    name = "docker.io/library/ward-test:latest"
-    archive = str(tmp_path / "image.tar")
-    oci_archive(rootfs_template, archive, name)
-    c = ["ctr", "--address", sock, "--namespace", "wardckpt"]
-    p = sh(c + ["image", "import", archive])
-    if p.returncode != 0:
-        daemon.kill()
-        pytest.skip("ctr image import failed here: " + p.stderr.strip()[-200:])
-
-    def run(*args):
-        return sh(c + list(args), stdin=subprocess.DEVNULL)
-    run.image = name
-    yield run
-    for cid in run("containers", "ls", "-q").stdout.split():
-        run("task", "kill", "-s", "KILL", cid)
-        time.sleep(0.2)
-        run("task", "rm", "-f", cid)
-        run("containers", "rm", cid)
-    daemon.terminate()
-    daemon.wait(timeout=30)
-    subprocess.run(["umount", "-R", base], capture_output=True)
-    shutil.rmtree(base, ignore_errors=True)
-    shutil.rmtree("/run/containerd/runc/wardckpt", ignore_errors=True)
+    """containerd with the private CRIU on its PATH, in a namespace of its
+    own name (test_clients' is removed by its teardown)."""
+    with containerd_client(tmp_path, rootfs_template,
+                           namespace="wardckpt") as run:
+        yield run
 
 
 def ctr_count(ctrd, cid, n=[0]):

@@ -192,6 +192,14 @@ def test_deep_update_resources_is_refused(ward, running):
     assert status_of(ward, running) == "running"
 
 
+def test_big_update_resources_stdin_is_refused(ward, running):
+    """Read with a bound: 17 MiB on stdin is refused without being kept."""
+    doc = '{"pids": {"limit": 10}, "x": "' + "a" * (17 << 20) + '"}'
+    msg = one_line(ward("update", "--resources", "-", running, input=doc))
+    assert "resources (stdin)" in msg and "larger than 16 MiB" in msg
+    assert status_of(ward, running) == "running"
+
+
 # ---- 10.9: ids and log lines ---------------------------------------------
 
 @pytest.mark.parametrize("cid", ["a" * 256, "a" * 1024, "a:b", "a b", "..",

@@ -97,11 +97,11 @@ static int read_env(struct cni_req *q, werr_t *err) {
   q->ifname = getenv("CNI_IFNAME");
   q->netns = getenv("CNI_NETNS");
   if (q->containerid == NULL || !*q->containerid)
-    return werr(err, EINVAL, "CNI_CONTAINERID: missing");
+    return werr_code(err, EINVAL, "CNI_CONTAINERID: missing");
   if (q->ifname == NULL || !*q->ifname)
-    return werr(err, EINVAL, "CNI_IFNAME: missing");
+    return werr_code(err, EINVAL, "CNI_IFNAME: missing");
   if (strcmp(q->command, "DEL") && (q->netns == NULL || !*q->netns))
-    return werr(err, EINVAL, "CNI_NETNS: missing");
+    return werr_code(err, EINVAL, "CNI_NETNS: missing");
   net_names_for(q->containerid, q->ifname, NULL, q->table, sizeof(q->table));
   return 0;
 }
@@ -118,13 +118,13 @@ static int read_conf(struct cni_req *q, int *code, werr_t *err) {
   if (json_str(q->conf, "", "cniVersion", &q->version, err) < 0)
     return -1;
   if (q->version == NULL)
-    return werr(err, EINVAL, "cniVersion: missing");
+    return werr_code(err, EINVAL, "cniVersion: missing");
   bool known = false;
   for (const char *const *v = versions; *v; v++)
     known |= !strcmp(*v, q->version);
   if (!known) {
     *code = CNI_ERR_VERSION;
-    return werr(err, EINVAL, "cniVersion: %s is not supported (0.4.0, 1.0.0)",
+    return werr_code(err, EINVAL, "cniVersion: %s is not supported (0.4.0, 1.0.0)",
                 q->version);
   }
   /* Filtering is why this plugin is in the chain: all on unless said. */
@@ -135,7 +135,7 @@ static int read_conf(struct cni_req *q, int *code, werr_t *err) {
     return -1;
   q->prev = json_get(q->conf, "prevResult");
   if (q->prev && !YAJL_IS_OBJECT(q->prev))
-    return werr(err, EINVAL, "prevResult: must be an object");
+    return werr_code(err, EINVAL, "prevResult: must be an object");
   return 0;
 }
 
@@ -145,7 +145,7 @@ static int find_port(const struct cni_req *q, char host_if[IFNAMSIZ],
                      long *ctr_idx, uint8_t mac[6], werr_t *err) {
   yajl_val ifs = json_get(q->prev, "interfaces");
   if (ifs == NULL || !YAJL_IS_ARRAY(ifs))
-    return werr(err, EINVAL,
+    return werr_code(err, EINVAL,
                 "prevResult.interfaces: missing (ward-net must follow a "
                 "plugin such as bridge in the chain)");
   struct nl *nl = nl_open(-1, err);
@@ -172,7 +172,7 @@ static int find_port(const struct cni_req *q, char host_if[IFNAMSIZ],
         continue;
       *ctr_idx = (long)i;
       if (hw == NULL || parse_mac(hw, mac) < 0)
-        r = werr(err, EINVAL, "%s.mac: not a unicast MAC address", path);
+        r = werr_code(err, EINVAL, "%s.mac: not a unicast MAC address", path);
       continue;
     }
     char kind[32];
@@ -184,10 +184,10 @@ static int find_port(const struct cni_req *q, char host_if[IFNAMSIZ],
   }
   nl_close(nl);
   if (r == 0 && *ctr_idx < 0)
-    r = werr(err, EINVAL, "prevResult.interfaces: no \"%s\" in a sandbox",
+    r = werr_code(err, EINVAL, "prevResult.interfaces: no \"%s\" in a sandbox",
              q->ifname);
   if (r == 0 && host_if[0] == '\0')
-    r = werr(err, EINVAL, "prevResult.interfaces: no host-side veth");
+    r = werr_code(err, EINVAL, "prevResult.interfaces: no host-side veth");
   return r;
 }
 
@@ -196,7 +196,7 @@ static int collect_ips(const struct cni_req *q, long ctr_idx,
                        werr_t *err) {
   yajl_val ips = json_get(q->prev, "ips");
   if (ips && !YAJL_IS_ARRAY(ips))
-    return werr(err, EINVAL, "prevResult.ips: must be an array");
+    return werr_code(err, EINVAL, "prevResult.ips: must be an array");
   for (size_t i = 0; ips && i < ips->u.array.len; i++) {
     yajl_val e = ips->u.array.values[i];
     _cleanup_free_ char *path = json_path_idx("prevResult.ips", i);
@@ -211,12 +211,12 @@ static int collect_ips(const struct cni_req *q, long ctr_idx,
       continue;
     struct cidr c;
     if (addr == NULL || parse_cidr(addr, true, &c) < 0)
-      return werr(err, EINVAL, "%s.address: not an address in CIDR form",
+      return werr_code(err, EINVAL, "%s.address: not an address in CIDR form",
                   path);
     size_t *n = c.family == AF_INET ? &f->n4 : &f->n6;
     struct cidr *out = c.family == AF_INET ? v4 : v6;
     if (*n == NET_MAX_ADDRS)
-      return werr(err, EINVAL, "%s: more than %d addresses", path,
+      return werr_code(err, EINVAL, "%s: more than %d addresses", path,
                   NET_MAX_ADDRS);
     out[(*n)++] = c;
   }
@@ -226,7 +226,7 @@ static int collect_ips(const struct cni_req *q, long ctr_idx,
 static int cmd_add(struct cni_req *q, int *code, werr_t *err) {
   *code = CNI_ERR_CONFIG;
   if (q->prev == NULL)
-    return werr(err, EINVAL,
+    return werr_code(err, EINVAL,
                 "prevResult: missing (ward-net is a chained plugin: put it "
                 "after bridge in a conflist)");
   char host_if[IFNAMSIZ];
@@ -254,7 +254,7 @@ static int cmd_add(struct cni_req *q, int *code, werr_t *err) {
 static int cmd_check(struct cni_req *q, int *code, werr_t *err) {
   *code = CNI_ERR_CONFIG;
   if (q->prev == NULL)
-    return werr(err, EINVAL, "prevResult: missing");
+    return werr_code(err, EINVAL, "prevResult: missing");
   char host_if[IFNAMSIZ];
   long ctr_idx;
   uint8_t mac[6];
@@ -263,7 +263,7 @@ static int cmd_check(struct cni_req *q, int *code, werr_t *err) {
   *code = CNI_ERR_PLUGIN;
   if ((q->filter[0] || q->filter[1] || q->filter[2]) &&
       nft_bridge_table_exists(q->table, err) != 1)
-    return werr(err, ENOENT, "table bridge %s: missing", q->table);
+    return werr_code(err, ENOENT, "table bridge %s: missing", q->table);
   return 0;
 }
 
@@ -278,7 +278,7 @@ int cni_main(const char *command) {
   }
   if (strcmp(command, "ADD") && strcmp(command, "DEL") &&
       strcmp(command, "CHECK"))
-    r = werr(&err, EINVAL, "CNI_COMMAND: unknown command \"%s\"", command);
+    r = werr_code(&err, EINVAL, "CNI_COMMAND: unknown command \"%s\"", command);
   else if ((r = read_env(&q, &err)) == 0 &&
            (r = read_conf(&q, &code, &err)) == 0) {
     if (!strcmp(command, "ADD"))

@@ -134,7 +134,7 @@ static int want_bool(const char *key, const char *v, bool *out, werr_t *err) {
   else if (!strcmp(v, "false") || !strcmp(v, "0") || !strcmp(v, "no"))
     *out = false;
   else
-    return werr(err, EINVAL, "%s: must be true or false, not \"%s\"", key, v);
+    return werr_code(err, EINVAL, "%s: must be true or false, not \"%s\"", key, v);
   return 0;
 }
 
@@ -145,7 +145,7 @@ static int want_ifname(const char *key, const char *v, char out[IFNAMSIZ],
   if (v[0] == '\0' || strlen(v) >= IFNAMSIZ || strchr(v, '/') ||
       strchr(v, ':') || strpbrk(v, " \t\n") || !strcmp(v, ".") ||
       !strcmp(v, ".."))
-    return werr(err, EINVAL, "%s: \"%s\" is not an interface name", key, v);
+    return werr_code(err, EINVAL, "%s: \"%s\" is not an interface name", key, v);
   strcpy(out, v);
   return 0;
 }
@@ -161,17 +161,17 @@ static int want_addrs(const char *key, const char *v, int family,
   for (char *tok = strtok_r(copy, ",", &save); tok;
        tok = strtok_r(NULL, ",", &save)) {
     if (*n == NET_MAX_ADDRS)
-      return werr(err, EINVAL, "%s: at most %d addresses", key,
+      return werr_code(err, EINVAL, "%s: at most %d addresses", key,
                   NET_MAX_ADDRS);
     struct cidr c;
     if (parse_cidr(tok, need_prefix, &c) < 0 || c.family != family)
-      return werr(err, EINVAL, "%s: \"%s\" is not an %s address%s", key, tok,
+      return werr_code(err, EINVAL, "%s: \"%s\" is not an %s address%s", key, tok,
                   family == AF_INET ? "IPv4" : "IPv6",
                   need_prefix ? " in CIDR form" : "");
     out[(*n)++] = c;
   }
   if (*n == 0)
-    return werr(err, EINVAL, "%s: empty", key);
+    return werr_code(err, EINVAL, "%s: empty", key);
   return 0;
 }
 
@@ -180,7 +180,7 @@ static int want_gw(const char *key, const char *v, int family, uint8_t *out,
   if (v == NULL)
     return 0;
   if (inet_pton(family, v, out) != 1)
-    return werr(err, EINVAL, "%s: \"%s\" is not an %s address", key, v,
+    return werr_code(err, EINVAL, "%s: \"%s\" is not an %s address", key, v,
                 family == AF_INET ? "IPv4" : "IPv6");
   *has = true;
   return 0;
@@ -204,7 +204,7 @@ static int check_gateway(const struct net_config *c, int family,
       return 0;
   char s[INET6_ADDRSTRLEN];
   format_addr(family, gw.addr, s, sizeof(s));
-  return werr(err, EINVAL,
+  return werr_code(err, EINVAL,
               ANN "ipv%c.gateway: %s is in none of the container's subnets",
               v4 ? '4' : '6', s);
 }
@@ -234,28 +234,28 @@ int net_config_from_annotations(struct net_config *c, const char *id,
     for (const char *const *p = known; *p; p++)
       ok |= !strcmp(k + strlen(ANN), *p);
     if (!ok)
-      return werr(err, EINVAL, "%s: unknown setting", k);
+      return werr_code(err, EINVAL, "%s: unknown setting", k);
   }
 
   const char *v = kvlist_get(ann, ANN "mode");
   if (v == NULL)
-    return werr(err, EINVAL, ANN "mode: missing (bridged or routed)");
+    return werr_code(err, EINVAL, ANN "mode: missing (bridged or routed)");
   if (!strcmp(v, "bridged"))
     c->mode = NET_BRIDGED;
   else if (!strcmp(v, "routed"))
     c->mode = NET_ROUTED;
   else
-    return werr(err, EINVAL,
+    return werr_code(err, EINVAL,
                 ANN "mode: unknown mode \"%s\" (bridged or routed)", v);
 
   v = kvlist_get(ann, ANN "bridge");
   if (c->mode == NET_BRIDGED && v == NULL)
-    return werr(err, EINVAL, ANN "bridge: missing (needed in bridged mode)");
+    return werr_code(err, EINVAL, ANN "bridge: missing (needed in bridged mode)");
   if (c->mode == NET_ROUTED && v)
-    return werr(err, EINVAL, ANN "bridge: not used in routed mode");
+    return werr_code(err, EINVAL, ANN "bridge: not used in routed mode");
   v = kvlist_get(ann, ANN "parent");
   if (c->mode == NET_BRIDGED && v)
-    return werr(err, EINVAL, ANN "parent: routed mode only");
+    return werr_code(err, EINVAL, ANN "parent: routed mode only");
   if (want_ifname(ANN "parent", v, c->parent, err) < 0)
     return -1;
   v = kvlist_get(ann, ANN "bridge");
@@ -266,7 +266,7 @@ int net_config_from_annotations(struct net_config *c, const char *id,
   v = kvlist_get(ann, ANN "hwaddr");
   if (v) {
     if (parse_mac(v, c->mac) < 0)
-      return werr(err, EINVAL,
+      return werr_code(err, EINVAL,
                   ANN "hwaddr: \"%s\" is not a unicast MAC address", v);
   } else {
     /* Stable per container: the same id gets the same MAC (and so the same
@@ -283,7 +283,7 @@ int net_config_from_annotations(struct net_config *c, const char *id,
     errno = 0;
     long m = strtol(v, &end, 10);
     if (errno || end == v || *end || m < 1280 || m > 65535)
-      return werr(err, EINVAL, ANN "mtu: \"%s\" is not between 1280 and 65535",
+      return werr_code(err, EINVAL, ANN "mtu: \"%s\" is not between 1280 and 65535",
                   v);
     c->mtu = (unsigned)m;
   }
@@ -311,13 +311,13 @@ int net_config_from_annotations(struct net_config *c, const char *id,
 
   if (c->mode == NET_ROUTED) {
     if (c->n4 + c->n6 == 0)
-      return werr(err, EINVAL,
+      return werr_code(err, EINVAL,
                   ANN "ipv4.address: routed mode needs at least one address");
     if (c->has_gw4 || c->has_gw6)
-      return werr(err, EINVAL, ANN "%s.gateway: routed mode sets its own",
+      return werr_code(err, EINVAL, ANN "%s.gateway: routed mode sets its own",
                   c->has_gw4 ? "ipv4" : "ipv6");
     if (c->mac_filtering || c->ipv4_filtering || c->ipv6_filtering)
-      return werr(err, EINVAL,
+      return werr_code(err, EINVAL,
                   ANN "%s: bridged mode only (routed mode always filters by "
                       "source route)",
                   c->mac_filtering    ? "mac_filtering"

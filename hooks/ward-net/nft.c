@@ -18,7 +18,7 @@
 static int run(const char *cmds, bool quiet_absent, werr_t *err) {
   struct nft_ctx *nft = nft_ctx_new(NFT_CTX_DEFAULT);
   if (nft == NULL)
-    return werr(err, ENOMEM, "nftables: cannot create a context");
+    return werr_code(err, ENOMEM, "nftables: cannot create a context");
   nft_ctx_buffer_output(nft);
   nft_ctx_buffer_error(nft);
   int r = nft_run_cmd_from_buffer(nft, cmds);
@@ -27,7 +27,7 @@ static int run(const char *cmds, bool quiet_absent, werr_t *err) {
      * first, which says what went wrong. */
     const char *e = nft_ctx_get_error_buffer(nft);
     size_t n = e ? strcspn(e, "\n") : 0;
-    werr(err, EINVAL, "nftables: %.*s", (int)n, n ? e : "command failed");
+    werr_code(err, EINVAL, "nftables: %.*s", (int)n, n ? e : "command failed");
   }
   nft_ctx_free(nft);
   return r == 0 ? 0 : -1;

@@ -40,7 +40,7 @@ static int read_state(struct oci_state *s, werr_t *err) {
       json_strmap(root, "", "annotations", &s->ann, err) == 0) {
     r = 0;
     if (s->id == NULL || s->id[0] == '\0')
-      r = werr(err, EINVAL, "state on stdin: id: missing");
+      r = werr_code(err, EINVAL, "state on stdin: id: missing");
   }
   yajl_tree_free(root);
   if (r < 0)
@@ -53,7 +53,7 @@ static int setup(const struct oci_state *s, werr_t *err) {
   if (net_config_from_annotations(&c, s->id, &s->ann, err) < 0)
     return -1;
   if (s->pid <= 0)
-    return werr(err, EINVAL,
+    return werr_code(err, EINVAL,
                 "state on stdin: pid: missing (run ward-net from createRuntime)");
   char path[64];
   snprintf(path, sizeof(path), "/proc/%lld/ns/net", (long long)s->pid);
@@ -71,7 +71,7 @@ int oci_hook_main(const char *action) {
     bool down = action ? !strcmp(action, "teardown")
                        : (s.status && !strcmp(s.status, "stopped"));
     if (action && strcmp(action, "setup") && strcmp(action, "teardown"))
-      r = werr(&err, EINVAL, "unknown action \"%s\" (setup or teardown)",
+      r = werr_code(&err, EINVAL, "unknown action \"%s\" (setup or teardown)",
                action);
     else if (!net_annotations_present(&s.ann))
       r = 0; /* not a container of ours: podman calls every hook it has */

@@ -48,7 +48,7 @@ static int sysctl_is(const char *family, const char *ifname, const char *key,
   if (strcmp(buf, want))
     /* As Incus: the host's forwarding policy is the administrator's to
      * set, not ours to change behind their back. */
-    return werr(err, EINVAL,
+    return werr_code(err, EINVAL,
                 "ward.net.parent: routed mode needs net.%s.conf.%s.%s=%s",
                 family, ifname, key, want);
   return 0;
@@ -64,7 +64,7 @@ static int check_parent(struct nl *h, const struct net_config *c,
   if (nl_link_get(h, c->parent, parent, NULL, NULL, err) < 0)
     return -1;
   if (*parent == 0)
-    return werr(err, ENODEV, "ward.net.parent: no link \"%s\"", c->parent);
+    return werr_code(err, ENODEV, "ward.net.parent: no link \"%s\"", c->parent);
   if (c->n4 && sysctl_is("ipv4", c->parent, "forwarding", "1", err) < 0)
     return -1;
   if (c->n6 && (sysctl_is("ipv6", c->parent, "forwarding", "1", err) < 0 ||
@@ -124,7 +124,7 @@ static int check_subnet(struct nl *nl, const struct net_config *c,
     if (!inside) {
       char s[INET6_ADDRSTRLEN];
       format_addr(family, want[i].addr, s, sizeof(s));
-      return werr(err, EINVAL,
+      return werr_code(err, EINVAL,
                   "ward.net.ipv%c.address: %s/%u is outside the subnet of "
                   "bridge %s",
                   family == AF_INET ? '4' : '6', s, want[i].prefix, c->bridge);
@@ -140,9 +140,9 @@ static int check_bridge(struct nl *h, const struct net_config *c,
   if (nl_link_get(h, c->bridge, br, kind, NULL, err) < 0)
     return -1;
   if (*br == 0)
-    return werr(err, ENODEV, "ward.net.bridge: no bridge \"%s\"", c->bridge);
+    return werr_code(err, ENODEV, "ward.net.bridge: no bridge \"%s\"", c->bridge);
   if (strcmp(kind, "bridge"))
-    return werr(err, EINVAL, "ward.net.bridge: \"%s\" is not a bridge",
+    return werr_code(err, EINVAL, "ward.net.bridge: \"%s\" is not a bridge",
                 c->bridge);
   if (check_subnet(h, c, *br, AF_INET, err) < 0 ||
       check_subnet(h, c, *br, AF_INET6, err) < 0)
@@ -157,7 +157,7 @@ static int container_side(struct nl *ct, const struct net_config *c,
       nl_link_get(ct, c->ifname, &eth, NULL, NULL, err) < 0)
     return -1;
   if (eth == 0)
-    return werr(err, ENODEV, "%s: not in the container", c->ifname);
+    return werr_code(err, ENODEV, "%s: not in the container", c->ifname);
   if (lo && nl_link_set(ct, lo, 0, true, err) < 0)
     return -1;
   for (size_t i = 0; i < c->n4; i++) {
@@ -256,7 +256,7 @@ int net_setup(const struct net_config *c, int netns_fd, werr_t *err) {
   if (nl_link_get(h, c->host_if, &hidx, NULL, NULL, err) < 0)
     return -1;
   if (hidx)
-    return werr(err, EEXIST, "%s: already exists (container %s set up twice?)",
+    return werr_code(err, EEXIST, "%s: already exists (container %s set up twice?)",
                 c->host_if, c->id);
   _cleanup_nl_ struct nl *ct = nl_open(netns_fd, err);
   if (ct == NULL)
@@ -266,7 +266,7 @@ int net_setup(const struct net_config *c, int netns_fd, werr_t *err) {
     return -1;
   int r = nl_link_get(h, c->host_if, &hidx, NULL, NULL, err);
   if (r == 0 && hidx == 0)
-    r = werr(err, ENODEV, "%s: vanished after creation", c->host_if);
+    r = werr_code(err, ENODEV, "%s: vanished after creation", c->host_if);
   if (r == 0)
     r = c->mode == NET_BRIDGED ? bridged_host_side(h, c, hidx, br, err)
                                : routed_host_side(h, c, hidx, err);

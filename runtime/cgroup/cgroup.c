@@ -37,7 +37,7 @@ static int append_components(char **buf, const char *rel, werr_t *err) {
   for (char *c = strtok_r(copy, "/", &save); c;
        c = strtok_r(NULL, "/", &save)) {
     if (strcmp(c, ".") == 0 || strcmp(c, "..") == 0)
-      return werr(err, 0,
+      return werr(err,
                   "linux.cgroupsPath: \"%s\" must not contain \".\" or \"..\"",
                   rel);
     char *n = xasprintf("%s/%s", *buf, c);
@@ -52,7 +52,7 @@ static int append_components(char **buf, const char *rel, werr_t *err) {
 static int expand_slice(const char *slice, char **out, werr_t *err) {
   size_t len = strlen(slice);
   if (len < 6 || strcmp(slice + len - 6, ".slice") != 0 || strchr(slice, '/'))
-    return werr(err, 0, "linux.cgroupsPath: \"%s\" is not a slice name", slice);
+    return werr(err, "linux.cgroupsPath: \"%s\" is not a slice name", slice);
   _cleanup_free_ char *base = strndup(slice, len - 6);
   if (base == NULL)
     abort();
@@ -64,7 +64,7 @@ static int expand_slice(const char *slice, char **out, werr_t *err) {
   if (base[0] == '\0' || base[0] == '-' || base[strlen(base) - 1] == '-' ||
       strstr(base, "--")) {
     free(path);
-    return werr(err, 0, "linux.cgroupsPath: \"%s\" is not a valid slice name",
+    return werr(err, "linux.cgroupsPath: \"%s\" is not a valid slice name",
                 slice);
   }
   for (char *dash = base;; dash++) {
@@ -99,7 +99,7 @@ int cgroup_resolve_path(const char *id, const char *cgroupsPath, bool systemd,
   if (systemd && cp[0] == '\0')
     cp = dflt = xasprintf("system.slice:ward:%s", id);
   if (systemd && !is_systemd_form(cp))
-    return werr(err, 0,
+    return werr(err,
                 "linux.cgroupsPath: \"%s\" must be slice:prefix:name with "
                 "--systemd-cgroup",
                 cp);
@@ -111,7 +111,7 @@ int cgroup_resolve_path(const char *id, const char *cgroupsPath, bool systemd,
     if (slice == NULL || prefix == NULL)
       abort();
     if (name[0] == '\0')
-      return werr(err, 0, "linux.cgroupsPath: \"%s\" has an empty name", cp);
+      return werr(err, "linux.cgroupsPath: \"%s\" has an empty name", cp);
     _cleanup_free_ char *spath = NULL;
     if (expand_slice(slice[0] ? slice : "system.slice", &spath, err) < 0)
       return -1;
@@ -133,7 +133,7 @@ int cgroup_resolve_path(const char *id, const char *cgroupsPath, bool systemd,
   }
   if (path[0] == '\0') {
     free(path);
-    return werr(err, 0, "linux.cgroupsPath: \"%s\" is the root cgroup", cp);
+    return werr(err, "linux.cgroupsPath: \"%s\" is the root cgroup", cp);
   }
   *out = path;
   return 0;
@@ -316,7 +316,7 @@ static void enable_controllers(struct cgroup_handle *h, struct cg_hier *x) {
 }
 
 static int no_cgroup(werr_t *err) {
-  return werr_plain(err, ENOTSUP,
+  return werr_code(err, ENOTSUP,
                     "the container has no cgroup of its own (ward ran "
                     "rootless without write access to cgroupfs)");
 }
@@ -346,19 +346,49 @@ static void become_none(struct cgroup_handle *h) {
   h->none = true;
 }
 
-int cgroup_create(const char *id, const char *cgroupsPath, bool systemd,
-                  const struct spec_resources *resources,
-                  struct cgroup_handle **out, werr_t *err) {
+/* Trailing components of PATH that do not exist under X's mount yet. */
+static int levels_missing(const struct cgroup_handle *h,
+                          const struct cg_hier *x) {
+  int ncomp = 0, i = 0;
+  for (const char *c = h->path; *c; c++)
+    ncomp += *c == '/';
+  _cleanup_free_ char *cur = xstrdup(x->mnt);
+  for (const char *p = h->path; *p; i++) {
+    const char *next = strchr(p + 1, '/');
+    size_t len = next ? (size_t)(next - p) : strlen(p);
+    char *n = xasprintf("%s%.*s", cur, (int)len, p);
+    free(cur);
+    cur = n;
+    p += len;
+    if (access(cur, F_OK) < 0)
+      return ncomp - i;
+  }
+  return 0;
+}
+
+int cgroup_prepare(const char *id, const char *cgroupsPath, bool systemd,
+                   struct cgroup_handle **out, werr_t *err) {
   struct cgroup_handle *h = calloc(1, sizeof(*h));
   if (h == NULL)
     abort();
   if (cgroup_resolve_path(id, cgroupsPath, systemd, &h->path, err) < 0 ||
-      cg_detect(h, err) < 0)
-    goto fail;
+      cg_detect(h, err) < 0) {
+    cgroup_handle_free(h);
+    return -1;
+  }
   set_dirs(h);
   h->rootless = running_rootless();
+  for (size_t i = 0; i < h->n; i++)
+    h->h[i].created = levels_missing(h, &h->h[i]);
+  *out = h;
+  return 0;
+}
+
+int cgroup_make(struct cgroup_handle *h, const struct spec_resources *resources,
+                werr_t *err) {
   for (size_t i = 0; i < h->n; i++) {
     struct cg_hier *x = &h->h[i];
+    x->created = 0; /* what cgroup_prepare foresaw; now count what is made */
     if (mkdir_path(h, x, err) < 0) {
       if (h->rootless && permission_error((*err)->errnum)) {
         /* Devices cannot be enforced rootless anyway: the nodes are bind
@@ -366,7 +396,6 @@ int cgroup_create(const char *id, const char *cgroupsPath, bool systemd,
         if (!cg_resources_need_limits(resources)) {
           werr_free(err);
           become_none(h);
-          *out = h;
           return 0;
         }
         werr_prefix(err, "linux.resources need a cgroup ward can write "
@@ -375,8 +404,8 @@ int cgroup_create(const char *id, const char *cgroupsPath, bool systemd,
       goto fail;
     }
     if (x->created == 0 && dir_has_procs(x->dir)) {
-      werr(err, EBUSY, "linux.cgroupsPath: %s already has processes in it",
-           x->dir);
+      werr_code(err, EBUSY, "linux.cgroupsPath: %s already has processes in it",
+                x->dir);
       goto fail;
     }
     if (x->v2)
@@ -391,12 +420,24 @@ int cgroup_create(const char *id, const char *cgroupsPath, bool systemd,
     goto fail;
   }
   cg_plan_free(&plan);
-  *out = h;
   return 0;
 fail:
   remove_created(h, NULL);
-  cgroup_handle_free(h);
   return -1;
+}
+
+int cgroup_create(const char *id, const char *cgroupsPath, bool systemd,
+                  const struct spec_resources *resources,
+                  struct cgroup_handle **out, werr_t *err) {
+  struct cgroup_handle *h = NULL;
+  if (cgroup_prepare(id, cgroupsPath, systemd, &h, err) < 0)
+    return -1;
+  if (cgroup_make(h, resources, err) < 0) {
+    cgroup_handle_free(h);
+    return -1;
+  }
+  *out = h;
+  return 0;
 }
 
 int cgroup_update(struct cgroup_handle *h, const struct spec_resources *r,
@@ -468,7 +509,7 @@ int cgroup_open(const char *serialized, struct cgroup_handle **out,
                 werr_t *err) {
   yajl_val v = NULL;
   if (serialized == NULL || serialized[0] == '\0')
-    return werr(err, ENOENT, "cgroup: the container has no cgroup recorded");
+    return werr_code(err, ENOENT, "cgroup: the container has no cgroup recorded");
   if (json_parse_buf(serialized, "cgroup state", &v, err) < 0)
     return -1;
   struct cgroup_handle *h = calloc(1, sizeof(*h));
@@ -480,7 +521,7 @@ int cgroup_open(const char *serialized, struct cgroup_handle **out,
     goto fail;
   if (layout == NULL || h->path == NULL || h->path[0] != '/' ||
       strstr(h->path, "/..")) {
-    werr(err, EINVAL, "cgroup: malformed state \"%s\"", serialized);
+    werr_code(err, EINVAL, "cgroup: malformed state \"%s\"", serialized);
     goto fail;
   }
   if (strcmp(layout, "none") == 0) {
@@ -492,7 +533,7 @@ int cgroup_open(const char *serialized, struct cgroup_handle **out,
   if (cg_detect(h, err) < 0)
     goto fail;
   if (strcmp(layout, cg_layout_name(h->layout)) != 0) {
-    werr(err, 0,
+    werr(err,
          "cgroup: the container was created on a %s layout, this mount "
          "namespace has %s",
          layout, cg_layout_name(h->layout));
@@ -533,7 +574,7 @@ int cgroup_pids(struct cgroup_handle *h, pid_t **pids, size_t *n, werr_t *err) {
     return no_cgroup(err);
   const struct cg_hier *x = procs_hier(h);
   if (x == NULL)
-    return werr(err, ENOENT, "cgroup: no hierarchy");
+    return werr_code(err, ENOENT, "cgroup: no hierarchy");
   return cg_dir_pids(x->dir, pids, n, err);
 }
 
@@ -552,7 +593,7 @@ int cgroup_is_frozen(struct cgroup_handle *h, bool *frozen, werr_t *err) {
     return 0;
   }
   if ((x = cg_v2(h)) == NULL)
-    return werr(err, ENOENT, "cgroup: no freezer");
+    return werr_code(err, ENOENT, "cgroup: no freezer");
   /* cgroup.freeze is what was asked; cgroup.events "frozen" is what is. */
   if (cg_read(x->dir, "cgroup.freeze", &s, err) < 0)
     return -1;
@@ -581,7 +622,7 @@ int cgroup_freeze(struct cgroup_handle *h, bool freeze, werr_t *err) {
           _cleanup_werr_ werr_t e = NULL;
           (void)cg_write(x->dir, "freezer.state", "THAWED", &e);
         }
-        return werr(err, ETIMEDOUT, "%s/freezer.state: still %s", x->dir, s);
+        return werr_code(err, ETIMEDOUT, "%s/freezer.state: still %s", x->dir, s);
       }
       sleep_ms(wait);
       waited += wait;
@@ -589,13 +630,13 @@ int cgroup_freeze(struct cgroup_handle *h, bool freeze, werr_t *err) {
     }
   }
   if ((x = cg_v2(h)) == NULL)
-    return werr(err, ENOENT, "cgroup: no freezer");
+    return werr_code(err, ENOENT, "cgroup: no freezer");
   if (cg_write(x->dir, "cgroup.freeze", freeze ? "1" : "0", err) < 0)
     return -1;
   for (;;) {
     uint64_t frozen = 0;
     if (cg_read_key(x->dir, "cgroup.events", "frozen", &frozen) < 0)
-      return werr(err, EIO, "%s/cgroup.events: no frozen key", x->dir);
+      return werr_code(err, EIO, "%s/cgroup.events: no frozen key", x->dir);
     if ((frozen != 0) == freeze)
       return 0;
     if (waited > 10000) {
@@ -603,7 +644,7 @@ int cgroup_freeze(struct cgroup_handle *h, bool freeze, werr_t *err) {
         _cleanup_werr_ werr_t e = NULL;
         (void)cg_write(x->dir, "cgroup.freeze", "0", &e);
       }
-      return werr(err, ETIMEDOUT, "%s/cgroup.events: frozen did not become %d",
+      return werr_code(err, ETIMEDOUT, "%s/cgroup.events: frozen did not become %d",
                   x->dir, freeze);
     }
     sleep_ms(wait);

@@ -21,6 +21,16 @@ struct cgroup_handle;
 int cgroup_create(const char *id, const char *cgroupsPath, bool systemd,
                   const struct spec_resources *resources,
                   struct cgroup_handle **out, werr_t *err);
+/* cgroup_create in two steps, for a caller that must record what it is
+ * about to make before making it (a killed create leaves nothing that its
+ * record does not name): cgroup_prepare resolves the path and finds the
+ * hierarchies without touching them, and cgroup_serialize() of its handle
+ * already names every directory cgroup_make may create.  cgroup_make
+ * creates and applies RESOURCES; on failure it removes what it made. */
+int cgroup_prepare(const char *id, const char *cgroupsPath, bool systemd,
+                   struct cgroup_handle **out, werr_t *err);
+int cgroup_make(struct cgroup_handle *h, const struct spec_resources *resources,
+                werr_t *err);
 int cgroup_enter(struct cgroup_handle *h, pid_t pid, werr_t *err);
 /* On a pure v2 host, an fd of the container's directory for clone3's
  * CLONE_INTO_CGROUP (-1 elsewhere).  Every migration takes the kernel's

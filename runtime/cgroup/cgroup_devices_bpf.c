@@ -185,7 +185,7 @@ int cg_bpf_load(const struct spec_res_device_rule *rules, size_t n,
   cg_bpf_build(rules, n, &insns, &len);
   /* A jump offset is 16 bits; so many rules would be a broken config. */
   if (len > 30000)
-    return werr(err, E2BIG, "device filter: too many rules (%zu)", n);
+    return werr_code(err, E2BIG, "device filter: too many rules (%zu)", n);
   union bpf_attr attr;
   memset(&attr, 0, sizeof(attr));
   attr.prog_type = BPF_PROG_TYPE_CGROUP_DEVICE;
@@ -210,9 +210,9 @@ int cg_bpf_load(const struct spec_res_device_rule *rules, size_t n,
       *c = ' ';
   errno = saved;
   if (log[0])
-    return werr(err, saved,
-                "load device filter (BPF_PROG_TYPE_CGROUP_DEVICE): %.300s",
-                log);
+    return werr_code(err, saved,
+                     "load device filter (BPF_PROG_TYPE_CGROUP_DEVICE): %.300s",
+                     log);
   return werr_sys(err, "load device filter (BPF_PROG_TYPE_CGROUP_DEVICE)");
 }
 

@@ -194,7 +194,7 @@ int cg_detect(struct cgroup_handle *h, werr_t *err) {
     *add_hier(h) = v2;
   }
   if (h->n == 0)
-    return werr(err, ENOENT,
+    return werr_code(err, ENOENT,
                 "cgroup: no cgroup filesystem mounted (/proc/self/mountinfo)");
   h->layout = controllers == 0 ? CG_LAYOUT_V2
               : have_v2        ? CG_LAYOUT_HYBRID
@@ -245,7 +245,7 @@ int cg_write(const char *dir, const char *file, const char *value,
   if (w < 0)
     return werr_sys(err, "write %s", p);
   if ((size_t)w != len)
-    return werr(err, EIO, "write %s: short write", p);
+    return werr_code(err, EIO, "write %s: short write", p);
   return 0;
 }
 
@@ -314,7 +314,7 @@ int cg_unsupported(werr_t *err, const char *field, const char *why, ...) {
   if (vasprintf(&w, why, ap) < 0)
     abort();
   va_end(ap);
-  werr_plain(err, EOPNOTSUPP, "%s: not supported on this host (%s)", field, w);
+  werr_code(err, EOPNOTSUPP, "%s: not supported on this host (%s)", field, w);
   free(w);
   return -1;
 }

@@ -61,7 +61,7 @@ static int check_kmem(const struct cg_op *o, werr_t *err) {
   if (strcmp(o->value, "-1") == 0)
     return 0;
   if (cg_read_u64(o->dir, o->file, &now) < 0)
-    return werr(err, 0, "%s: cannot read back %s/%s", o->field, o->dir,
+    return werr(err, "%s: cannot read back %s/%s", o->field, o->dir,
                 o->file);
   if (now >= (1ull << 62))
     cg_deprecated_ignored(o->field, "this kernel ignores kmem.limit_in_bytes");

@@ -65,7 +65,7 @@ static int cg_plan_cpuset(const struct cg_hier *hr, const struct spec_res_cpu *c
       return cg_unsupported(err, f, "%s/%s is missing", hr->dir, files[i]);
     if (cg_read(parent, eff[i], &avail, &e) == 0 && avail[0] &&
         check_subset(vals[i], avail) < 0)
-      return werr(err, 0, "%s: \"%s\" is not within the available \"%s\"", f,
+      return werr(err, "%s: \"%s\" is not within the available \"%s\"", f,
                   vals[i], avail);
     cg_plan_add(p, hr->dir, files[i], f, true, "%s", vals[i]);
   }
@@ -281,7 +281,7 @@ static int plan_unified(const struct cgroup_handle *h,
   (void)update;
   const struct cg_hier *hr = cg_v2(h);
   if (hr == NULL)
-    return werr(err, 0, "%s: requires cgroup v2 (this host has only v1)", f);
+    return werr(err, "%s: requires cgroup v2 (this host has only v1)", f);
   return cg_v2_plan_unified(h, hr, &r->unified, f, p, err);
 }
 

@@ -313,12 +313,12 @@ static void hugetlb_stats(yajl_gen g, const struct cgroup_handle *h) {
 
 int cgroup_stats_json(struct cgroup_handle *h, char **json, werr_t *err) {
   if (h->none)
-    return werr_plain(err, ENOTSUP,
-                      "the container has no cgroup of its own "
-                      "(ward ran rootless)");
+    return werr_code(err, ENOTSUP,
+                     "the container has no cgroup of its own "
+                     "(ward ran rootless)");
   /* A cgroup that is gone means a container that is gone. */
   if (h->n == 0 || !cg_exists(h->h[0].dir, "cgroup.procs"))
-    return werr(err, ENOENT, "cgroup %s: no longer exists", h->path);
+    return werr_code(err, ENOENT, "cgroup %s: no longer exists", h->path);
   yajl_gen g = yajl_gen_alloc(NULL);
   if (g == NULL)
     abort();
@@ -342,13 +342,14 @@ int cgroup_oom_count(struct cgroup_handle *h, uint64_t *count, werr_t *err) {
   const struct cg_hier *x = cg_v1(h, "memory");
   if (x)
     return cg_read_key(x->dir, "memory.oom_control", "oom_kill", count) < 0
-               ? werr(err, EIO, "%s/memory.oom_control: no oom_kill", x->dir)
+               ? werr_code(err, EIO, "%s/memory.oom_control: no oom_kill",
+                           x->dir)
                : 0;
   if ((x = cg_v2_with(h, "memory")))
     return cg_read_key(x->dir, "memory.events", "oom_kill", count) < 0
-               ? werr(err, EIO, "%s/memory.events: no oom_kill", x->dir)
+               ? werr_code(err, EIO, "%s/memory.events: no oom_kill", x->dir)
                : 0;
-  return werr(err, ENOENT, "cgroup: no memory controller");
+  return werr_code(err, ENOENT, "cgroup: no memory controller");
 }
 
 int cgroup_oom_fd(struct cgroup_handle *h, werr_t *err) {
@@ -382,7 +383,7 @@ int cgroup_oom_fd(struct cgroup_handle *h, werr_t *err) {
       return werr_sys(err, "inotify_add_watch %s", path);
     return take_fd(fd);
   }
-  return werr(err, ENOENT, "cgroup: no memory controller");
+  return werr_code(err, ENOENT, "cgroup: no memory controller");
 }
 
 int cgroup_oom_drain(struct cgroup_handle *h, int fd, uint64_t *seen) {

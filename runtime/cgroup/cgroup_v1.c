@@ -30,7 +30,7 @@ int cg_v1_plan_memory(const struct cg_hier *hr, const struct spec_res_memory *m,
     uint64_t usage = 0;
     if (cg_read_u64(dir, "memory.usage_in_bytes", &usage) == 0 &&
         usage > (uint64_t)m->limit)
-      return werr(err, 0,
+      return werr(err,
                   "%s: %" PRId64 " is below the current usage %" PRIu64
                   " (checkBeforeUpdate)",
                   fl, m->limit, usage);
@@ -43,7 +43,7 @@ int cg_v1_plan_memory(const struct cg_hier *hr, const struct spec_res_memory *m,
   /* The kernel keeps limit <= memsw at every step: lower the limit first
    * when it fits under the current memsw, else raise memsw first. */
   if (m->has_limit && !m->has_swap && v1_limit(m->limit) > cur_swap)
-    return werr(err, 0,
+    return werr(err,
                 "%s: %" PRId64
                 " is above the current memory+swap limit %" PRIu64
                 " (set swap as well)",

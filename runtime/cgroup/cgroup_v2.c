@@ -57,7 +57,7 @@ int cg_v2_plan_memory(const struct cg_hier *hr, const struct spec_res_memory *m,
     uint64_t usage = 0;
     if (cg_read_u64(dir, "memory.current", &usage) == 0 &&
         usage > (uint64_t)m->limit)
-      return werr(err, 0,
+      return werr(err,
                   "%s: %" PRId64 " is below the current usage %" PRIu64
                   " (checkBeforeUpdate)",
                   fl, m->limit, usage);
@@ -69,7 +69,7 @@ int cg_v2_plan_memory(const struct cg_hier *hr, const struct spec_res_memory *m,
     if (m->swap == -1) {
       snprintf(swapbuf, sizeof(swapbuf), "max");
     } else if (!m->has_limit || m->limit == -1) {
-      return werr(err, 0,
+      return werr(err,
                   "%s: needs a memory limit on cgroup v2 (memory.swap.max = "
                   "swap - limit)",
                   fs);
@@ -263,7 +263,7 @@ int cg_v2_plan_unified(const struct cgroup_handle *h, const struct cg_hier *hr,
                               "the %s controller is not available in "
                               "cgroup v2 at %s",
                               ctrl, hr->mnt);
-      return werr(err, ENOENT, "%s: %s/%s", f, hr->dir, key);
+      return werr_code(err, ENOENT, "%s: %s/%s", f, hr->dir, key);
     }
     cg_plan_add(p, hr->dir, key, f, true, "%s", u->items[i].value);
   }

@@ -70,7 +70,7 @@ static int fix_one(const char *path, mode_t mode, werr_t *err) {
 
 int check_fix(const char *name, werr_t *err) {
   if (strcmp(name, CHECK_FIX_NAME_LEAKAGE) != 0)
-    return werr_plain(err, EINVAL,
+    return werr_code(err, EINVAL,
                       "check: --fix: unknown fix \"%s\" (known: " 
                       CHECK_FIX_NAME_LEAKAGE ")",
                       name);

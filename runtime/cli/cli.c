@@ -87,9 +87,9 @@ int cmd_bad_option(int ch, char **argv, const char *usage, werr_t *err) {
       arg[1] != '-')
     arg = shortopt;
   if (ch == ':')
-    return werr(err, EINVAL, "%s: option %s needs a value (usage: %s)",
+    return werr_code(err, EINVAL, "%s: option %s needs a value (usage: %s)",
                 argv[0], arg, usage);
-  return werr(err, EINVAL, "%s: unknown option %s (usage: %s)", argv[0], arg,
+  return werr_code(err, EINVAL, "%s: unknown option %s (usage: %s)", argv[0], arg,
               usage);
 }
 
@@ -112,7 +112,7 @@ static const char *flag_value(int argc, char **argv, int *i, const char *name,
   if (argv[*i][n] != '\0')
     return NULL;
   if (*i + 1 >= argc) {
-    werr(err, EINVAL, "%s needs a value", name);
+    werr_code(err, EINVAL, "%s needs a value", name);
     return NULL;
   }
   return argv[++*i];
@@ -145,14 +145,14 @@ int cli_main(int argc, char **argv) {
       else if (strcmp(v, "text") == 0)
         G.log_json = false;
       else
-        werr(&err, EINVAL, "--log-format: must be text or json, got \"%s\"",
-             v);
+        werr_code(&err, EINVAL,
+                  "--log-format: must be text or json, got \"%s\"", v);
     } else if ((v = flag_value(argc, argv, &i, "--criu", &err))) {
       G.criu = v;
     } else if ((v = flag_value(argc, argv, &i, "--rootless", &err))) {
       /* accepted for runc compatibility */
     } else if (err == NULL) {
-      werr(&err, EINVAL, "unknown global option %s", a);
+      werr_code(&err, EINVAL, "unknown global option %s", a);
     }
     if (err)
       break;
@@ -168,7 +168,8 @@ int cli_main(int argc, char **argv) {
     if (strcmp(argv[i], commands[k].name) == 0)
       cmd = &commands[k];
   if (err == NULL && cmd == NULL)
-    werr(&err, EINVAL, "unknown command \"%s\" (see ward --help)", argv[i]);
+    werr_code(&err, EINVAL, "unknown command \"%s\" (see ward --help)",
+              argv[i]);
   if (err) {
     report(err);
     werr_free(&err);

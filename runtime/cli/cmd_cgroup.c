@@ -40,7 +40,7 @@ static int target_open(struct global_opts *g, int argc, char **argv,
   memset(t, 0, sizeof(*t));
   t->lock = -1;
   if (optind >= argc)
-    return werr(err, EINVAL, "%s: missing container id (usage: %s)", argv[0],
+    return werr_code(err, EINVAL, "%s: missing container id (usage: %s)", argv[0],
                 usage);
   if (state_load(g->root, argv[optind], &t->st, err) < 0)
     return -1;
@@ -55,7 +55,7 @@ fail:
 }
 
 static int not_in_state(werr_t *err, const struct target *t, const char *what) {
-  return werr_plain(err, EINVAL, "container \"%s\" is %s, not %s", t->st->id,
+  return werr_code(err, EINVAL, "container \"%s\" is %s, not %s", t->st->id,
                     state_status_name(state_status(t->st)), what);
 }
 
@@ -102,7 +102,7 @@ static int ps_table(char **args, size_t nargs, const pid_t *pids, size_t n,
   if (rc < 0)
     return werr_prefix(err, "ps");
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return werr(err, 0, "ps: exited with status %d%s",
+    return werr(err, "ps: exited with status %d%s",
                 WIFEXITED(status) ? WEXITSTATUS(status) : -1,
                 WIFEXITED(status) && WEXITSTATUS(status) == 127
                     ? " (is ps installed?)"
@@ -120,7 +120,7 @@ static int ps_table(char **args, size_t nargs, const pid_t *pids, size_t n,
     if (strcmp(f, "PID") == 0)
       col = k;
   if (col < 0)
-    return werr(err, 0, "ps: no PID column in the output (use -o pid,...)");
+    return werr(err, "ps: no PID column in the output (use -o pid,...)");
   printf("%s\n", header);
   for (char *line = strtok_r(NULL, "\n", &save); line;
        line = strtok_r(NULL, "\n", &save)) {
@@ -149,7 +149,7 @@ int cmd_ps(struct global_opts *g, int argc, char **argv, werr_t *err) {
     format = optarg;
   }
   if (strcmp(format, "table") != 0 && strcmp(format, "json") != 0)
-    return werr(err, EINVAL, "ps: --format must be table or json, not \"%s\"",
+    return werr_code(err, EINVAL, "ps: --format must be table or json, not \"%s\"",
                 format);
   struct target t;
   if (target_open(g, argc, argv, PS_USAGE, false, &t, err) < 0)
@@ -164,7 +164,7 @@ int cmd_ps(struct global_opts *g, int argc, char **argv, werr_t *err) {
     first_arg++;
   if (strcmp(format, "json") == 0) {
     if (first_arg < argc) {
-      werr(err, EINVAL, "ps: PS-ARGS cannot be used with --format json");
+      werr_code(err, EINVAL, "ps: PS-ARGS cannot be used with --format json");
       goto out;
     }
     printf("[");
@@ -187,7 +187,7 @@ static int id_only(int argc, char **argv, werr_t *err) {
   optind = 1;
   opterr = 0; /* one-line errors: ours, not getopt's */
   if (argc > 1 && argv[1][0] == '-')
-    return werr(err, EINVAL, "%s: unknown option %s (usage: ward %s ID)",
+    return werr_code(err, EINVAL, "%s: unknown option %s (usage: ward %s ID)",
                 argv[0], argv[1], argv[0]);
   return 0;
 }
@@ -285,7 +285,7 @@ static int parse_size(const char *flag, const char *s, int64_t *out,
   *out = (int64_t)(v * mult);
   return 0;
 bad:
-  return werr(err, EINVAL, "update: %s: invalid size \"%s\"", flag, s);
+  return werr_code(err, EINVAL, "update: %s: invalid size \"%s\"", flag, s);
 }
 
 static int parse_int(const char *flag, const char *s, int64_t *out,
@@ -294,7 +294,7 @@ static int parse_int(const char *flag, const char *s, int64_t *out,
   errno = 0;
   long long v = strtoll(s, &end, 10);
   if (errno || end == s || *end)
-    return werr(err, EINVAL, "update: %s: invalid number \"%s\"", flag, s);
+    return werr_code(err, EINVAL, "update: %s: invalid number \"%s\"", flag, s);
   *out = v;
   return 0;
 }
@@ -387,7 +387,7 @@ static int update_flags_json(int argc, char **argv, char **resources_file,
     if (ch == O_CPUS || ch == O_MEMS) {
       /* The parser checks the list syntax; keep the JSON well-formed. */
       if (strpbrk(optarg, "\"\\") || strlen(optarg) > 200)
-        return werr(err, EINVAL, "update: %s: invalid list \"%s\"", flag,
+        return werr_code(err, EINVAL, "update: %s: invalid list \"%s\"", flag,
                     optarg);
       snprintf(dst + len, cap - len, "%s\"%s\":\"%s\"", sep, key, optarg);
       continue;
@@ -398,7 +398,7 @@ static int update_flags_json(int argc, char **argv, char **resources_file,
     snprintf(dst + len, cap - len, "%s\"%s\":%" PRId64, sep, key, v);
   }
   if (*resources_file && nflags)
-    return werr(err, EINVAL,
+    return werr_code(err, EINVAL,
                 "update: --resources cannot be combined with other flags");
   if (asprintf(json, "{%s%s%s%s%s%s%s%s%s%s%s%s%s%s%s}",
                mem[0] ? "\"memory\":{" : "", mem, mem[0] ? "}" : "",
@@ -420,10 +420,10 @@ int cmd_update(struct global_opts *g, int argc, char **argv, werr_t *err) {
   if (nflags < 0)
     return -1;
   if (optind >= argc)
-    return werr(err, EINVAL, "update: missing container id (usage: %s)",
+    return werr_code(err, EINVAL, "update: missing container id (usage: %s)",
                 UPDATE_USAGE);
   if (optind + 1 < argc)
-    return werr(err, EINVAL, "update: unexpected argument \"%s\"",
+    return werr_code(err, EINVAL, "update: unexpected argument \"%s\"",
                 argv[optind + 1]);
   const char *what = "resources";
   if (file) {
@@ -431,14 +431,14 @@ int cmd_update(struct global_opts *g, int argc, char **argv, werr_t *err) {
                                     : open(file, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
       return werr_sys(err, "update: open %s", file);
-    int rc = read_all_fd(fd, &buf, NULL, err);
+    what = strcmp(file, "-") == 0 ? "resources (stdin)" : file;
+    int rc = json_read_fd(fd, what, &buf, err);
     if (fd != STDIN_FILENO)
       close(fd);
     if (rc < 0)
-      return werr_prefix(err, "update: %s", file);
-    what = strcmp(file, "-") == 0 ? "resources (stdin)" : file;
+      return werr_prefix(err, "update");
   } else if (nflags == 0) {
-    return werr(err, EINVAL, "update: nothing to change (usage: %s)",
+    return werr_code(err, EINVAL, "update: nothing to change (usage: %s)",
                 UPDATE_USAGE);
   }
   yajl_val v = NULL;
@@ -503,7 +503,7 @@ static int parse_duration(const char *s, long *ms, werr_t *err) {
   *ms = (long)total;
   return 0;
 bad:
-  return werr(err, EINVAL, "events: --interval: invalid duration \"%s\"", s);
+  return werr_code(err, EINVAL, "events: --interval: invalid duration \"%s\"", s);
 }
 
 static long now_ms(void) {

@@ -39,7 +39,7 @@ int cmd_check(struct global_opts *g, int argc, char **argv, werr_t *err) {
     switch (ch) {
     case 'f':
       if (strcmp(optarg, "json") != 0 && strcmp(optarg, "table") != 0)
-        return werr_plain(err, EINVAL,
+        return werr_code(err, EINVAL,
                           "check: --format: want table or json, got \"%s\"",
                           optarg);
       json = strcmp(optarg, "json") == 0;
@@ -57,20 +57,20 @@ int cmd_check(struct global_opts *g, int argc, char **argv, werr_t *err) {
       fix = optarg;
       break;
     case 'R':
-      return werr_plain(err, EINVAL,
+      return werr_code(err, EINVAL,
                         "check: --root is a global option: ward --root DIR "
                         "check");
     default:
-      return werr_plain(err, EINVAL,
+      return werr_code(err, EINVAL,
                         "check: invalid option or missing value (see ward "
                         "check --help)");
     }
   }
   if (optind < argc)
-    return werr_plain(err, EINVAL, "check: unexpected argument \"%s\"",
+    return werr_code(err, EINVAL, "check: unexpected argument \"%s\"",
                       argv[optind]);
   if (fix && (bundle || o.rootfs))
-    return werr_plain(err, EINVAL, "check: --fix goes alone");
+    return werr_code(err, EINVAL, "check: --fix goes alone");
   if (fix)
     return check_fix(fix, err) < 0 ? -1 : 0;
   if (bundle) {

@@ -87,7 +87,7 @@ static int common_flag(int ch, struct ckpt_common *c, werr_t *err) {
   case OPT_EMPTYNS:
     /* runc's --empty-ns network leaves the netns to be set up by others;
      * Debian 12's libcriu has no setter for it. */
-    return werr(err, ENOTSUP,
+    return werr_code(err, ENOTSUP,
                 "--empty-ns: not supported by ward (its libcriu cannot ask "
                 "CRIU for an empty namespace)");
   case OPT_IGNORED_ARG:
@@ -98,7 +98,7 @@ static int common_flag(int ch, struct ckpt_common *c, werr_t *err) {
 
 static int need_id(int argc, char **argv, const char *usage, werr_t *err) {
   if (optind != argc - 1)
-    return werr(err, EINVAL, "%s: needs exactly one container id (usage: %s)",
+    return werr_code(err, EINVAL, "%s: needs exactly one container id (usage: %s)",
                 argv[0], usage);
   return 0;
 }
@@ -140,7 +140,9 @@ int cmd_checkpoint(struct global_opts *g, int argc, char **argv,
   }
   if (need_id(argc, argv, CHECKPOINT_USAGE, err) < 0)
     return -1;
-  return ckpt_dump(g, argv[optind], &o, err);
+  o.c.criu = g->criu;
+  struct ward_ctx ctx = cmd_ctx(g);
+  return ckpt_dump(&ctx, argv[optind], &o, err);
 }
 
 int cmd_restore(struct global_opts *g, int argc, char **argv, werr_t *err) {
@@ -193,5 +195,7 @@ int cmd_restore(struct global_opts *g, int argc, char **argv, werr_t *err) {
   if (need_id(argc, argv, RESTORE_USAGE, err) < 0)
     return -1;
   o.id = argv[optind];
-  return ckpt_restore(g, &o, err);
+  o.c.criu = g->criu;
+  struct ward_ctx ctx = cmd_ctx(g);
+  return ckpt_restore(&ctx, &o, err);
 }

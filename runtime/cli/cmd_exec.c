@@ -1,39 +1,17 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* `ward exec`: another process in a running container.  ward forks a
- * helper that joins the init's namespaces (by pidfd) from inside the
- * container's cgroup, and the helper forks the process itself so that it
- * lands in the container's pid namespace. */
+/* `ward exec`: its flags, and the process they describe (the container's
+ * own with the command line and flags applied, or --process FILE).  The
+ * work is the core's: container_exec() in runtime/exec.c. */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <poll.h>
-#include <sched.h>
-#include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/signalfd.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
-#include "cgroup.h"
 #include "cleanup.h"
 #include "commands.h"
-#include "foreground.h"
-#include "lsm.h"
-#include "process.h"
-#include "process_sched.h"
-#include "seccomp_cache.h"
-#include "seccomp_filter.h"
-#include "state.h"
-#include "sync.h"
-#include "tty.h"
+#include "exec.h"
+#include "json.h"
 #include "utils.h"
-
 
 #define EXEC_USAGE                                                             \
   "ward exec [--process FILE] [--detach] [--pid-file FILE] [--tty] "           \
@@ -41,7 +19,8 @@
   "[--additional-gids GID]... [--cap CAP]... [--no-new-privs] "                \
   "[--preserve-fds N] ID [COMMAND [ARGS...]]"
 
-struct exec_opts {
+/* The flags; what the core needs of them is struct exec_opts (exec.h). */
+struct exec_flags {
   const char *process_file, *pid_file, *console_socket, *cwd, *user;
   char **env_add;
   size_t env_n;
@@ -85,14 +64,11 @@ static void env_set(char ***env, const char *kv) {
 
 /* The process to run: --process FILE, or the container's process with
  * the command line and flags applied, as runc does. */
-static int build_process(const struct exec_opts *o, const struct spec_config *c,
+static int build_process(const struct exec_flags *o, const struct spec_config *c,
                          char **args, struct spec_process *p, werr_t *err) {
   if (o->process_file) {
-    _cleanup_free_ char *buf = NULL;
-    if (read_file(o->process_file, &buf, NULL, err) < 0)
-      return -1;
     yajl_val v = NULL;
-    if (json_parse_buf(buf, o->process_file, &v, err) < 0)
+    if (json_parse_file(o->process_file, &v, err) < 0)
       return -1;
     int rc = spec_parse_process(v, "", p, err);
     yajl_tree_free(v);
@@ -101,7 +77,7 @@ static int build_process(const struct exec_opts *o, const struct spec_config *c,
     return 0;
   }
   if (args == NULL || args[0] == NULL)
-    return werr(err, EINVAL, "exec: a command or --process is required");
+    return werr_code(err, EINVAL, "exec: a command or --process is required");
   memset(p, 0, sizeof(*p));
   p->args = strv_dup(args);
   p->env = strv_dup(c->process.env);
@@ -127,8 +103,8 @@ static int build_process(const struct exec_opts *o, const struct spec_config *c,
     char *end;
     unsigned long uid = strtoul(o->user, &end, 10);
     if (end == o->user || (*end && *end != ':'))
-      return werr(err, EINVAL, "--user: must be UID[:GID], got \"%s\"",
-                  o->user);
+      return werr_code(err, EINVAL, "--user: must be UID[:GID], got \"%s\"",
+                       o->user);
     p->user.uid = (uint32_t)uid;
     if (*end == ':')
       p->user.gid = (uint32_t)strtoul(end + 1, NULL, 10);
@@ -161,194 +137,6 @@ static int build_process(const struct exec_opts *o, const struct spec_config *c,
   return 0;
 }
 
-/* Namespaces of PID that differ from ours: joining one's own namespace is
- * an error for user namespaces, and pointless for the rest. */
-static int ns_to_join(pid_t pid) {
-  int flags = 0;
-  for (int i = 0; i < SPEC_NS_COUNT; i++) {
-    const struct spec_ns_kind *k = spec_ns_kind((enum spec_ns)i);
-    char a[64], b[64];
-    struct stat sa, sb;
-    snprintf(a, sizeof(a), "/proc/self/ns/%s", k->procname);
-    snprintf(b, sizeof(b), "/proc/%d/ns/%s", pid, k->procname);
-    if (stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_ino != sb.st_ino)
-      flags |= k->flag;
-  }
-  return flags;
-}
-
-static __attribute__((noreturn)) void exec_child(int sock,
-                                                 const struct spec_process *p,
-                                                 struct seccomp_prog *seccomp,
-                                                 int preserve) {
-  werr_t err = NULL;
-  /* While /proc/self is still ours to write (see init.c). */
-  if (process_set_oom_score(p, &err) < 0)
-    goto fail;
-  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-  _cleanup_free_ char *exe = NULL;
-  if (p->terminal) {
-    int master = tty_setup_in_container(p, &err);
-    if (master < 0)
-      goto fail;
-    int rc = sync_send(sock, SYNC_CONSOLE, 0, &master, 1, &err);
-    close(master);
-    if (rc < 0)
-      goto fail;
-  }
-  if (chdir(p->cwd ? p->cwd : "/") < 0) {
-    werr_sys(&err, "cwd: chdir %s", p->cwd);
-    goto fail;
-  }
-  /* Every call before the filter, which process_become_user loads last:
-   * after it only execve.  ward learns of the exec from EOF on SOCK
-   * (O_CLOEXEC), of a failure from SYNC_ERROR. */
-  if (process_resolve_exe(p, &exe, &err) < 0 ||
-      process_set_limits(p, &err) < 0 || sched_apply_final(p, &err) < 0 ||
-      lsm_apply_exec_label(p, &err) < 0 ||
-      process_close_fds(preserve, &err) < 0 ||
-      process_become_user(p, seccomp, NULL, &err) < 0)
-    goto fail;
-  process_exec(p, exe, &err);
-fail:
-  sync_send_error(sock, err);
-  _exit(1);
-}
-
-static int run_exec(struct global_opts *g, const struct exec_opts *o,
-                    struct container_state *st, const struct spec_config *c,
-                    struct spec_process *p, werr_t *err) {
-  (void)g;
-  struct seccomp_prog *seccomp = NULL;
-  if (c->linux_.seccomp &&
-      seccomp_filter_prepare(c->linux_.seccomp, SECCOMP_CACHE_DIR, &seccomp,
-                             err) < 0)
-    return -1;
-  int rc = -1;
-  int sv[2] = {-1, -1};
-  _cleanup_close_ int pidfd = state_pidfd(st, err);
-  _cleanup_close_ int master = -1;
-  struct cgroup_handle *cg = NULL;
-  pid_t helper = -1, child = -1;
-  if (pidfd < 0)
-    goto out;
-  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
-    werr_sys(err, "socketpair");
-    goto out;
-  }
-  /* The exec'd process is our grandchild: be its subreaper to wait for it. */
-  if (!o->detach && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
-    werr_sys(err, "prctl(PR_SET_CHILD_SUBREAPER)");
-    goto out;
-  }
-  int nsflags = ns_to_join(st->pid);
-  helper = fork();
-  if (helper < 0) {
-    werr_sys(err, "fork");
-    goto out;
-  }
-  if (helper == 0) {
-    close(sv[0]);
-    werr_t e = NULL;
-    /* First act, as in the init: no fd of the caller's but stdio and the
-     * preserved ones goes into the container. */
-    int keep[] = {sv[1], pidfd};
-    if (process_close_inherited(o->preserve_fds, keep, 2, &e) < 0) {
-      sync_send_error(sv[1], e);
-      _exit(1);
-    }
-    struct sync_msg m;
-    if (sync_expect(sv[1], SYNC_GO, &m, NULL, NULL, &e) < 0)
-      _exit(1);
-    if (nsflags && setns(pidfd, nsflags) < 0) {
-      werr_sys(&e, "join the namespaces of container \"%s\"", st->id);
-      sync_send_error(sv[1], e);
-      _exit(1);
-    }
-    pid_t k = fork();
-    if (k < 0) {
-      werr_sys(&e, "fork");
-      sync_send_error(sv[1], e);
-      _exit(1);
-    }
-    if (k == 0)
-      exec_child(sv[1], p, seccomp, o->preserve_fds);
-    sync_send(sv[1], SYNC_PID, k, NULL, 0, &e);
-    _exit(0);
-  }
-  close(sv[1]);
-  sv[1] = -1;
-  if (st->cgroup && st->cgroup[0]) {
-    if (cgroup_open(st->cgroup, &cg, err) < 0 ||
-        cgroup_enter(cg, helper, err) < 0)
-      goto out;
-  }
-  if (sync_send(sv[0], SYNC_GO, 0, NULL, 0, err) < 0)
-    goto out;
-  for (;;) {
-    struct sync_msg m;
-    int fd = -1;
-    size_t n = 1;
-    int r = sync_recv_or_eof(sv[0], &m, &fd, &n, err);
-    if (r < 0)
-      goto out;
-    if (r == 0 && child > 0)
-      break; /* the helper is gone and the process exec'd */
-    if (r == 0) {
-      werr(err, EPROTO, "exec: no pid from helper");
-      goto out;
-    }
-    if (m.type == SYNC_PID) {
-      child = (pid_t)m.value;
-    } else if (m.type == SYNC_CONSOLE && n == 1) {
-      if (o->console_socket) {
-        int r = tty_send_console(o->console_socket, fd, err);
-        close(fd);
-        if (r < 0)
-          goto out;
-      } else {
-        master = fd;
-      }
-    } else if (n == 1) {
-      close(fd);
-    }
-  }
-  waitpid(helper, NULL, 0);
-  helper = -1;
-  if (child <= 0) {
-    werr(err, EPROTO, "exec: no pid from helper");
-    goto out;
-  }
-  if (o->pid_file) {
-    char buf[32];
-    int len = snprintf(buf, sizeof(buf), "%d", child);
-    if (write_file_atomic(o->pid_file, buf, (size_t)len, err) < 0) {
-      werr_prefix(err, "--pid-file");
-      goto out;
-    }
-  }
-  if (o->detach) {
-    rc = 0;
-    goto out;
-  }
-  rc = foreground_wait(child, -1, master, err);
-  child = -1;
-out:
-  if (rc < 0 && child > 0)
-    kill(child, SIGKILL);
-  if (helper > 0) {
-    kill(helper, SIGKILL);
-    waitpid(helper, NULL, 0);
-  }
-  if (sv[0] >= 0)
-    close(sv[0]);
-  if (sv[1] >= 0)
-    close(sv[1]);
-  cgroup_handle_free(cg);
-  seccomp_prog_free(seccomp);
-  return rc;
-}
-
 int cmd_exec(struct global_opts *g, int argc, char **argv, werr_t *err) {
   if (cmd_wants_help(argc, argv, EXEC_USAGE))
     return 0;
@@ -369,7 +157,7 @@ int cmd_exec(struct global_opts *g, int argc, char **argv, werr_t *err) {
       {"apparmor", required_argument, 0, 'A'},
       {"cgroup", required_argument, 0, 'G'},
       {0, 0, 0, 0}};
-  struct exec_opts o = {0};
+  struct exec_flags o = {0};
   int ch, rc = -1;
   optind = 1;
   while ((ch = getopt_long(argc, argv, "+:p:dte:u:g:", opts, NULL)) != -1) {
@@ -425,31 +213,26 @@ int cmd_exec(struct global_opts *g, int argc, char **argv, werr_t *err) {
     }
   }
   if (optind >= argc) {
-    werr(err, EINVAL, "exec: missing container id (usage: " EXEC_USAGE ")");
+    werr_code(err, EINVAL,
+              "exec: missing container id (usage: " EXEC_USAGE ")");
     goto out0;
   }
+  struct ward_ctx ctx = cmd_ctx(g);
   struct container_state *st = NULL;
-  if (state_load(g->root, argv[optind], &st, err) < 0)
+  if (state_load(ctx.root, argv[optind], &st, err) < 0)
     goto out0;
   struct spec_config *c = NULL;
   struct spec_process p;
   memset(&p, 0, sizeof(p));
-  enum container_status s = state_status(st);
-  if (s != STATUS_RUNNING && s != STATUS_CREATED) {
-    werr_plain(err, EINVAL, "cannot exec in a %s container \"%s\"",
-               state_status_name(s), st->id);
-    goto out1;
-  }
   if (spec_config_load(st->config, &c, err) < 0)
     goto out1;
-  if (build_process(&o, c, argv + optind + 1, &p, err) < 0 ||
-      sched_check(&p, err) < 0 || lsm_check_process(&p, err) < 0)
+  if (build_process(&o, c, argv + optind + 1, &p, err) < 0)
     goto out2;
-  if (p.terminal && !o.console_socket && o.detach) {
-    werr(err, EINVAL, "exec: --tty with --detach needs --console-socket");
-    goto out2;
-  }
-  rc = run_exec(g, &o, st, c, &p, err);
+  struct exec_opts eo = {.pid_file = o.pid_file,
+                         .console_socket = o.console_socket,
+                         .detach = o.detach,
+                         .preserve_fds = o.preserve_fds};
+  rc = container_exec(&ctx, st, c, &p, &eo, err);
 out2:
   spec_process_free(&p);
   spec_config_free(c);

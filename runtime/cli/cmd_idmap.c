@@ -115,22 +115,22 @@ static int do_list(int argc, char **argv, werr_t *err) {
     const char *fmt = NULL;
     if (strcmp(argv[i], "--format") == 0 || strcmp(argv[i], "-f") == 0) {
       if (i + 1 >= argc)
-        return werr_plain(err, EINVAL, "idmap list: %s needs a value", argv[i]);
+        return werr_code(err, EINVAL, "idmap list: %s needs a value", argv[i]);
       fmt = argv[++i];
     } else if (strncmp(argv[i], "--format=", 9) == 0) {
       fmt = argv[i] + 9;
     } else {
-      return werr_plain(err, EINVAL, "idmap list: unexpected argument \"%s\"",
-                        argv[i]);
+      return werr_code(err, EINVAL, "idmap list: unexpected argument \"%s\"",
+                       argv[i]);
     }
     if (strcmp(fmt, "json") == 0)
       json = true;
     else if (strcmp(fmt, "table") == 0)
       json = false;
     else
-      return werr_plain(err, EINVAL,
-                        "idmap list: --format: want table or json, got \"%s\"",
-                        fmt);
+      return werr_code(err, EINVAL,
+                       "idmap list: --format: want table or json, got \"%s\"",
+                       fmt);
   }
   _cleanup_free_ char *dir = idmap_registry_dir();
   struct idmap_registry *r;
@@ -146,7 +146,7 @@ static int do_list(int argc, char **argv, werr_t *err) {
 
 static int do_release(int argc, char **argv, werr_t *err) {
   if (argc != 1)
-    return werr_plain(err, EINVAL, "idmap release: want exactly one NAME");
+    return werr_code(err, EINVAL, "idmap release: want exactly one NAME");
   const char *name = argv[0];
   _cleanup_free_ char *dir = idmap_registry_dir();
   struct idmap_registry *r;
@@ -157,11 +157,10 @@ static int do_release(int argc, char **argv, werr_t *err) {
   struct idmap_entry *e = idmap_registry_by_key(r, name);
   if (e) {
     if (e->id && idmap_entry_has_state(e)) {
-      werr_plain(
-          err, EBUSY,
-          "idmap release: key %s is in use by container %s in %s (delete "
-          "it first)",
-          name, e->id, e->root);
+      werr_code(err, EBUSY,
+                "idmap release: key %s is in use by container %s in %s (delete "
+                "it first)",
+                name, e->id, e->root);
       goto out;
     }
     idmap_registry_remove(r, e);
@@ -173,10 +172,10 @@ static int do_release(int argc, char **argv, werr_t *err) {
       e = &r->items[i];
       if (e->id && strcmp(e->id, name) == 0) {
         if (idmap_entry_has_state(e)) {
-          werr_plain(err, EBUSY,
-                     "idmap release: container %s in %s still exists; `ward "
-                     "delete` releases its range",
-                     name, e->root);
+          werr_code(err, EBUSY,
+                    "idmap release: container %s in %s still exists; `ward "
+                    "delete` releases its range",
+                    name, e->root);
           goto out;
         }
         idmap_registry_remove(r, e);
@@ -187,8 +186,7 @@ static int do_release(int argc, char **argv, werr_t *err) {
     }
   }
   if (removed == 0) {
-    werr_plain(err, ENOENT, "idmap release: no key or container named %s",
-               name);
+    werr_code(err, ENOENT, "idmap release: no key or container named %s", name);
     goto out;
   }
   rc = idmap_registry_commit(r, err);
@@ -207,7 +205,7 @@ int cmd_idmap(struct global_opts *g, int argc, char **argv, werr_t *err) {
     return do_list(argc - 2, argv + 2, err);
   if (strcmp(argv[1], "release") == 0)
     return do_release(argc - 2, argv + 2, err);
-  return werr_plain(err, EINVAL,
-                    "idmap: unknown subcommand \"%s\" (want list or release)",
-                    argv[1]);
+  return werr_code(err, EINVAL,
+                   "idmap: unknown subcommand \"%s\" (want list or release)",
+                   argv[1]);
 }

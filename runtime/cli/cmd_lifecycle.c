@@ -23,10 +23,16 @@
 #include "tty.h"
 #include "utils.h"
 
+struct ward_ctx cmd_ctx(const struct global_opts *g) {
+  return (struct ward_ctx){.root = g->root,
+                           .systemd_cgroup = g->systemd_cgroup,
+                           .debug = g->debug};
+}
+
 static int need_id(int argc, char **argv, const char *usage, werr_t *err) {
   if (optind >= argc)
-    return werr(err, EINVAL, "%s: missing container id (usage: %s)", argv[0],
-                usage);
+    return werr_code(err, EINVAL, "%s: missing container id (usage: %s)",
+                     argv[0], usage);
   return 0;
 }
 
@@ -35,7 +41,7 @@ static int parse_int_arg(const char *flag, const char *v, int *out,
   char *end = NULL;
   long n = strtol(v, &end, 10);
   if (!v[0] || *end || n < 0 || n > 1 << 20)
-    return werr(err, EINVAL, "%s: invalid number \"%s\"", flag, v);
+    return werr_code(err, EINVAL, "%s: invalid number \"%s\"", flag, v);
   *out = (int)n;
   return 0;
 }
@@ -87,12 +93,12 @@ static int parse_create(int argc, char **argv, struct create_opts *o,
       break;
     case 'd':
       if (detach == NULL)
-        return werr(err, EINVAL, "%s: unknown option --detach", argv[0]);
+        return werr_code(err, EINVAL, "%s: unknown option --detach", argv[0]);
       *detach = true;
       break;
     case 'k':
       if (keep == NULL)
-        return werr(err, EINVAL, "%s: unknown option --keep", argv[0]);
+        return werr_code(err, EINVAL, "%s: unknown option --keep", argv[0]);
       *keep = true;
       break;
     case 'S':
@@ -114,7 +120,8 @@ int cmd_create(struct global_opts *g, int argc, char **argv, werr_t *err) {
   if (parse_create(argc, argv, &o, NULL, NULL, CREATE_USAGE, err) < 0)
     return -1;
   struct created c;
-  if (container_create(g, &o, &c, err) < 0)
+  struct ward_ctx ctx = cmd_ctx(g);
+  if (container_create(&ctx, &o, &c, err) < 0)
     return -1;
   if (c.pidfd >= 0)
     close(c.pidfd);
@@ -132,7 +139,8 @@ int cmd_start(struct global_opts *g, int argc, char **argv, werr_t *err) {
     return cmd_bad_option(ch, argv, START_USAGE, err);
   if (need_id(argc, argv, START_USAGE, err) < 0)
     return -1;
-  return container_start(g, argv[optind], err);
+  struct ward_ctx ctx = cmd_ctx(g);
+  return container_start(&ctx, argv[optind], err);
 }
 
 int cmd_run(struct global_opts *g, int argc, char **argv, werr_t *err) {
@@ -144,10 +152,13 @@ int cmd_run(struct global_opts *g, int argc, char **argv, werr_t *err) {
     return -1;
   o.foreground = !detach;
   struct created c;
-  if (container_create(g, &o, &c, err) < 0)
+  struct ward_ctx ctx = cmd_ctx(g);
+  if (container_create(&ctx, &o, &c, err) < 0)
     return -1;
   int rc;
-  if (container_start(g, o.id, err) < 0) {
+  if (!detach)
+    foreground_hold_signals();
+  if (container_start(&ctx, o.id, err) < 0) {
     rc = -1;
     if (detach)
       goto out;
@@ -161,7 +172,7 @@ int cmd_run(struct global_opts *g, int argc, char **argv, werr_t *err) {
     struct container_state *st = NULL;
     werr_t e = NULL;
     if (state_load(g->root, o.id, &st, &e) == 0) {
-      container_delete(g, st, true, rc < 0 ? &e : err);
+      container_delete(&ctx, st, true, rc < 0 ? &e : err);
       container_state_free(st);
     }
     werr_free(&e);
@@ -191,17 +202,19 @@ int cmd_delete(struct global_opts *g, int argc, char **argv, werr_t *err) {
   }
   if (need_id(argc, argv, DELETE_USAGE, err) < 0)
     return -1;
+  struct ward_ctx ctx = cmd_ctx(g);
   struct container_state *st = NULL;
   if (state_load(g->root, argv[optind], &st, err) < 0) {
     /* containerd and podman expect a forced delete of a gone container to
      * succeed. */
     if (force && (*err)->errnum == ENOENT) {
       werr_free(err);
+      container_sweep(&ctx, argv[optind]);
       return 0;
     }
     return -1;
   }
-  int rc = container_delete(g, st, force, err);
+  int rc = container_delete(&ctx, st, force, err);
   container_state_free(st);
   return rc;
 }
@@ -233,7 +246,7 @@ int cmd_kill(struct global_opts *g, int argc, char **argv, werr_t *err) {
   int rc = -1;
   _cleanup_close_ int pidfd = -1;
   if (!state_init_alive(st)) {
-    werr_plain(err, ESRCH, "container \"%s\": container not running", id);
+    werr_code(err, ESRCH, "container \"%s\": container not running", id);
     goto out;
   }
   if (all && st->cgroup && st->cgroup[0]) {
@@ -249,7 +262,7 @@ int cmd_kill(struct global_opts *g, int argc, char **argv, werr_t *err) {
     goto out;
   if (syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) < 0) {
     if (errno == ESRCH)
-      werr_plain(err, ESRCH, "container \"%s\": no such process", id);
+      werr_code(err, ESRCH, "container \"%s\": no such process", id);
     else
       werr_sys(err, "kill container \"%s\"", id);
     goto out;
@@ -310,7 +323,7 @@ int cmd_list(struct global_opts *g, int argc, char **argv, werr_t *err) {
     else if (ch == 'q')
       quiet = true;
     else if (ch == 'f')
-      return werr(err, EINVAL, "list: --format must be table or json, not "
+      return werr_code(err, EINVAL, "list: --format must be table or json, not "
                                "\"%s\"", optarg);
     else
       return cmd_bad_option(ch, argv, LIST_USAGE, err);

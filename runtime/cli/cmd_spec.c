@@ -38,7 +38,7 @@ int cmd_spec(struct global_opts *g, int argc, char **argv, werr_t *err) {
   }
   _cleanup_free_ char *path = xasprintf("%s/config.json", bundle);
   if (access(path, F_OK) == 0)
-    return werr(err, EEXIST, "%s: file exists, not overwriting", path);
+    return werr_code(err, EEXIST, "%s: file exists, not overwriting", path);
   _cleanup_free_ char *doc =
       spec_default_config_json(rootless, getuid(), getgid());
   _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
@@ -59,7 +59,7 @@ int cmd_features(struct global_opts *g, int argc, char **argv, werr_t *err) {
   if (ch != -1)
     return cmd_bad_option(ch, argv, "ward features", err);
   if (optind < argc)
-    return werr(err, EINVAL, "features: unexpected argument \"%s\" (usage: "
+    return werr_code(err, EINVAL, "features: unexpected argument \"%s\" (usage: "
                              "ward features)", argv[optind]);
   _cleanup_free_ char *doc = spec_features_json(ckpt_usable(g->criu, NULL));
   printf("%s\n", doc);

@@ -20,6 +20,11 @@ struct global_opts {
 
 #define WARD_DEFAULT_ROOT "/run/ward"
 
+/* What the core gets of the global options (runtime/cli/cmd_lifecycle.c);
+ * the core never sees global_opts. */
+struct ward_ctx;
+struct ward_ctx cmd_ctx(const struct global_opts *g);
+
 typedef int (*cmd_fn)(struct global_opts *g, int argc, char **argv,
                       werr_t *err);
 

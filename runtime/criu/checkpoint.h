@@ -11,11 +11,12 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
-#include "commands.h"
+#include "container.h"
 #include "ward_error.h"
 
 /* Options both directions share (runc's names). */
 struct ckpt_common {
+  const char *criu;       /* --criu: CRIU binary, or NULL for PATH's */
   const char *image_path;
   const char *work_path;  /* default: image_path (CRIU's logs stay there) */
   bool tcp_established;
@@ -46,11 +47,11 @@ struct ckpt_restore_opts {
 
 /* `ward checkpoint`: on failure the container keeps running and the image
  * directory holds nothing restorable. */
-int ckpt_dump(struct global_opts *g, const char *id,
+int ckpt_dump(const struct ward_ctx *ctx, const char *id,
               const struct ckpt_dump_opts *o, werr_t *err);
 /* `ward restore`: returns 0 (detached) or the container's exit status;
  * -1 with nothing left behind on failure. */
-int ckpt_restore(struct global_opts *g, const struct ckpt_restore_opts *o,
+int ckpt_restore(const struct ward_ctx *ctx, const struct ckpt_restore_opts *o,
                  werr_t *err);
 /* Can CRIU (CRIU_PATH, or "criu" on PATH when NULL) work on this host?
  * Runs CRIU's kernel probe through libcriu. */
@@ -64,7 +65,7 @@ int ckpt_parse_cg_mode(const char *s, int *mode, werr_t *err);
 /* Between the files of runtime/criu/. */
 struct criu_opts;
 /* libcriu options every request carries: service binary, log, dirs. */
-int ckpt_opts_new(struct global_opts *g, const struct ckpt_common *c,
+int ckpt_opts_new(const struct ckpt_common *c,
                   const char *log_name, struct criu_opts **out, int *img_fd,
                   int *work_fd, werr_t *err);
 /* Turn a failed libcriu call (RC) into one line naming the log and its

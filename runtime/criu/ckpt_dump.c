@@ -71,7 +71,7 @@ static void thaw_unless(const struct container_state *st, bool was_paused) {
   cgroup_handle_free(h);
 }
 
-static int describe(struct global_opts *g, criu_opts *co,
+static int describe(const struct ward_ctx *ctx, criu_opts *co,
                     const struct container_state *st,
                     const struct spec_config *c, struct ckpt_meta *meta,
                     werr_t *err) {
@@ -82,7 +82,7 @@ static int describe(struct global_opts *g, criu_opts *co,
     werr_free(&e);
   if (ckpt_meta_scan(st->pid, cg, meta, err) < 0)
     return -1;
-  meta->idmap_kind = ckpt_idmap_kind(g->root, st->id);
+  meta->idmap_kind = ckpt_idmap_kind(ctx->root, st->id);
   for (size_t i = 0; i < meta->n_mounts; i++)
     criu_local_add_ext_mount(co, meta->mounts[i].key, meta->mounts[i].key);
   for (int fd = 0; fd < 3; fd++) {
@@ -96,7 +96,8 @@ static int describe(struct global_opts *g, criu_opts *co,
   return add_external_ns(co, c, err);
 }
 
-static int run_dump(struct global_opts *g, const struct container_state *st,
+static int run_dump(const struct ward_ctx *ctx,
+                    const struct container_state *st,
                     const struct ckpt_dump_opts *o, const char *log,
                     werr_t *err) {
   struct spec_config *c = NULL;
@@ -106,13 +107,13 @@ static int run_dump(struct global_opts *g, const struct container_state *st,
   _cleanup_close_ int img_fd = -1, work_fd = -1;
   struct ckpt_meta meta = {0};
   int rc = -1;
-  if (ckpt_opts_new(g, &o->c, log, &co, &img_fd, &work_fd, err) < 0)
+  if (ckpt_opts_new(&o->c, log, &co, &img_fd, &work_fd, err) < 0)
     goto out;
   criu_local_set_pid(co, st->pid);
   criu_local_set_root(co, st->rootfs);
   criu_local_set_leave_running(co, o->leave_running || o->pre_dump);
   if (o->parent_path && criu_local_set_parent_images(co, o->parent_path) < 0) {
-    werr(err, ENOMEM, "--parent-path");
+    werr_code(err, ENOMEM, "--parent-path");
     goto out;
   }
   {
@@ -130,10 +131,10 @@ static int run_dump(struct global_opts *g, const struct container_state *st,
   }
   if (o->pre_dump || o->parent_path) {
     bool mt = false;
-    if (ckpt_mem_track(g->criu, &mt, err) < 0)
+    if (ckpt_mem_track(o->c.criu, &mt, err) < 0)
       goto out;
     if (o->pre_dump && !mt) {
-      werr(err, ENOTSUP,
+      werr_code(err, ENOTSUP,
            "--pre-dump: CRIU cannot track memory changes on this kernel (no "
            "soft-dirty bits, CONFIG_MEM_SOFT_DIRTY), so there is nothing a "
            "pre-dump could save; checkpoint without it");
@@ -143,7 +144,7 @@ static int run_dump(struct global_opts *g, const struct container_state *st,
      * page dedup; only the dirty-page shortcut is lost. */
     criu_local_set_track_mem(co, mt);
   }
-  if (!o->pre_dump && describe(g, co, st, c, &meta, err) < 0)
+  if (!o->pre_dump && describe(ctx, co, st, c, &meta, err) < 0)
     goto out;
   int r = o->pre_dump ? criu_local_pre_dump(co) : criu_local_dump(co);
   if (r < 0) {
@@ -168,23 +169,23 @@ out:
   return rc;
 }
 
-int ckpt_dump(struct global_opts *g, const char *id,
+int ckpt_dump(const struct ward_ctx *ctx, const char *id,
               const struct ckpt_dump_opts *o, werr_t *err) {
   if (o->c.lazy_pages)
-    return werr(err, ENOTSUP,
+    return werr_code(err, ENOTSUP,
                 "--lazy-pages: not supported by ward (it needs CRIU's page "
                 "server and lazy-pages daemon)");
   struct container_state *st = NULL;
-  if (state_load(g->root, id, &st, err) < 0)
+  if (state_load(ctx->root, id, &st, err) < 0)
     return -1;
   int rc = -1;
   /* Before anything is touched: an unusable CRIU is one line. */
-  if (!ckpt_usable(g->criu, err))
+  if (!ckpt_usable(o->c.criu, err))
     goto out;
   enum container_status s = state_status(st);
   bool was_paused = s == STATUS_PAUSED;
   if (s != STATUS_RUNNING && s != STATUS_PAUSED) {
-    werr_plain(err, EINVAL, "cannot checkpoint container \"%s\": it is %s",
+    werr_code(err, EINVAL, "cannot checkpoint container \"%s\": it is %s",
                id, state_status_name(s));
     goto out;
   }
@@ -200,7 +201,7 @@ int ckpt_dump(struct global_opts *g, const char *id,
     _cleanup_close_ int lock = state_lock(st->dir, err);
     if (lock < 0)
       goto out;
-    if (run_dump(g, st, o, log, err) < 0) {
+    if (run_dump(ctx, st, o, log, err) < 0) {
       if (!o->pre_dump)
         unmark_complete(o->c.image_path);
       thaw_unless(st, was_paused);
@@ -210,7 +211,7 @@ int ckpt_dump(struct global_opts *g, const char *id,
   if (!o->leave_running && !o->pre_dump) {
     /* CRIU ended the tree after dumping it; the container goes with it,
      * as with runc. */
-    if (container_delete(g, st, true, err) < 0)
+    if (container_delete(ctx, st, true, err) < 0)
       goto out;
   }
   rc = 0;

@@ -107,7 +107,7 @@ int ckpt_idmap_prepare(const char *root, const char *id, const char *config,
   if (m->uid_map && (!same_map(m->uid_map, &l->uidMappings) ||
                      !same_map(m->gid_map, &l->gidMappings))) {
     idmap_release(root, id, NULL);
-    return werr(err, ENOTSUP,
+    return werr_code(err, ENOTSUP,
                 "restore: the checkpoint's user namespace maps host ids "
                 "%llu.. and its range is taken now; restoring into another "
                 "range is not supported yet",
@@ -142,7 +142,7 @@ static pid_t userns_holder(const struct spec_config *c, werr_t *err) {
     close(p[0]);
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
-    return werr(err, EPERM, "restore: cannot make a user namespace");
+    return werr_code(err, EPERM, "restore: cannot make a user namespace");
   }
   close(p[0]);
   if (idmap_write(pid, &c->linux_.uidMappings, &c->linux_.gidMappings,

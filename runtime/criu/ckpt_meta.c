@@ -133,7 +133,7 @@ static int scan_mounts(pid_t pid, const char *cgroup_path, struct ckpt_meta *m,
     const struct mnt *hm = NULL;
     char *src = host_source(h, nh, &c[k], &hm);
     if (!src) {
-      werr(err, ENOENT,
+      werr_code(err, ENOENT,
            "mount %s in the container: its source is not visible on the "
            "host, CRIU could not restore it",
            c[k].point);
@@ -331,7 +331,7 @@ static char *opt_str(yajl_val v, const char *key) {
 int ckpt_meta_load(const char *dir, struct ckpt_meta *m, werr_t *err) {
   _cleanup_free_ char *path = xasprintf("%s/" CKPT_META, dir);
   if (access(path, F_OK) < 0)
-    return werr_plain(err, ENOENT,
+    return werr_code(err, ENOENT,
                       "--image-path %s: not a complete ward checkpoint (no "
                       CKPT_META ")",
                       dir);

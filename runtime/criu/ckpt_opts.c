@@ -27,19 +27,19 @@ int ckpt_parse_cg_mode(const char *s, int *mode, werr_t *err) {
       *mode = modes[i].mode;
       return 0;
     }
-  return werr(err, EINVAL,
+  return werr_code(err, EINVAL,
               "--manage-cgroups-mode: must be soft, full, strict or ignore, "
               "got \"%s\"",
               s);
 }
 
-static int set_service(criu_opts *o, struct global_opts *g, werr_t *err) {
+static int set_service(criu_opts *o, const char *criu, werr_t *err) {
   /* libcriu starts the binary as its service (`criu swrk`). */
-  const char *bin = g->criu ? g->criu : "criu";
-  if (g->criu && access(g->criu, X_OK) < 0)
-    return werr_sys(err, "--criu %s", g->criu);
+  const char *bin = criu ? criu : "criu";
+  if (criu && access(criu, X_OK) < 0)
+    return werr_sys(err, "--criu %s", criu);
   if (criu_local_set_service_binary(o, bin) < 0)
-    return werr(err, ENOMEM, "libcriu: set service binary");
+    return werr_code(err, ENOMEM, "libcriu: set service binary");
   return 0;
 }
 
@@ -50,12 +50,11 @@ static int set_service(criu_opts *o, struct global_opts *g, werr_t *err) {
  * rt vDSO area bounds" on newer kernels).  CRIU writes its complaint to
  * the stderr it inherits: kept off ours, the caller says it in one line. */
 static int feature_check(const char *criu_path, bool *mem_track, werr_t *err) {
-  struct global_opts g = {.criu = criu_path};
   criu_opts *o = NULL;
   if (criu_local_init_opts(&o) < 0)
-    return werr(err, ENOMEM, "libcriu: init options");
+    return werr_code(err, ENOMEM, "libcriu: init options");
   int rc = -1;
-  if (set_service(o, &g, err) == 0) {
+  if (set_service(o, criu_path, err) == 0) {
     struct criu_feature_check f = {.mem_track = true};
     fflush(stderr);
     int saved = dup(2);
@@ -74,13 +73,13 @@ static int feature_check(const char *criu_path, bool *mem_track, werr_t *err) {
       *mem_track = f.mem_track;
       rc = 0;
     } else if (v > 0) {
-      werr(err, EIO,
+      werr_code(err, EIO,
            "CRIU %d.%d.%d (%s) cannot work on this host: its kernel check "
            "fails (run `%s check` to see why)",
            v / 10000, v / 100 % 100, v % 100, criu_path ? criu_path : "criu",
            criu_path ? criu_path : "criu");
     } else {
-      werr(err, ENOENT,
+      werr_code(err, ENOENT,
            "CRIU support is missing: cannot run %s (install criu or give "
            "--criu PATH)",
            criu_path ? criu_path : "criu");
@@ -99,15 +98,15 @@ int ckpt_mem_track(const char *criu_path, bool *ok, werr_t *err) {
   return feature_check(criu_path, ok, err);
 }
 
-int ckpt_opts_new(struct global_opts *g, const struct ckpt_common *c,
+int ckpt_opts_new(const struct ckpt_common *c,
                   const char *log_name, struct criu_opts **out, int *img_fd,
                   int *work_fd, werr_t *err) {
   *out = NULL;
   *img_fd = *work_fd = -1;
   criu_opts *o = NULL;
   if (criu_local_init_opts(&o) < 0)
-    return werr(err, ENOMEM, "libcriu: init options");
-  if (set_service(o, g, err) < 0)
+    return werr_code(err, ENOMEM, "libcriu: init options");
+  if (set_service(o, c->criu, err) < 0)
     goto fail;
   *img_fd = open(c->image_path, O_DIRECTORY | O_RDONLY | O_CLOEXEC);
   if (*img_fd < 0) {
@@ -178,10 +177,10 @@ int ckpt_criu_error(int rc, const char *what, const struct ckpt_common *c,
   _cleanup_free_ char *log = xasprintf("%s/%s", dir ? dir : work, log_name);
   _cleanup_free_ char *errs = log_error(log);
   if (errs)
-    return werr(err, EIO, "%s: CRIU failed (log %s): %s", what, log, errs);
+    return werr_code(err, EIO, "%s: CRIU failed (log %s): %s", what, log, errs);
   if (access(log, F_OK) == 0)
-    return werr(err, EIO, "%s: CRIU failed (log %s)", what, log);
-  return werr(err, rc < 0 ? -rc : EIO,
+    return werr_code(err, EIO, "%s: CRIU failed (log %s)", what, log);
+  return werr_code(err, rc < 0 ? -rc : EIO,
               "%s: could not run CRIU (libcriu error %d; is criu installed? "
               "see --criu)",
               what, rc);

@@ -27,7 +27,7 @@
 
 struct rundo {
   const char *root, *id;
-  char *dir;
+  struct container_state *st; /* claimed: its directory exists */
   bool idmap;
   char *criu_root; /* mounted */
   struct cgroup_handle *cgroup;
@@ -52,8 +52,8 @@ static void rundo_run(struct rundo *u) {
     idmap_release(u->root, u->id, &e);
     werr_free(&e);
   }
-  if (u->dir) {
-    rm_rf(u->dir, &e);
+  if (u->st) {
+    state_remove(u->st, &e);
     werr_free(&e);
   }
 }
@@ -149,6 +149,8 @@ struct rctx {
   const struct ckpt_restore_opts *o;
   struct spec_config *c;
   char *bundle, *rootfs, *cgroup_path;
+  char *created, *config_copy, *cgroup_str;
+  int lock; /* the state dir's, held until restore is done */
   struct ckpt_meta meta;
   int master; /* foreground with a terminal: the pty master to relay */
 };
@@ -189,56 +191,68 @@ static int write_pid_file(const char *path, pid_t pid, werr_t *err) {
   return 0;
 }
 
-static int do_restore(struct global_opts *g, struct rctx *x, struct rundo *u,
-                      werr_t *err) {
+/* The record, the allocation and the cgroup as create makes them: the
+ * record first and naming each resource before it exists, so that a ward
+ * killed half-way leaves what `delete --force` removes. */
+static int make_container(const struct ward_ctx *ctx, struct rctx *x,
+                          struct rundo *u, struct container_state *st,
+                          werr_t *err) {
   const struct ckpt_restore_opts *o = x->o;
-  if (mkdir_p(g->root, 0711, err) < 0)
-    return -1;
-  u->dir = state_dir(g->root, o->id);
-  if (mkdir(u->dir, 0711) < 0) {
-    int e = errno;
-    free(u->dir);
-    u->dir = NULL;
-    if (e == EEXIST)
-      return werr_plain(err, EEXIST, "container \"%s\" already exists", o->id);
-    errno = e;
-    return werr_sys(err, "mkdir %s/%s", g->root, o->id);
-  }
-  _cleanup_close_ int lock = state_lock(u->dir, err);
-  if (lock < 0)
-    return -1;
   _cleanup_free_ char *config_src = xasprintf("%s/config.json", x->bundle);
-  if (ckpt_idmap_prepare(g->root, o->id, config_src, &x->c, &x->meta, err) <
-      0)
+  _cleanup_free_ char *config_text = NULL;
+  if (read_file(config_src, &config_text, NULL, err) < 0)
+    return -1;
+  state_sweep(ctx->root, o->id);
+  _cleanup_free_ char *dir = state_dir(ctx->root, o->id);
+  *st = (struct container_state){
+      .id = (char *)o->id,
+      .bundle = x->bundle,
+      .rootfs = x->rootfs,
+      .created = x->created,
+      .cgroup = "",
+      .config = x->config_copy = xasprintf("%s/config.json", dir),
+      .systemd_cgroup = ctx->systemd_cgroup,
+      .annotations = x->c->annotations,
+      .creating = true,
+      .creator = getpid(),
+      .creator_start = proc_start_time(getpid()),
+  };
+  x->lock = state_claim(ctx->root, st, "config.json", config_text, err);
+  if (x->lock < 0)
+    return -1;
+  u->st = st;
+  st->idmap = true;
+  if (state_save(st, err) < 0 ||
+      ckpt_idmap_prepare(ctx->root, o->id, config_src, &x->c, &x->meta, err) <
+          0)
     return -1;
   u->idmap = true;
-  if (cgroup_create(o->id, x->c->linux_.cgroupsPath, g->systemd_cgroup,
-                    x->c->linux_.resources, &u->cgroup, err) < 0)
+  /* The config may have been read again. */
+  st->annotations = x->c->annotations;
+  const struct spec_linux *l = &x->c->linux_;
+  if (cgroup_prepare(o->id, l->cgroupsPath, ctx->systemd_cgroup, &u->cgroup,
+                     err) < 0)
     return -1;
-  _cleanup_free_ char *created = now_rfc3339();
-  _cleanup_free_ char *cgroup = cgroup_serialize(u->cgroup);
-  _cleanup_free_ char *config_copy = xasprintf("%s/config.json", u->dir);
-  struct container_state st = {.id = (char *)o->id,
-                               .bundle = x->bundle,
-                               .rootfs = x->rootfs,
-                               .created = created,
-                               .cgroup = cgroup,
-                               .config = config_copy,
-                               .systemd_cgroup = g->systemd_cgroup,
-                               .annotations = x->c->annotations,
-                               .dir = u->dir};
-  if (state_save(&st, err) < 0)
+  x->cgroup_str = cgroup_serialize(u->cgroup);
+  st->cgroup = x->cgroup_str;
+  if (state_save(st, err) < 0 || cgroup_make(u->cgroup, l->resources, err) < 0)
     return -1;
-  _cleanup_free_ char *config_text = NULL;
-  if (read_file(config_src, &config_text, NULL, err) < 0 ||
-      write_file_str(config_copy, config_text, err) < 0)
-    return -1;
+  free(x->cgroup_str);
+  st->cgroup = x->cgroup_str = cgroup_serialize(u->cgroup);
+  return state_save(st, err);
+}
 
+static int do_restore(const struct ward_ctx *ctx, struct rctx *x,
+                      struct rundo *u, struct container_state *st,
+                      werr_t *err) {
+  const struct ckpt_restore_opts *o = x->o;
+  if (make_container(ctx, x, u, st, err) < 0)
+    return -1;
   if (prepare_mountpoints(x->c, x->bundle, x->rootfs, err) < 0)
     return -1;
   /* CRIU wants the root to be a mount point whose parent is not
    * overmounted: a bind of the rootfs in the state dir (runc's way). */
-  char *croot = xasprintf("%s/criu-root", u->dir);
+  char *croot = xasprintf("%s/criu-root", st->dir);
   if (mkdir(croot, 0755) < 0) {
     werr_sys(err, "mkdir %s", croot);
     free(croot);
@@ -262,7 +276,7 @@ static int do_restore(struct global_opts *g, struct rctx *x, struct rundo *u,
 
   criu_opts *co = NULL;
   _cleanup_close_ int img_fd = -1, work_fd = -1;
-  if (ckpt_opts_new(g, &o->c, "restore.log", &co, &img_fd, &work_fd, err) < 0)
+  if (ckpt_opts_new(&o->c, "restore.log", &co, &img_fd, &work_fd, err) < 0)
     return -1;
   criu_local_set_root(co, croot);
   criu_local_set_evasive_devices(co, true);
@@ -278,9 +292,10 @@ static int do_restore(struct global_opts *g, struct rctx *x, struct rundo *u,
     return ckpt_criu_error(r, "restore", &o->c, "restore.log", err);
   u->pid = r;
 
-  st.pid = r;
-  st.pid_start = proc_start_time(r);
-  if (state_save(&st, err) < 0)
+  st->pid = r;
+  st->pid_start = proc_start_time(r);
+  st->creating = false;
+  if (state_save(st, err) < 0)
     return -1;
   if (o->pid_file && write_pid_file(o->pid_file, r, err) < 0)
     return -1;
@@ -289,7 +304,7 @@ static int do_restore(struct global_opts *g, struct rctx *x, struct rundo *u,
      * (runc's orphan-pts-master): it goes where create sends one. */
     int master = criu_get_orphan_pts_master_fd();
     if (master < 0)
-      return werr(err, EPROTO, "restore: CRIU gave no terminal for the "
+      return werr_code(err, EPROTO, "restore: CRIU gave no terminal for the "
                                "container's process.terminal");
     if (o->console_socket) {
       int rc = tty_send_console(o->console_socket, master, err);
@@ -303,20 +318,22 @@ static int do_restore(struct global_opts *g, struct rctx *x, struct rundo *u,
   return 0;
 }
 
-int ckpt_restore(struct global_opts *g, const struct ckpt_restore_opts *o,
+int ckpt_restore(const struct ward_ctx *ctx, const struct ckpt_restore_opts *o,
                  werr_t *err) {
   if (o->c.lazy_pages)
-    return werr(err, ENOTSUP,
+    return werr_code(err, ENOTSUP,
                 "--lazy-pages: not supported by ward (it needs CRIU's page "
                 "server and lazy-pages daemon)");
-  if (state_validate_id(o->id, err) < 0 || !ckpt_usable(g->criu, err))
+  if (state_validate_id(o->id, err) < 0 || !ckpt_usable(o->c.criu, err))
     return -1;
-  struct rctx x = {.o = o, .master = -1};
-  struct rundo u = {.root = g->root, .id = o->id};
+  struct rctx x = {.o = o, .master = -1, .lock = -1};
+  struct rundo u = {.root = ctx->root, .id = o->id};
+  struct container_state st = {0};
   int rc = -1;
   x.bundle = realpath(o->bundle ? o->bundle : ".", NULL);
   if (!x.bundle)
     return werr_sys(err, "bundle %s", o->bundle ? o->bundle : ".");
+  x.created = now_rfc3339();
   _cleanup_free_ char *config_path = xasprintf("%s/config.json", x.bundle);
   if (spec_config_load(config_path, &x.c, err) < 0)
     goto out;
@@ -331,27 +348,29 @@ int ckpt_restore(struct global_opts *g, const struct ckpt_restore_opts *o,
   if (ckpt_meta_load(o->c.image_path, &x.meta, err) < 0)
     goto out;
   if (x.c->process.terminal && o->detach && !o->console_socket) {
-    werr(err, EINVAL, "process.terminal is set: a detached container needs "
+    werr_code(err, EINVAL, "process.terminal is set: a detached container needs "
                       "--console-socket to receive its terminal");
     goto out;
   }
   if (!x.c->process.terminal && o->console_socket) {
-    werr(err, EINVAL, "--console-socket given but process.terminal is false");
+    werr_code(err, EINVAL, "--console-socket given but process.terminal is false");
     goto out;
   }
   werr_t e = NULL;
-  if (cgroup_resolve_path(o->id, x.c->linux_.cgroupsPath, g->systemd_cgroup,
+  if (cgroup_resolve_path(o->id, x.c->linux_.cgroupsPath, ctx->systemd_cgroup,
                           &x.cgroup_path, &e) < 0) {
     *err = e;
     goto out;
   }
-  if (do_restore(g, &x, &u, err) < 0) {
+  if (do_restore(ctx, &x, &u, &st, err) < 0) {
     if (x.master >= 0)
       close(x.master);
     rundo_run(&u);
     goto out;
   }
   rc = 0;
+  close(x.lock);
+  x.lock = -1;
   if (!o->detach) {
     /* In the foreground, as `ward run`: the container's exit is ours. */
     rc = foreground_wait(u.pid, -1, x.master, err);
@@ -361,8 +380,13 @@ int ckpt_restore(struct global_opts *g, const struct ckpt_restore_opts *o,
   cgroup_handle_free(u.cgroup);
   u.cgroup = NULL;
 out:
+  if (x.lock >= 0)
+    close(x.lock);
   cgroup_handle_free(u.cgroup);
-  free(u.dir);
+  free(st.dir);
+  free(x.created);
+  free(x.config_copy);
+  free(x.cgroup_str);
   ckpt_meta_free(&x.meta);
   spec_config_free(x.c);
   free(x.bundle);

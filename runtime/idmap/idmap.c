@@ -169,25 +169,24 @@ static int pick_range(const struct idmap_request *rq,
   if (rq->has_base) {
     struct idmap_range want = {rq->base, rq->size};
     if (!delegated(ids, want.base, want.size)) {
-      werr_plain(err, ERANGE,
-                 IDMAP_ANNOT_BASE
-                 ": %s %llu-%llu is not inside %s's range (%s: "
-                 "%llu-%llu)",
-                 side_name(gid), (unsigned long long)want.base,
-                 (unsigned long long)(want.base + want.size - 1), user,
-                 pool_source(sh, gid), (unsigned long long)ids->pool.base,
-                 (unsigned long long)(ids->pool.base + ids->pool.size - 1));
+      werr_code(err, ERANGE,
+                IDMAP_ANNOT_BASE ": %s %llu-%llu is not inside %s's range (%s: "
+                                 "%llu-%llu)",
+                side_name(gid), (unsigned long long)want.base,
+                (unsigned long long)(want.base + want.size - 1), user,
+                pool_source(sh, gid), (unsigned long long)ids->pool.base,
+                (unsigned long long)(ids->pool.base + ids->pool.size - 1));
       goto out;
     }
     const struct idmap_used *o =
         idmap_alloc_overlap(used.items, used.len, want);
     if (o) {
-      werr_plain(err, EEXIST,
-                 IDMAP_ANNOT_BASE ": %s %llu-%llu overlaps %s (%llu-%llu)",
-                 side_name(gid), (unsigned long long)want.base,
-                 (unsigned long long)(want.base + want.size - 1), o->owner,
-                 (unsigned long long)o->base,
-                 (unsigned long long)(o->base + o->size - 1));
+      werr_code(err, EEXIST,
+                IDMAP_ANNOT_BASE ": %s %llu-%llu overlaps %s (%llu-%llu)",
+                side_name(gid), (unsigned long long)want.base,
+                (unsigned long long)(want.base + want.size - 1), o->owner,
+                (unsigned long long)o->base,
+                (unsigned long long)(o->base + o->size - 1));
       goto out;
     }
     *base = rq->base;
@@ -197,14 +196,14 @@ static int pick_range(const struct idmap_request *rq,
   struct idmap_free_info fi;
   if (idmap_alloc_first_fit(ids->pool, used.items, used.len, rq->size, base,
                             &fi) < 0) {
-    werr_plain(err, ENOSPC,
-               "%s: no free range of %llu %ss left in %s (%llu-%llu): %llu %ss "
-               "free in %zu gaps, the largest %llu",
-               rq->isolated_why, (unsigned long long)rq->size, side_name(gid),
-               pool_source(sh, gid), (unsigned long long)ids->pool.base,
-               (unsigned long long)(ids->pool.base + ids->pool.size - 1),
-               (unsigned long long)fi.total, side_name(gid), fi.gaps,
-               (unsigned long long)fi.largest);
+    werr_code(err, ENOSPC,
+              "%s: no free range of %llu %ss left in %s (%llu-%llu): %llu %ss "
+              "free in %zu gaps, the largest %llu",
+              rq->isolated_why, (unsigned long long)rq->size, side_name(gid),
+              pool_source(sh, gid), (unsigned long long)ids->pool.base,
+              (unsigned long long)(ids->pool.base + ids->pool.size - 1),
+              (unsigned long long)fi.total, side_name(gid), fi.gaps,
+              (unsigned long long)fi.largest);
     goto out;
   }
   rc = 0;
@@ -227,7 +226,7 @@ static int check_raw_hosts(const struct idmap_raw *raw,
       const struct idmap_used *o = idmap_alloc_overlap(
           iso.items, iso.len, (struct idmap_range){e->host, e->size});
       if (o) {
-        werr_plain(
+        werr_code(
             err, EEXIST,
             IDMAP_RAW_ANNOTATION " line %u: host %ss %u-%u lie inside the "
                                  "isolated range of %s",
@@ -293,24 +292,23 @@ static int decide_locked(const char *root, const char *id,
     gid = copy_map(&c->linux_.gidMappings);
   } else if (keyed) {
     if (keyed->id) {
-      werr_plain(err, EBUSY,
-                 IDMAP_ANNOT_KEY " %s: in use by container %s in %s", rq->key,
-                 keyed->id, keyed->root);
+      werr_code(err, EBUSY, IDMAP_ANNOT_KEY " %s: in use by container %s in %s",
+                rq->key, keyed->id, keyed->root);
       goto out;
     }
     if ((rq->has_size && rq->size != keyed->uid_size) ||
         (rq->has_base &&
          (rq->base != keyed->uid_base || rq->base != keyed->gid_base))) {
-      werr_plain(err, EEXIST,
-                 IDMAP_ANNOT_KEY
-                 " %s: holds uids %llu-%llu, gids %llu-%llu; "
-                 "ward.idmap.base/size ask for another range (run `ward idmap "
-                 "release %s` first)",
-                 rq->key, (unsigned long long)keyed->uid_base,
-                 (unsigned long long)(keyed->uid_base + keyed->uid_size - 1),
-                 (unsigned long long)keyed->gid_base,
-                 (unsigned long long)(keyed->gid_base + keyed->gid_size - 1),
-                 rq->key);
+      werr_code(err, EEXIST,
+                IDMAP_ANNOT_KEY
+                " %s: holds uids %llu-%llu, gids %llu-%llu; "
+                "ward.idmap.base/size ask for another range (run `ward idmap "
+                "release %s` first)",
+                rq->key, (unsigned long long)keyed->uid_base,
+                (unsigned long long)(keyed->uid_base + keyed->uid_size - 1),
+                (unsigned long long)keyed->gid_base,
+                (unsigned long long)(keyed->gid_base + keyed->gid_size - 1),
+                rq->key);
       goto out;
     }
     kind = IDMAP_KIND_ISOLATED;
@@ -319,15 +317,15 @@ static int decide_locked(const char *root, const char *id,
     /* The shadow files may have changed since the key was made. */
     if (!delegated(&sh->uid, ubase, usize) ||
         !delegated(&sh->gid, gbase, gsize)) {
-      werr_plain(err, ERANGE,
-                 IDMAP_ANNOT_KEY
-                 " %s: its range (uids %llu-%llu, gids "
-                 "%llu-%llu) is no longer delegated to %s; release it with "
-                 "`ward idmap release %s`",
-                 rq->key, (unsigned long long)ubase,
-                 (unsigned long long)(ubase + usize - 1),
-                 (unsigned long long)gbase,
-                 (unsigned long long)(gbase + gsize - 1), user, rq->key);
+      werr_code(err, ERANGE,
+                IDMAP_ANNOT_KEY
+                " %s: its range (uids %llu-%llu, gids "
+                "%llu-%llu) is no longer delegated to %s; release it with "
+                "`ward idmap release %s`",
+                rq->key, (unsigned long long)ubase,
+                (unsigned long long)(ubase + usize - 1),
+                (unsigned long long)gbase,
+                (unsigned long long)(gbase + gsize - 1), user, rq->key);
       goto out;
     }
   } else if (rq->isolated) {
@@ -395,10 +393,10 @@ int idmap_prepare(const char *state_root, const char *id, struct spec_config *c,
   bool oci = c->linux_.uidMappings.len || c->linux_.gidMappings.len;
 
   if (wants && ns->present && ns->path) {
-    werr_plain(err, EINVAL,
-               "%s: cannot apply when joining the user namespace %s "
-               "(linux.namespaces)",
-               asked, ns->path);
+    werr_code(err, EINVAL,
+              "%s: cannot apply when joining the user namespace %s "
+              "(linux.namespaces)",
+              asked, ns->path);
     goto out;
   }
   if (wants && !ns->present) {
@@ -412,12 +410,11 @@ int idmap_prepare(const char *state_root, const char *id, struct spec_config *c,
     goto out;
   }
   if (oci && rq.isolated) {
-    werr_plain(
-        err, EINVAL,
-        "%s and linux.%s cannot be used together: ward allocates an "
-        "isolated range itself (ward.idmap.raw can be added to OCI maps)",
-        rq.isolated_why,
-        c->linux_.uidMappings.len ? "uidMappings" : "gidMappings");
+    werr_code(err, EINVAL,
+              "%s and linux.%s cannot be used together: ward allocates an "
+              "isolated range itself (ward.idmap.raw can be added to OCI maps)",
+              rq.isolated_why,
+              c->linux_.uidMappings.len ? "uidMappings" : "gidMappings");
     goto out;
   }
   if (oci && !rq.has_raw) {
@@ -537,11 +534,11 @@ static int run_newidmap(const char *prog, pid_t pid,
       }
     if (status != 0) {
       _cleanup_free_ char *one = map_text(m, ", ");
-      rc = werr_plain(err, EPERM, "%s %d \"%s\": %s", prog, pid, one,
-                      WIFEXITED(status) && WEXITSTATUS(status) == 127
-                          ? "not found in PATH"
-                          : "failed (is the range delegated in /etc/subuid and "
-                            "/etc/subgid?)");
+      rc = werr_code(err, EPERM, "%s %d \"%s\": %s", prog, pid, one,
+                     WIFEXITED(status) && WEXITSTATUS(status) == 127
+                         ? "not found in PATH"
+                         : "failed (is the range delegated in /etc/subuid and "
+                           "/etc/subgid?)");
     }
   }
   for (size_t i = 1; i < argc; i++)

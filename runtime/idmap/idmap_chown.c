@@ -201,7 +201,7 @@ static int shift_one(struct shift *s, int dfd, const char *name,
 
 static int walk(struct shift *s, int dfd, int depth, werr_t *err) {
   if (depth > 4096)
-    return werr_plain(err, ELOOP, "%s: directory tree too deep", s->rootfs);
+    return werr_code(err, ELOOP, "%s: directory tree too deep", s->rootfs);
   int dup_fd = fcntl(dfd, F_DUPFD_CLOEXEC, 3);
   if (dup_fd < 0)
     return werr_sys(err, "dup");
@@ -279,11 +279,11 @@ int idmap_chown_rootfs(const char *rootfs, const struct spec_idmaps *uid,
     if (strcmp(have, want) == 0)
       return 0; /* already shifted to this very map */
     if (idmap_chown_parse_record(have, &old_uid, &old_gid) < 0)
-      return werr_plain(err, EINVAL,
-                        "%s: unreadable " IDMAP_CHOWN_XATTR
-                        " record \"%s\"; remove "
-                        "it if the tree holds container ids",
-                        rootfs, have);
+      return werr_code(err, EINVAL,
+                       "%s: unreadable " IDMAP_CHOWN_XATTR
+                       " record \"%s\"; remove "
+                       "it if the tree holds container ids",
+                       rootfs, have);
     has_old = true;
   } else if (errno != ENODATA) {
     if (errno == ENOTSUP)

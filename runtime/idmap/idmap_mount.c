@@ -19,6 +19,7 @@
 
 #include "cleanup.h"
 #include "idmap_chown.h"
+#include "idmap_overlay.h"
 #include "idmap_raw.h"
 #include "idmap_request.h"
 
@@ -66,7 +67,7 @@ int idmap_userns_fd(const struct spec_idmaps *uid,
   while ((r = read(ready[0], &c, 1)) < 0 && errno == EINTR)
     ;
   if (r != 1 || c != 'y') {
-    werr_plain(err, EPERM, "create a user namespace for an idmapped mount");
+    werr_code(err, EPERM, "create a user namespace for an idmapped mount");
     goto out;
   }
   if (idmap_write(pid, uid, gid, err) < 0)
@@ -133,12 +134,17 @@ static int check_not_reachable(const char *path, const char *what,
     close(dfd);
     dfd = next;
   }
-  return werr_plain(err, EPERM,
+  return werr_code(err, EPERM,
                     "%s %s: writable and idmapped, but every directory from / "
                     "to it is searchable by other users, who could run "
                     "setuid-root files the container creates there; run "
                     "`chmod o-x %s` (or make it read-only)",
                     what, real, suggest ? suggest : real);
+}
+
+int idmap_check_not_reachable(const char *path, const char *what,
+                              werr_t *err) {
+  return check_not_reachable(path, what, err);
 }
 
 /* Clone PATH into a detached mount and idmap it through USERNS_FD. */
@@ -229,29 +235,85 @@ static int rootfs_needs_idmap(const char *rootfs, const struct spec_idmaps *uid,
   return 0;
 }
 
+static int open_userns(pid_t init_pid, int *out, werr_t *err) {
+  char path[64];
+  snprintf(path, sizeof(path), "/proc/%d/ns/user", init_pid);
+  *out = open(path, O_RDONLY | O_CLOEXEC);
+  if (*out < 0)
+    return werr_sys(err, "open %s", path);
+  return 0;
+}
+
+/* A bind source ward opens itself, as host root, before the init becomes
+ * the container's root: a path that root cannot search (podman's 0700
+ * userdata with hosts, resolv.conf, .containerenv, shm) is reached all the
+ * same, and nothing is resolved by path after the switch.  Under
+ * ward.idmap.isolated (AUTO_IDMAP) it is idmapped through the container's
+ * user namespace when its filesystem supports that and it is read-only or
+ * out of other users' reach (the rule for writable idmapped mounts);
+ * otherwise it is bound as it is, its files owned by ids the container may
+ * not map. */
+static int bind_clone(const struct spec_mount *m, size_t i, pid_t init_pid,
+                      bool rbind, bool auto_idmap, int *out, werr_t *err) {
+  unsigned flags = OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC;
+  if (rbind)
+    flags |= AT_RECURSIVE;
+  _cleanup_close_ int fd = open_tree(AT_FDCWD, m->source, flags);
+  if (fd < 0)
+    return werr_sys(err, "mounts[%zu].source %s", i, m->source);
+  /* rslave, as the bind in the container's rslave root would be: host
+   * mounts below still show, nothing mounted inside reaches the host. */
+  struct mount_attr slave = {.propagation = MS_SLAVE};
+  if (mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &slave,
+                    sizeof(slave)) < 0)
+    return werr_sys(err, "mounts[%zu].source %s: make it a slave", i,
+                    m->source);
+  if (auto_idmap) {
+    _cleanup_werr_ werr_t ignored = NULL;
+    _cleanup_close_ int userns = -1;
+    if ((has_option(m->options, "ro") ||
+         check_not_reachable(m->source, "", &ignored) == 0) &&
+        open_userns(init_pid, &userns, err) == 0) {
+      struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP,
+                                .userns_fd = (uint64_t)userns};
+      /* Refused where the filesystem (or a mount below) cannot be
+       * idmapped: the plain clone is used then. */
+      mount_setattr(fd, "", AT_EMPTY_PATH | (rbind ? AT_RECURSIVE : 0), &attr,
+                    sizeof(attr));
+    }
+  }
+  *out = take_fd(fd);
+  return 0;
+}
+
 static int mount_fd_for(const struct spec_config *c, size_t i, pid_t init_pid,
-                        bool has_userns, int *out, werr_t *err) {
+                        bool has_userns, bool auto_idmap, int *out,
+                        werr_t *err) {
   const struct spec_mount *m = &c->mounts[i];
   bool idmap = has_option(m->options, "idmap");
   bool ridmap = has_option(m->options, "ridmap");
   bool maps = m->uidMappings.len || m->gidMappings.len;
-  if (!idmap && !ridmap && !maps)
-    return 0;
   bool rbind = has_option(m->options, "rbind");
   bool bind = rbind || has_option(m->options, "bind") ||
               (m->type && strcmp(m->type, "bind") == 0);
+  if (!idmap && !ridmap && !maps) {
+    /* A relative source stays with the init, which starts in the bundle. */
+    if (!has_userns || !bind || m->source == NULL || m->source[0] != '/')
+      return 0;
+    return bind_clone(m, i, init_pid, rbind, auto_idmap, out, err);
+  }
   const char *dest = m->destination ? m->destination : "?";
   if (!bind)
-    return werr_plain(err, EINVAL,
+    return werr_code(err, EINVAL,
                       "mounts[%zu] (%s): idmapped mounts need a bind mount "
                       "(options \"bind\" or \"rbind\")",
                       i, dest);
   if (maps && (!m->uidMappings.len || !m->gidMappings.len))
-    return werr_plain(err, EINVAL, "mounts[%zu].%s: required together with %s",
+    return werr_code(err, EINVAL, "mounts[%zu].%s: required together with %s",
                       i, m->uidMappings.len ? "gidMappings" : "uidMappings",
                       m->uidMappings.len ? "uidMappings" : "gidMappings");
   if (m->source == NULL)
-    return werr_plain(err, EINVAL,
+    return werr_code(err, EINVAL,
                       "mounts[%zu].source: required for a bind mount", i);
   if (!has_option(m->options, "ro")) {
     char what[64];
@@ -267,16 +329,13 @@ static int mount_fd_for(const struct spec_config *c, size_t i, pid_t init_pid,
       return werr_prefix(err, "mounts[%zu] (%s)", i, dest);
   } else {
     if (!has_userns)
-      return werr_plain(
+      return werr_code(
           err, EINVAL,
           "mounts[%zu] (%s): \"%s\" without uidMappings/gidMappings "
           "uses the container's user namespace, and it has none",
           i, dest, ridmap ? "ridmap" : "idmap");
-    char path[64];
-    snprintf(path, sizeof(path), "/proc/%d/ns/user", init_pid);
-    userns = open(path, O_RDONLY | O_CLOEXEC);
-    if (userns < 0)
-      return werr_sys(err, "open %s", path);
+    if (open_userns(init_pid, &userns, err) < 0)
+      return -1;
   }
   return idmapped_clone(m->source, rbind, ridmap, userns, out, err);
 }
@@ -291,10 +350,12 @@ int idmap_mount_fds(const struct spec_config *c, const char *rootfs,
   if (idmap_request_parse(&c->annotations, &rq, err) < 0)
     return -1;
   bool chown = rq.chown;
+  bool isolated = rq.isolated;
   idmap_request_free(&rq);
   bool has_userns = !same_userns(init_pid);
   _cleanup_close_ int userns = -1;
   struct spec_idmaps uid = {0}, gid = {0};
+  struct idmap_overlay ovl = {0};
   int rc = -1;
 
   if (has_userns) {
@@ -306,32 +367,35 @@ int idmap_mount_fds(const struct spec_config *c, const char *rootfs,
       if (idmap_chown_rootfs(rootfs, &uid, &gid, &changed, err) < 0)
         goto out;
     }
-    bool need = false;
+    bool need = false, overlay = false;
     if (rootfs_needs_idmap(rootfs, &uid, &gid, &need, err) < 0)
       goto out;
-    if (need && !c->root_readonly &&
+    if (need && (idmap_overlay_probe(rootfs, &overlay, &ovl, err) < 0 ||
+                 open_userns(init_pid, &userns, err) < 0))
+      goto out;
+    /* overlayfs itself cannot be idmapped: its layers are, under a new
+     * overlay; what the container writes lands in the upper dir. */
+    if (need && overlay &&
+        idmap_overlay_mount(rootfs, &ovl, userns, &uid, &gid,
+                            !c->root_readonly, rootfs_fd, err) < 0)
+      goto out;
+    if (need && !overlay && !c->root_readonly &&
         check_not_reachable(rootfs, "root.path", err) < 0)
       goto out;
-    if (need) {
-      char path[64];
-      snprintf(path, sizeof(path), "/proc/%d/ns/user", init_pid);
-      userns = open(path, O_RDONLY | O_CLOEXEC);
-      if (userns < 0) {
-        werr_sys(err, "open %s", path);
-        goto out;
-      }
-      /* The rootfs is bound recursively, like runc's rbind of root.path. */
-      if (idmapped_clone(rootfs, true, false, userns, rootfs_fd, err) < 0)
-        goto out;
-    }
+    /* The rootfs is bound recursively, like runc's rbind of root.path. */
+    if (need && !overlay &&
+        idmapped_clone(rootfs, true, false, userns, rootfs_fd, err) < 0)
+      goto out;
   }
   for (size_t i = 0; i < c->mounts_len; i++)
-    if (mount_fd_for(c, i, init_pid, has_userns, &mount_fds[i], err) < 0)
+    if (mount_fd_for(c, i, init_pid, has_userns, isolated && has_userns,
+                     &mount_fds[i], err) < 0)
       goto out;
   rc = 0;
 out:
   if (rc < 0)
     close_all(rootfs_fd, mount_fds, c->mounts_len);
+  idmap_overlay_free(&ovl);
   free(uid.items);
   free(gid.items);
   return rc;

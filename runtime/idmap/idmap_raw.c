@@ -74,20 +74,19 @@ static int parse_range(const char *tok, size_t len, unsigned line,
         parse_id(dash + 1, len - (size_t)(dash - tok) - 1, &b) < 0)
       goto bad;
     if (b < a)
-      return werr_plain(err, EINVAL,
-                        IDMAP_RAW_ANNOTATION " line %u: %s range \"%.*s\" ends "
-                                             "before it starts",
-                        line, side, (int)len, tok);
+      return werr_code(err, EINVAL,
+                       IDMAP_RAW_ANNOTATION " line %u: %s range \"%.*s\" ends "
+                                            "before it starts",
+                       line, side, (int)len, tok);
   }
   *first = (uint32_t)a;
   *size = (uint32_t)(b - a + 1);
   return 0;
 bad:
-  return werr_plain(err, EINVAL,
-                    IDMAP_RAW_ANNOTATION
-                    " line %u: %s ids \"%.*s\": want an id "
-                    "or FIRST-LAST, each 0..%llu",
-                    line, side, (int)len, tok, ID_MAX);
+  return werr_code(err, EINVAL,
+                   IDMAP_RAW_ANNOTATION " line %u: %s ids \"%.*s\": want an id "
+                                        "or FIRST-LAST, each 0..%llu",
+                   line, side, (int)len, tok, ID_MAX);
 }
 
 static int parse_line(const char *s, size_t len, unsigned line,
@@ -109,9 +108,8 @@ static int parse_line(const char *s, size_t len, unsigned line,
     toklen[ntok++] = i - start;
   }
   if (ntok != 3)
-    return werr_plain(err, EINVAL,
-                      IDMAP_RAW_ANNOTATION " line %u: \"%.*s\": %s", line,
-                      (int)len, s, raw_syntax);
+    return werr_code(err, EINVAL, IDMAP_RAW_ANNOTATION " line %u: \"%.*s\": %s",
+                     line, (int)len, s, raw_syntax);
   e->line = line;
   size_t k;
   for (k = 0; k < 3; k++)
@@ -119,10 +117,10 @@ static int parse_line(const char *s, size_t len, unsigned line,
         memcmp(tok[0], kind_names[k], toklen[0]) == 0)
       break;
   if (k == 3)
-    return werr_plain(err, EINVAL,
-                      IDMAP_RAW_ANNOTATION
-                      " line %u: \"%.*s\": unknown kind, %s",
-                      line, (int)toklen[0], tok[0], raw_syntax);
+    return werr_code(err, EINVAL,
+                     IDMAP_RAW_ANNOTATION
+                     " line %u: \"%.*s\": unknown kind, %s",
+                     line, (int)toklen[0], tok[0], raw_syntax);
   e->kind = (enum idmap_raw_kind)k;
   uint32_t hsize, csize;
   if (parse_range(tok[1], toklen[1], line, "host", &e->host, &hsize, err) < 0 ||
@@ -130,11 +128,11 @@ static int parse_line(const char *s, size_t len, unsigned line,
                   err) < 0)
     return -1;
   if (hsize != csize)
-    return werr_plain(err, EINVAL,
-                      IDMAP_RAW_ANNOTATION
-                      " line %u: %u host ids but %u container "
-                      "ids: both sides must have the same size",
-                      line, hsize, csize);
+    return werr_code(err, EINVAL,
+                     IDMAP_RAW_ANNOTATION
+                     " line %u: %u host ids but %u container "
+                     "ids: both sides must have the same size",
+                     line, hsize, csize);
   e->size = hsize;
   return 0;
 }
@@ -171,16 +169,16 @@ int idmap_raw_parse(const char *text, struct idmap_raw *out, werr_t *err) {
         if (!kinds_share_map(o->kind, e.kind))
           continue;
         if (ranges_overlap(o->container, o->size, e.container, e.size)) {
-          werr_plain(err, EINVAL,
-                     IDMAP_RAW_ANNOTATION
-                     " line %u: container ids overlap line %u",
-                     line, o->line);
+          werr_code(err, EINVAL,
+                    IDMAP_RAW_ANNOTATION
+                    " line %u: container ids overlap line %u",
+                    line, o->line);
           goto fail;
         }
         if (ranges_overlap(o->host, o->size, e.host, e.size)) {
-          werr_plain(err, EINVAL,
-                     IDMAP_RAW_ANNOTATION " line %u: host ids overlap line %u",
-                     line, o->line);
+          werr_code(err, EINVAL,
+                    IDMAP_RAW_ANNOTATION " line %u: host ids overlap line %u",
+                    line, o->line);
           goto fail;
         }
       }
@@ -270,26 +268,26 @@ static int check_sorted(const struct spec_idmaps *map,
                         const struct idmap_raw *raw, bool gid,
                         const char *field, werr_t *err) {
   if (map->len > SPEC_IDMAP_MAX_LINES)
-    return werr_plain(err, EINVAL,
-                      "%s: %zu lines, the kernel accepts at most %d", field,
-                      map->len, SPEC_IDMAP_MAX_LINES);
+    return werr_code(err, EINVAL,
+                     "%s: %zu lines, the kernel accepts at most %d", field,
+                     map->len, SPEC_IDMAP_MAX_LINES);
   for (size_t i = 0; i < map->len; i++) {
     const struct spec_idmap *m = &map->items[i];
     if (m->size == 0)
-      return werr_plain(err, EINVAL, "%s: a range of size 0 (container id %u)",
-                        field, m->containerID);
+      return werr_code(err, EINVAL, "%s: a range of size 0 (container id %u)",
+                       field, m->containerID);
     if ((uint64_t)m->containerID + m->size - 1 > ID_MAX ||
         (uint64_t)m->hostID + m->size - 1 > ID_MAX)
-      return werr_plain(err, EINVAL,
-                        "%s: \"%u %u %u\" runs past the largest id %llu", field,
-                        m->containerID, m->hostID, m->size, ID_MAX);
+      return werr_code(err, EINVAL,
+                       "%s: \"%u %u %u\" runs past the largest id %llu", field,
+                       m->containerID, m->hostID, m->size, ID_MAX);
   }
   /* Container side: sorted by container id, so neighbours suffice. */
   for (size_t i = 1; i < map->len; i++) {
     const struct spec_idmap *a = &map->items[i - 1], *b = &map->items[i];
     if ((uint64_t)a->containerID + a->size > b->containerID)
-      return werr_plain(err, EINVAL, "%s: container id %u is mapped twice",
-                        field, b->containerID);
+      return werr_code(err, EINVAL, "%s: container id %u is mapped twice",
+                       field, b->containerID);
   }
   /* Host side on a copy sorted by host id. */
   if (map->len > 1) {
@@ -308,13 +306,13 @@ static int check_sorted(const struct spec_idmaps *map,
       uint32_t dup = b->hostID;
       free(h);
       if (e)
-        return werr_plain(err, EINVAL,
-                          IDMAP_RAW_ANNOTATION
-                          " line %u: host %s %u is already "
-                          "mapped by the container's own range (%s)",
-                          e->line, gid ? "gid" : "uid", dup, field);
-      return werr_plain(err, EINVAL, "%s: host id %u is mapped twice", field,
-                        dup);
+        return werr_code(err, EINVAL,
+                         IDMAP_RAW_ANNOTATION
+                         " line %u: host %s %u is already "
+                         "mapped by the container's own range (%s)",
+                         e->line, gid ? "gid" : "uid", dup, field);
+      return werr_code(err, EINVAL, "%s: host id %u is mapped twice", field,
+                       dup);
     }
     free(h);
   }

@@ -95,7 +95,7 @@ static int load_entry(yajl_val v, const char *path, struct idmap_entry *e,
   if (e->kind == NULL)
     e->kind = xstrdup_or_null(IDMAP_KIND_ISOLATED);
   if ((e->root == NULL) != (e->id == NULL) || (e->id == NULL && e->key == NULL))
-    return werr_plain(err, 0, "%s: needs a container or a key", path);
+    return werr(err, "%s: needs a container or a key", path);
   return 0;
 }
 
@@ -234,7 +234,7 @@ static void gen_entry(yajl_gen g, const struct idmap_entry *e) {
 
 int idmap_registry_commit(struct idmap_registry *r, werr_t *err) {
   if (!r->writable)
-    return werr_plain(err, EBADF, "%s: opened read-only", r->dir);
+    return werr_code(err, EBADF, "%s: opened read-only", r->dir);
   yajl_gen g = yajl_gen_alloc(NULL);
   if (g == NULL)
     abort();

@@ -12,7 +12,7 @@ static int parse_bool(const char *name, const char *v, bool *out, werr_t *err) {
   else if (strcmp(v, "false") == 0)
     *out = false;
   else
-    return werr_plain(err, EINVAL,
+    return werr_code(err, EINVAL,
                       "%s: must be \"true\" or \"false\", got \"%s\"", name, v);
   return 0;
 }
@@ -30,7 +30,7 @@ static int parse_num(const char *name, const char *v, uint64_t min,
       x = x * 10 + (uint64_t)(v[i] - '0');
   }
   if (!ok || x < min || x > max)
-    return werr_plain(
+    return werr_code(
         err, EINVAL, "%s: must be a whole number from %llu to %llu, got \"%s\"",
         name, (unsigned long long)min, (unsigned long long)max, v);
   *out = x;
@@ -48,7 +48,7 @@ static int check_key(const char *v, werr_t *err) {
   for (size_t i = 0; ok && i < n; i++)
     ok = isalnum((unsigned char)v[i]) || strchr("_+.-", v[i]) != NULL;
   if (!ok)
-    return werr_plain(err, EINVAL,
+    return werr_code(err, EINVAL,
                       IDMAP_ANNOT_KEY ": \"%s\": want 1-255 characters of "
                                       "[A-Za-z0-9_+.-]",
                       v);
@@ -124,7 +124,7 @@ static void unknown_annotation(const char *k, werr_t *err) {
     strncat(names, annotations_known[j].key + prefix,
             sizeof(names) - strlen(names) - 1);
   }
-  werr_plain(err, EINVAL, "%s: unknown annotation (known: %s)", k, names);
+  werr_code(err, EINVAL, "%s: unknown annotation (known: %s)", k, names);
 }
 
 int idmap_request_parse(const struct kvlist *annotations,
@@ -155,7 +155,7 @@ int idmap_request_parse(const struct kvlist *annotations,
                         : r.key      ? IDMAP_ANNOT_KEY
                                      : NULL;
   if (has_isolated && !isolated && implied) {
-    werr_plain(err, EINVAL,
+    werr_code(err, EINVAL,
                "%s: needs an isolated range, but " IDMAP_ANNOT_ISOLATED
                " is false",
                implied);
@@ -169,7 +169,7 @@ int idmap_request_parse(const struct kvlist *annotations,
     r.isolated_why = implied;
   }
   if (r.has_base && r.base + r.size > 4294967295ULL) {
-    werr_plain(err, EINVAL,
+    werr_code(err, EINVAL,
                IDMAP_ANNOT_BASE ": %llu + %llu ids runs past the largest id "
                                 "4294967294",
                (unsigned long long)r.base, (unsigned long long)r.size);

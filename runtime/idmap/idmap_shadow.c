@@ -191,13 +191,12 @@ int idmap_shadow_decide(const struct idmap_shadow_probe *p, const char *user,
       size_t l = strlen(dst);
       snprintf(dst + l, 128 - l, "%s%s", l ? ", " : "", names[i]);
     }
-    return werr_plain(
-        err, ENOENT,
-        "broken shadow setup: %s found but %s missing; user "
-        "namespaces need all four (or none, for the default range "
-        "%llu-%llu)",
-        present, missing, IDMAP_DEFAULT_BASE,
-        IDMAP_DEFAULT_BASE + IDMAP_DEFAULT_SIZE - 1);
+    return werr_code(err, ENOENT,
+                     "broken shadow setup: %s found but %s missing; user "
+                     "namespaces need all four (or none, for the default range "
+                     "%llu-%llu)",
+                     present, missing, IDMAP_DEFAULT_BASE,
+                     IDMAP_DEFAULT_BASE + IDMAP_DEFAULT_SIZE - 1);
   }
   out->use_files = true;
   idmap_subids_parse(p->subuid_text ? p->subuid_text : "", user, uid,
@@ -217,21 +216,21 @@ int idmap_shadow_decide(const struct idmap_shadow_probe *p, const char *user,
       gid_ok ? NULL : suggest_line(p->subgid_text ? p->subgid_text : "", user);
   idmap_shadow_free(out);
   if (uline && gline && strcmp(uline, gline) == 0)
-    return werr_plain(
+    return werr_code(
         err, ERANGE,
         "%s, at least %llu are needed: add the line \"%s\" to " IDMAP_SUBUID
         " and " IDMAP_SUBGID,
         why, IDMAP_MIN_POOL, uline);
   if (uline && gline)
-    return werr_plain(
+    return werr_code(
         err, ERANGE,
         "%s, at least %llu are needed: add the line \"%s\" to " IDMAP_SUBUID
         " and \"%s\" to " IDMAP_SUBGID,
         why, IDMAP_MIN_POOL, uline, gline);
-  return werr_plain(err, ERANGE,
-                    "%s, at least %llu are needed: add the line \"%s\" to %s",
-                    why, IDMAP_MIN_POOL, uline ? uline : gline,
-                    uline ? IDMAP_SUBUID : IDMAP_SUBGID);
+  return werr_code(err, ERANGE,
+                   "%s, at least %llu are needed: add the line \"%s\" to %s",
+                   why, IDMAP_MIN_POOL, uline ? uline : gline,
+                   uline ? IDMAP_SUBUID : IDMAP_SUBGID);
 }
 
 static bool in_path(const char *prog) {
@@ -350,12 +349,12 @@ int idmap_shadow_check_raw(const struct idmap_shadow *s, const char *user,
     const char *files = uid_bad && gid_bad ? IDMAP_SUBUID " and " IDMAP_SUBGID
                         : uid_bad          ? IDMAP_SUBUID
                                            : IDMAP_SUBGID;
-    return werr_plain(err, EPERM,
-                      IDMAP_RAW_ANNOTATION
-                      " line %u: host ids %u-%u are not "
-                      "delegated to %s: add the line \"%s:%u:%u\" to %s",
-                      e->line, e->host, e->host + e->size - 1, user, user,
-                      e->host, e->size, files);
+    return werr_code(err, EPERM,
+                     IDMAP_RAW_ANNOTATION
+                     " line %u: host ids %u-%u are not "
+                     "delegated to %s: add the line \"%s:%u:%u\" to %s",
+                     e->line, e->host, e->host + e->size - 1, user, user,
+                     e->host, e->size, files);
   }
   return 0;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -103,7 +104,7 @@ static int open_cache_dir(const char *dir, bool create, werr_t *err) {
     abort();
   char *slash = strrchr(parent, '/');
   if (slash == NULL || slash[1] == '\0')
-    return werr(err, EINVAL, "seccomp cache %s: not an absolute path", dir);
+    return werr_code(err, EINVAL, "seccomp cache %s: not an absolute path", dir);
   const char *base = slash + 1;
   *slash = '\0';
   if (create && parent[0] && mkdir(parent, 0700) < 0 && errno != EEXIST)
@@ -117,7 +118,7 @@ static int open_cache_dir(const char *dir, bool create, werr_t *err) {
   if (fstat(pfd, &st) < 0)
     return werr_sys(err, "stat %s", parent);
   if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
-    return werr(err, EPERM, "seccomp cache: %s is not owned by uid %u or is "
+    return werr_code(err, EPERM, "seccomp cache: %s is not owned by uid %u or is "
                             "writable by others: not used",
                 parent, (unsigned)geteuid());
   if (create && mkdirat(pfd, base, 0700) < 0 && errno != EEXIST)
@@ -128,7 +129,7 @@ static int open_cache_dir(const char *dir, bool create, werr_t *err) {
   if (fstat(fd, &st) < 0 || st.st_uid != geteuid() ||
       (st.st_mode & 077) != 0) {
     close(fd);
-    return werr(err, EPERM, "seccomp cache: %s is not uid %u's, mode 0700: "
+    return werr_code(err, EPERM, "seccomp cache: %s is not uid %u's, mode 0700: "
                             "not used",
                 dir, (unsigned)geteuid());
   }
@@ -201,14 +202,21 @@ static void evict(int dfd) {
   struct dirent *de;
   while ((de = readdir(d)) != NULL) {
     struct stat st;
-    if (de->d_name[0] == '.' || strlen(de->d_name) >= 32 ||
+    if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
         fstatat(dfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
       continue;
+    /* A temporary file a killed ward left (or any stray name): gone once
+     * it is a minute old, so the directory stays bounded. */
+    if (de->d_name[0] == '.' || strlen(de->d_name) >= 32) {
+      if (st.st_mtim.tv_sec + 60 < time(NULL))
+        (void)unlinkat(dfd, de->d_name, 0);
+      continue;
+    }
     struct ent *nv = realloc(v, (n + 1) * sizeof(*v));
     if (nv == NULL)
       abort();
     v = nv;
-    snprintf(v[n].name, sizeof(v[n].name), "%s", de->d_name);
+    memcpy(v[n].name, de->d_name, strlen(de->d_name) + 1); /* < 32 above */
     v[n].t = st.st_mtim;
     n++;
   }

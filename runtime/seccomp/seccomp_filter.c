@@ -180,10 +180,10 @@ static int export_bpf(scmp_filter_ctx ctx, struct seccomp_prog *p,
     return werr_prefix(err, PATH ": read exported BPF");
   if (n == 0 || n % sizeof(struct sock_filter) != 0 ||
       n / sizeof(struct sock_filter) > BPF_MAXINSNS)
-    return werr(err, E2BIG,
-                PATH ": compiled filter has %zu instructions (the kernel "
-                "takes at most %d)",
-                n / sizeof(struct sock_filter), BPF_MAXINSNS);
+    return werr_code(err, E2BIG,
+                     PATH ": compiled filter has %zu instructions (the kernel "
+                          "takes at most %d)",
+                     n / sizeof(struct sock_filter), BPF_MAXINSNS);
   p->len = n / sizeof(struct sock_filter);
   p->insns = malloc(n);
   if (p->insns == NULL)
@@ -204,8 +204,9 @@ static int compile(const struct spec_seccomp *s, struct seccomp_prog *p,
   __attribute__((cleanup(ctx_releasep))) scmp_filter_ctx ctx =
       seccomp_init(defact);
   if (ctx == NULL)
-    return werr(err, EINVAL, PATH ".defaultAction: libseccomp rejects \"%s\"",
-                spec_scmp_action_name(s->defaultAction));
+    return werr_code(err, EINVAL,
+                     PATH ".defaultAction: libseccomp rejects \"%s\"",
+                     spec_scmp_action_name(s->defaultAction));
   int rc;
   if (s->syscalls_len > OPTIMIZE_MIN_RULES &&
       (rc = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_OPTIMIZE, 2)) < 0)

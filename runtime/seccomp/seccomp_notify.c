@@ -67,7 +67,7 @@ static int build_payload(const struct spec_seccomp *s, const char *state_json,
     return -1;
   yajl_val pid = json_get(state, "pid");
   if (pid == NULL || !YAJL_IS_INTEGER(pid))
-    return werr(err, 0, "container state: pid: must be an integer");
+    return werr(err, "container state: pid: must be an integer");
 
   __attribute__((cleanup(gen_freep))) yajl_gen g = yajl_gen_alloc(NULL);
   if (g == NULL)
@@ -92,7 +92,7 @@ static int build_payload(const struct spec_seccomp *s, const char *state_json,
   const unsigned char *buf = NULL;
   size_t n = 0;
   if (yajl_gen_get_buf(g, &buf, &n) != yajl_gen_status_ok)
-    return werr(err, 0, "container process state: JSON generation failed");
+    return werr(err, "container process state: JSON generation failed");
   *out = malloc(n);
   if (*out == NULL)
     abort();
@@ -141,9 +141,9 @@ static int send_state(int sock, int fd, const char *buf, size_t len) {
 int seccomp_notify_forward(const struct spec_seccomp *s,
                            const char *state_json, int notify_fd, werr_t *err) {
   if (s == NULL || s->listenerPath == NULL)
-    return werr(err, EINVAL, "linux.seccomp.listenerPath: not set");
+    return werr_code(err, EINVAL, "linux.seccomp.listenerPath: not set");
   if (notify_fd < 0)
-    return werr(err, EBADF, "linux.seccomp: no listener fd to forward");
+    return werr_code(err, EBADF, "linux.seccomp: no listener fd to forward");
   _cleanup_free_ char *payload = NULL;
   size_t len = 0;
   if (build_payload(s, state_json, &payload, &len, err) < 0)
@@ -151,7 +151,7 @@ int seccomp_notify_forward(const struct spec_seccomp *s,
 
   struct sockaddr_un addr = {.sun_family = AF_UNIX};
   if (strlen(s->listenerPath) >= sizeof(addr.sun_path))
-    return werr(err, ENAMETOOLONG, "linux.seccomp.listenerPath: too long");
+    return werr_code(err, ENAMETOOLONG, "linux.seccomp.listenerPath: too long");
   strcpy(addr.sun_path, s->listenerPath);
   _cleanup_close_ int sock = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (sock < 0)
@@ -181,7 +181,7 @@ int seccomp_notify_fetch(int pidfd, int remote_fd, werr_t *err) {
   link[n > 0 ? n : 0] = '\0';
   if (strcmp(link, "anon_inode:seccomp notify") != 0) {
     close((int)fd);
-    return werr(err, EPROTO, "seccomp: fd %d of the init is not a listener",
+    return werr_code(err, EPROTO, "seccomp: fd %d of the init is not a listener",
                 remote_fd);
   }
   return (int)fd;

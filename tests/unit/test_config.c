@@ -699,7 +699,47 @@ static void test_features(void) {
   yajl_tree_free(v);
 }
 
+/* Input bounds and the log's UTF-8 rule (issue 10.4, 10.9). */
+static void test_bounds_and_log_text(void) {
+  /* 129 levels: refused before yajl builds (and recursively frees) a tree. */
+  char deep[400] = "{\"x\":";
+  for (int i = 0; i < 128; i++)
+    strcat(deep, "[");
+  strcat(deep, "1");
+  for (int i = 0; i < 128; i++)
+    strcat(deep, "]");
+  strcat(deep, "}");
+  yajl_val v = NULL;
+  werr_t err = NULL;
+  CHECK(json_parse_buf(deep, "in.json", &v, &err) < 0 && v == NULL);
+  CHECK_STR(err ? err->msg : NULL, "in.json: JSON nested deeper than 128 levels");
+  werr_free(&err);
+  /* Brackets inside strings (escaped quote included) do not count; 128
+   * levels is fine: the object, the array, 126 more. */
+  strcpy(deep, "{\"x\":[\"[[[[\\\"[[[\",");
+  for (int i = 0; i < 126; i++)
+    strcat(deep, "[");
+  for (int i = 0; i < 126; i++)
+    strcat(deep, "]");
+  strcat(deep, "]}");
+  CHECK(json_parse_buf(deep, "ok.json", &v, &err) == 0);
+  if (err)
+    fprintf(stderr, "%s\n", err->msg);
+  werr_free(&err);
+  yajl_tree_free(v);
+
+  char *c = ward_log_clean("ok \xc3\xa9\nnext");
+  CHECK_STR(c, "ok \xc3\xa9 next");
+  free(c);
+  /* What "\udcff" decodes to, an overlong '/', a stray continuation byte. */
+  c = ward_log_clean("a\xed\xb3\xbf b\xc0\xaf c\x80");
+  CHECK_STR(c, "a\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd b\xef\xbf\xbd"
+               "\xef\xbf\xbd c\xef\xbf\xbd");
+  free(c);
+}
+
 int main(void) {
+  test_bounds_and_log_text();
   test_full();
   test_minimal();
   test_ns_helpers();

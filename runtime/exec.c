@@ -1,0 +1,226 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* `ward exec`'s core: another process in a running (or created)
+ * container.  ward forks a helper that joins the init's namespaces (by
+ * pidfd) from inside the container's cgroup, and the helper forks the
+ * process itself so that it lands in the container's pid namespace.  The
+ * console and --pid-file steps are create's (container.h). */
+#include "exec.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "cleanup.h"
+#include "foreground.h"
+#include "lsm.h"
+#include "process.h"
+#include "process_sched.h"
+#include "seccomp_cache.h"
+#include "seccomp_filter.h"
+#include "sync.h"
+#include "tty.h"
+#include "utils.h"
+
+/* Namespaces of PID that differ from ours: joining one's own namespace is
+ * an error for user namespaces, and pointless for the rest. */
+static int ns_to_join(pid_t pid) {
+  int flags = 0;
+  for (int i = 0; i < SPEC_NS_COUNT; i++) {
+    const struct spec_ns_kind *k = spec_ns_kind((enum spec_ns)i);
+    char a[64], b[64];
+    struct stat sa, sb;
+    snprintf(a, sizeof(a), "/proc/self/ns/%s", k->procname);
+    snprintf(b, sizeof(b), "/proc/%d/ns/%s", pid, k->procname);
+    if (stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_ino != sb.st_ino)
+      flags |= k->flag;
+  }
+  return flags;
+}
+
+static __attribute__((noreturn)) void exec_child(int sock,
+                                                 const struct spec_process *p,
+                                                 struct seccomp_prog *seccomp,
+                                                 int preserve) {
+  werr_t err = NULL;
+  /* Before the first goto: clang refuses a jump past a cleanup variable. */
+  _cleanup_free_ char *exe = NULL;
+  /* While /proc/self is still ours to write (see init.c). */
+  if (process_set_oom_score(p, &err) < 0)
+    goto fail;
+  prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+  if (p->terminal) {
+    int master = tty_setup_in_container(p, &err);
+    if (master < 0)
+      goto fail;
+    int rc = sync_send(sock, SYNC_CONSOLE, 0, &master, 1, &err);
+    close(master);
+    if (rc < 0)
+      goto fail;
+  }
+  if (chdir(p->cwd ? p->cwd : "/") < 0) {
+    werr_sys(&err, "cwd: chdir %s", p->cwd);
+    goto fail;
+  }
+  /* Every call before the filter, which process_become_user loads last:
+   * after it only execve.  ward learns of the exec from EOF on SOCK
+   * (O_CLOEXEC), of a failure from SYNC_ERROR. */
+  if (process_resolve_exe(p, &exe, &err) < 0 ||
+      process_set_limits(p, &err) < 0 || sched_apply_final(p, &err) < 0 ||
+      lsm_apply_exec_label(p, &err) < 0 ||
+      process_close_fds(preserve, &err) < 0 ||
+      process_become_user(p, seccomp, NULL, &err) < 0)
+    goto fail;
+  process_exec(p, exe, &err);
+fail:
+  sync_send_error(sock, err);
+  _exit(1);
+}
+
+static int run_exec(const struct exec_opts *o, struct container_state *st,
+                    const struct spec_config *c, struct spec_process *p,
+                    werr_t *err) {
+  struct seccomp_prog *seccomp = NULL;
+  if (c->linux_.seccomp &&
+      seccomp_filter_prepare(c->linux_.seccomp, SECCOMP_CACHE_DIR, &seccomp,
+                             err) < 0)
+    return -1;
+  int rc = -1;
+  int sv[2] = {-1, -1};
+  _cleanup_close_ int pidfd = state_pidfd(st, err);
+  _cleanup_close_ int master = -1;
+  struct cgroup_handle *cg = NULL;
+  pid_t helper = -1, child = -1;
+  if (pidfd < 0)
+    goto out;
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+    werr_sys(err, "socketpair");
+    goto out;
+  }
+  /* The exec'd process is our grandchild: be its subreaper to wait for it. */
+  if (!o->detach && prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) < 0) {
+    werr_sys(err, "prctl(PR_SET_CHILD_SUBREAPER)");
+    goto out;
+  }
+  int nsflags = ns_to_join(st->pid);
+  helper = fork();
+  if (helper < 0) {
+    werr_sys(err, "fork");
+    goto out;
+  }
+  if (helper == 0) {
+    close(sv[0]);
+    werr_t e = NULL;
+    /* First act, as in the init: no fd of the caller's but stdio and the
+     * preserved ones goes into the container. */
+    int keep[] = {sv[1], pidfd};
+    if (process_close_inherited(o->preserve_fds, keep, 2, &e) < 0) {
+      sync_send_error(sv[1], e);
+      _exit(1);
+    }
+    struct sync_msg m;
+    if (sync_expect(sv[1], SYNC_GO, &m, NULL, NULL, &e) < 0)
+      _exit(1);
+    if (nsflags && setns(pidfd, nsflags) < 0) {
+      werr_sys(&e, "join the namespaces of container \"%s\"", st->id);
+      sync_send_error(sv[1], e);
+      _exit(1);
+    }
+    pid_t k = fork();
+    if (k < 0) {
+      werr_sys(&e, "fork");
+      sync_send_error(sv[1], e);
+      _exit(1);
+    }
+    if (k == 0)
+      exec_child(sv[1], p, seccomp, o->preserve_fds);
+    sync_send(sv[1], SYNC_PID, k, NULL, 0, &e);
+    _exit(0);
+  }
+  close(sv[1]);
+  sv[1] = -1;
+  if (st->cgroup && st->cgroup[0]) {
+    if (cgroup_open(st->cgroup, &cg, err) < 0 ||
+        cgroup_enter(cg, helper, err) < 0)
+      goto out;
+  }
+  if (sync_send(sv[0], SYNC_GO, 0, NULL, 0, err) < 0)
+    goto out;
+  for (;;) {
+    struct sync_msg m;
+    int fd = -1;
+    size_t n = 1;
+    int r = sync_recv_or_eof(sv[0], &m, &fd, &n, err);
+    if (r < 0)
+      goto out;
+    if (r == 0 && child > 0)
+      break; /* the helper is gone and the process exec'd */
+    if (r == 0) {
+      werr_code(err, EPROTO, "exec: no pid from helper");
+      goto out;
+    }
+    if (m.type == SYNC_PID) {
+      child = (pid_t)m.value;
+    } else if (m.type == SYNC_CONSOLE && n == 1) {
+      if (container_pass_console(o->console_socket, fd, &master, err) < 0)
+        goto out;
+    } else if (n == 1) {
+      close(fd);
+    }
+  }
+  waitpid(helper, NULL, 0);
+  helper = -1;
+  if (child <= 0) {
+    werr_code(err, EPROTO, "exec: no pid from helper");
+    goto out;
+  }
+  if (o->pid_file && container_write_pid_file(o->pid_file, child, err) < 0)
+    goto out;
+  if (o->detach) {
+    rc = 0;
+    goto out;
+  }
+  rc = foreground_wait(child, -1, master, err);
+  child = -1;
+out:
+  if (rc < 0 && child > 0)
+    kill(child, SIGKILL);
+  if (helper > 0) {
+    kill(helper, SIGKILL);
+    waitpid(helper, NULL, 0);
+  }
+  if (sv[0] >= 0)
+    close(sv[0]);
+  if (sv[1] >= 0)
+    close(sv[1]);
+  cgroup_handle_free(cg);
+  seccomp_prog_free(seccomp);
+  return rc;
+}
+
+
+int container_exec(const struct ward_ctx *ctx, struct container_state *st,
+                   const struct spec_config *c, struct spec_process *p,
+                   const struct exec_opts *o, werr_t *err) {
+  (void)ctx;
+  enum container_status s = state_status(st);
+  if (s != STATUS_RUNNING && s != STATUS_CREATED)
+    return werr_code(err, EINVAL, "cannot exec in a %s container \"%s\"",
+                     state_status_name(s), st->id);
+  if (sched_check(p, err) < 0 || lsm_check_process(p, err) < 0)
+    return -1;
+  if (p->terminal && !o->console_socket && o->detach)
+    return werr_code(err, EINVAL,
+                     "exec: --tty with --detach needs --console-socket");
+  return run_exec(o, st, c, p, err);
+}
