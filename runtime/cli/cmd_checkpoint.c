@@ -10,14 +10,14 @@
 #include "commands.h"
 
 #define COMMON_FLAGS                                                           \
-  "[--work-path DIR] [--tcp-established] [--ext-unix-sk] [--shell-job] "      \
-  "[--file-locks] [--manage-cgroups-mode soft|full|strict|ignore] "           \
+  "[--work-path DIR] [--tcp-established] [--ext-unix-sk] [--shell-job] "       \
+  "[--file-locks] [--manage-cgroups-mode soft|full|strict|ignore] "            \
   "[--empty-ns NS] [--auto-dedup] [--lazy-pages]"
 #define CHECKPOINT_USAGE                                                       \
-  "ward checkpoint [--image-path DIR] [--parent-path DIR] "                   \
+  "ward checkpoint [--image-path DIR] [--parent-path DIR] "                    \
   "[--leave-running] [--pre-dump] " COMMON_FLAGS " ID"
 #define RESTORE_USAGE                                                          \
-  "ward restore [--bundle DIR] [--image-path DIR] [--detach] "                \
+  "ward restore [--bundle DIR] [--image-path DIR] [--detach] "                 \
   "[--pid-file FILE] [--console-socket SOCK] [--no-pivot] " COMMON_FLAGS " ID"
 
 enum {
@@ -52,8 +52,9 @@ enum {
       {"empty-ns", required_argument, 0, OPT_EMPTYNS},                         \
       {"auto-dedup", no_argument, 0, OPT_DEDUP},                               \
       {"lazy-pages", no_argument, 0, OPT_LAZY},                                \
-      {"status-fd", required_argument, 0, OPT_IGNORED_ARG},                    \
-      {"page-server", required_argument, 0, OPT_IGNORED_ARG}
+      {"status-fd", required_argument, 0, OPT_IGNORED_ARG}, {                  \
+    "page-server", required_argument, 0, OPT_IGNORED_ARG                       \
+  }
 
 /* One flag of the set both commands share; 1 if it was not one. */
 static int common_flag(int ch, struct ckpt_common *c, werr_t *err) {
@@ -87,9 +88,10 @@ static int common_flag(int ch, struct ckpt_common *c, werr_t *err) {
   case OPT_EMPTYNS:
     /* runc's --empty-ns network leaves the netns to be set up by others;
      * Debian 12's libcriu has no setter for it. */
-    return werr_code(err, ENOTSUP,
-                "--empty-ns: not supported by ward (its libcriu cannot ask "
-                "CRIU for an empty namespace)");
+    return werr_code(
+        err, ENOTSUP,
+        "--empty-ns: not supported by ward (its libcriu cannot ask "
+        "CRIU for an empty namespace)");
   case OPT_IGNORED_ARG:
     return 0;
   }
@@ -98,13 +100,13 @@ static int common_flag(int ch, struct ckpt_common *c, werr_t *err) {
 
 static int need_id(int argc, char **argv, const char *usage, werr_t *err) {
   if (optind != argc - 1)
-    return werr_code(err, EINVAL, "%s: needs exactly one container id (usage: %s)",
-                argv[0], usage);
+    return werr_code(err, EINVAL,
+                     "%s: needs exactly one container id (usage: %s)", argv[0],
+                     usage);
   return 0;
 }
 
-int cmd_checkpoint(struct global_opts *g, int argc, char **argv,
-                   werr_t *err) {
+int cmd_checkpoint(struct global_opts *g, int argc, char **argv, werr_t *err) {
   /* Clients probe `checkpoint --help` to learn whether the runtime can
    * checkpoint: only say yes when CRIU works here. */
   if (cmd_wants_help(argc, argv, CHECKPOINT_USAGE))

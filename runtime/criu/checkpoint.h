@@ -16,16 +16,16 @@
 
 /* Options both directions share (runc's names). */
 struct ckpt_common {
-  const char *criu;       /* --criu: CRIU binary, or NULL for PATH's */
+  const char *criu; /* --criu: CRIU binary, or NULL for PATH's */
   const char *image_path;
-  const char *work_path;  /* default: image_path (CRIU's logs stay there) */
+  const char *work_path; /* default: image_path (CRIU's logs stay there) */
   bool tcp_established;
   bool ext_unix_sk;
   bool shell_job;
   bool file_locks;
   bool auto_dedup;
   bool lazy_pages;
-  int cg_mode;            /* -1: CRIU's default (soft) */
+  int cg_mode; /* -1: CRIU's default (soft) */
 };
 
 struct ckpt_dump_opts {
@@ -65,9 +65,9 @@ int ckpt_parse_cg_mode(const char *s, int *mode, werr_t *err);
 /* Between the files of runtime/criu/. */
 struct criu_opts;
 /* libcriu options every request carries: service binary, log, dirs. */
-int ckpt_opts_new(const struct ckpt_common *c,
-                  const char *log_name, struct criu_opts **out, int *img_fd,
-                  int *work_fd, werr_t *err);
+int ckpt_opts_new(const struct ckpt_common *c, const char *log_name,
+                  struct criu_opts **out, int *img_fd, int *work_fd,
+                  werr_t *err);
 /* Turn a failed libcriu call (RC) into one line naming the log and its
  * last errors. */
 int ckpt_criu_error(int rc, const char *what, const struct ckpt_common *c,
@@ -76,9 +76,9 @@ int ckpt_criu_error(int rc, const char *what, const struct ckpt_common *c,
 /* The mounts of a container CRIU must be told about, found from its
  * mountinfo: bind mounts whose source lies outside the container. */
 struct ckpt_ext_mount {
-  char *key;      /* mount point inside the container */
-  char *source;   /* host path it was bound from */
-  char *cg_base;  /* cgroup mounts: the host hierarchy's mount point */
+  char *key;     /* mount point inside the container */
+  char *source;  /* host path it was bound from */
+  char *cg_base; /* cgroup mounts: the host hierarchy's mount point */
 };
 struct ckpt_meta {
   struct ckpt_ext_mount *mounts;

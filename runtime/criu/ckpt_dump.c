@@ -134,10 +134,11 @@ static int run_dump(const struct ward_ctx *ctx,
     if (ckpt_mem_track(o->c.criu, &mt, err) < 0)
       goto out;
     if (o->pre_dump && !mt) {
-      werr_code(err, ENOTSUP,
-           "--pre-dump: CRIU cannot track memory changes on this kernel (no "
-           "soft-dirty bits, CONFIG_MEM_SOFT_DIRTY), so there is nothing a "
-           "pre-dump could save; checkpoint without it");
+      werr_code(
+          err, ENOTSUP,
+          "--pre-dump: CRIU cannot track memory changes on this kernel (no "
+          "soft-dirty bits, CONFIG_MEM_SOFT_DIRTY), so there is nothing a "
+          "pre-dump could save; checkpoint without it");
       goto out;
     }
     /* Without tracking, the parent's pages are still shared by CRIU's
@@ -172,9 +173,10 @@ out:
 int ckpt_dump(const struct ward_ctx *ctx, const char *id,
               const struct ckpt_dump_opts *o, werr_t *err) {
   if (o->c.lazy_pages)
-    return werr_code(err, ENOTSUP,
-                "--lazy-pages: not supported by ward (it needs CRIU's page "
-                "server and lazy-pages daemon)");
+    return werr_code(
+        err, ENOTSUP,
+        "--lazy-pages: not supported by ward (it needs CRIU's page "
+        "server and lazy-pages daemon)");
   struct container_state *st = NULL;
   if (state_load(ctx->root, id, &st, err) < 0)
     return -1;
@@ -185,8 +187,8 @@ int ckpt_dump(const struct ward_ctx *ctx, const char *id,
   enum container_status s = state_status(st);
   bool was_paused = s == STATUS_PAUSED;
   if (s != STATUS_RUNNING && s != STATUS_PAUSED) {
-    werr_code(err, EINVAL, "cannot checkpoint container \"%s\": it is %s",
-               id, state_status_name(s));
+    werr_code(err, EINVAL, "cannot checkpoint container \"%s\": it is %s", id,
+              state_status_name(s));
     goto out;
   }
   if (mkdir(o->c.image_path, 0700) < 0 && errno != EEXIST) {

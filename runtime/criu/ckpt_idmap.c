@@ -80,9 +80,8 @@ int ckpt_idmap_prepare(const char *root, const char *id, const char *config,
   bool want_same = m->idmap_kind &&
                    strcmp(m->idmap_kind, IDMAP_KIND_ISOLATED) == 0 &&
                    single_range(m->uid_map, &ub, &us) &&
-                   single_range(m->gid_map, &gb, &gs) && ub == gb &&
-                   us == gs && kvlist_get(&(*c)->annotations,
-                                          "ward.idmap.isolated") &&
+                   single_range(m->gid_map, &gb, &gs) && ub == gb && us == gs &&
+                   kvlist_get(&(*c)->annotations, "ward.idmap.isolated") &&
                    !kvlist_get(&(*c)->annotations, "ward.idmap.base") &&
                    !kvlist_get(&(*c)->annotations, "ward.idmap.key");
   if (want_same) {
@@ -107,11 +106,12 @@ int ckpt_idmap_prepare(const char *root, const char *id, const char *config,
   if (m->uid_map && (!same_map(m->uid_map, &l->uidMappings) ||
                      !same_map(m->gid_map, &l->gidMappings))) {
     idmap_release(root, id, NULL);
-    return werr_code(err, ENOTSUP,
-                "restore: the checkpoint's user namespace maps host ids "
-                "%llu.. and its range is taken now; restoring into another "
-                "range is not supported yet",
-                want_same ? ub : 0ULL);
+    return werr_code(
+        err, ENOTSUP,
+        "restore: the checkpoint's user namespace maps host ids "
+        "%llu.. and its range is taken now; restoring into another "
+        "range is not supported yet",
+        want_same ? ub : 0ULL);
   }
   return 0;
 }
@@ -145,8 +145,8 @@ static pid_t userns_holder(const struct spec_config *c, werr_t *err) {
     return werr_code(err, EPERM, "restore: cannot make a user namespace");
   }
   close(p[0]);
-  if (idmap_write(pid, &c->linux_.uidMappings, &c->linux_.gidMappings,
-                  err) < 0) {
+  if (idmap_write(pid, &c->linux_.uidMappings, &c->linux_.gidMappings, err) <
+      0) {
     kill(pid, SIGKILL);
     waitpid(pid, NULL, 0);
     return -1;

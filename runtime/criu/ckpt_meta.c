@@ -111,7 +111,8 @@ static char *host_source(const struct mnt *h, size_t nh, const struct mnt *m,
   if (!best)
     return NULL;
   *hm = best;
-  const char *rest = m->root + (strcmp(best->root, "/") ? strlen(best->root) : 0);
+  const char *rest =
+      m->root + (strcmp(best->root, "/") ? strlen(best->root) : 0);
   if (strcmp(best->point, "/") == 0)
     return xstrdup(rest[0] ? rest : "/");
   return xasprintf("%s%s", best->point, rest);
@@ -134,9 +135,9 @@ static int scan_mounts(pid_t pid, const char *cgroup_path, struct ckpt_meta *m,
     char *src = host_source(h, nh, &c[k], &hm);
     if (!src) {
       werr_code(err, ENOENT,
-           "mount %s in the container: its source is not visible on the "
-           "host, CRIU could not restore it",
-           c[k].point);
+                "mount %s in the container: its source is not visible on the "
+                "host, CRIU could not restore it",
+                c[k].point);
       goto out;
     }
     m->mounts = realloc(m->mounts, (m->n_mounts + 1) * sizeof(*m->mounts));
@@ -243,8 +244,7 @@ char *ckpt_freezer_path(const char *cgroup_path) {
 
 int ckpt_meta_scan(pid_t pid, const char *cgroup_path, struct ckpt_meta *m,
                    werr_t *err) {
-  if (scan_mounts(pid, cgroup_path, m, err) < 0 ||
-      scan_stdio(pid, m, err) < 0)
+  if (scan_mounts(pid, cgroup_path, m, err) < 0 || scan_stdio(pid, m, err) < 0)
     return -1;
   m->cgroup = cgroup_path ? xstrdup(cgroup_path) : NULL;
   struct stat self, it;
@@ -331,10 +331,10 @@ static char *opt_str(yajl_val v, const char *key) {
 int ckpt_meta_load(const char *dir, struct ckpt_meta *m, werr_t *err) {
   _cleanup_free_ char *path = xasprintf("%s/" CKPT_META, dir);
   if (access(path, F_OK) < 0)
-    return werr_code(err, ENOENT,
-                      "--image-path %s: not a complete ward checkpoint (no "
-                      CKPT_META ")",
-                      dir);
+    return werr_code(
+        err, ENOENT,
+        "--image-path %s: not a complete ward checkpoint (no " CKPT_META ")",
+        dir);
   yajl_val v = NULL;
   if (json_parse_file(path, &v, err) < 0)
     return -1;
@@ -353,9 +353,8 @@ int ckpt_meta_load(const char *dir, struct ckpt_meta *m, werr_t *err) {
     }
   }
   yajl_val stdio = json_get(v, "stdio");
-  for (size_t i = 0; YAJL_IS_ARRAY(stdio) && i < 3 &&
-                     i < YAJL_GET_ARRAY(stdio)->len;
-       i++) {
+  for (size_t i = 0;
+       YAJL_IS_ARRAY(stdio) && i < 3 && i < YAJL_GET_ARRAY(stdio)->len; i++) {
     yajl_val s = YAJL_GET_ARRAY(stdio)->values[i];
     m->stdio[i] = YAJL_IS_STRING(s) ? xstrdup(YAJL_GET_STRING(s)) : NULL;
   }

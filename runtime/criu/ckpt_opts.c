@@ -27,10 +27,11 @@ int ckpt_parse_cg_mode(const char *s, int *mode, werr_t *err) {
       *mode = modes[i].mode;
       return 0;
     }
-  return werr_code(err, EINVAL,
-              "--manage-cgroups-mode: must be soft, full, strict or ignore, "
-              "got \"%s\"",
-              s);
+  return werr_code(
+      err, EINVAL,
+      "--manage-cgroups-mode: must be soft, full, strict or ignore, "
+      "got \"%s\"",
+      s);
 }
 
 static int set_service(criu_opts *o, const char *criu, werr_t *err) {
@@ -74,15 +75,15 @@ static int feature_check(const char *criu_path, bool *mem_track, werr_t *err) {
       rc = 0;
     } else if (v > 0) {
       werr_code(err, EIO,
-           "CRIU %d.%d.%d (%s) cannot work on this host: its kernel check "
-           "fails (run `%s check` to see why)",
-           v / 10000, v / 100 % 100, v % 100, criu_path ? criu_path : "criu",
-           criu_path ? criu_path : "criu");
+                "CRIU %d.%d.%d (%s) cannot work on this host: its kernel check "
+                "fails (run `%s check` to see why)",
+                v / 10000, v / 100 % 100, v % 100,
+                criu_path ? criu_path : "criu", criu_path ? criu_path : "criu");
     } else {
       werr_code(err, ENOENT,
-           "CRIU support is missing: cannot run %s (install criu or give "
-           "--criu PATH)",
-           criu_path ? criu_path : "criu");
+                "CRIU support is missing: cannot run %s (install criu or give "
+                "--criu PATH)",
+                criu_path ? criu_path : "criu");
     }
   }
   criu_local_free_opts(o);
@@ -98,9 +99,9 @@ int ckpt_mem_track(const char *criu_path, bool *ok, werr_t *err) {
   return feature_check(criu_path, ok, err);
 }
 
-int ckpt_opts_new(const struct ckpt_common *c,
-                  const char *log_name, struct criu_opts **out, int *img_fd,
-                  int *work_fd, werr_t *err) {
+int ckpt_opts_new(const struct ckpt_common *c, const char *log_name,
+                  struct criu_opts **out, int *img_fd, int *work_fd,
+                  werr_t *err) {
   *out = NULL;
   *img_fd = *work_fd = -1;
   criu_opts *o = NULL;
@@ -180,8 +181,9 @@ int ckpt_criu_error(int rc, const char *what, const struct ckpt_common *c,
     return werr_code(err, EIO, "%s: CRIU failed (log %s): %s", what, log, errs);
   if (access(log, F_OK) == 0)
     return werr_code(err, EIO, "%s: CRIU failed (log %s)", what, log);
-  return werr_code(err, rc < 0 ? -rc : EIO,
-              "%s: could not run CRIU (libcriu error %d; is criu installed? "
-              "see --criu)",
-              what, rc);
+  return werr_code(
+      err, rc < 0 ? -rc : EIO,
+      "%s: could not run CRIU (libcriu error %d; is criu installed? "
+      "see --criu)",
+      what, rc);
 }

@@ -102,8 +102,7 @@ static bool under_tmpfs(const struct spec_config *c, const char *dest) {
  * contents; cgroup mounts sit on the tmpfs ward puts at their place. */
 static int prepare_mountpoints(const struct spec_config *c, const char *bundle,
                                const char *rootfs, werr_t *err) {
-  _cleanup_close_ int rootfd =
-      open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_close_ int rootfd = open(rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0)
     return werr_sys(err, "open rootfs %s", rootfs);
   for (size_t i = 0; i < c->mounts_len; i++) {
@@ -304,8 +303,9 @@ static int do_restore(const struct ward_ctx *ctx, struct rctx *x,
      * (runc's orphan-pts-master): it goes where create sends one. */
     int master = criu_get_orphan_pts_master_fd();
     if (master < 0)
-      return werr_code(err, EPROTO, "restore: CRIU gave no terminal for the "
-                               "container's process.terminal");
+      return werr_code(err, EPROTO,
+                       "restore: CRIU gave no terminal for the "
+                       "container's process.terminal");
     if (o->console_socket) {
       int rc = tty_send_console(o->console_socket, master, err);
       close(master);
@@ -321,9 +321,10 @@ static int do_restore(const struct ward_ctx *ctx, struct rctx *x,
 int ckpt_restore(const struct ward_ctx *ctx, const struct ckpt_restore_opts *o,
                  werr_t *err) {
   if (o->c.lazy_pages)
-    return werr_code(err, ENOTSUP,
-                "--lazy-pages: not supported by ward (it needs CRIU's page "
-                "server and lazy-pages daemon)");
+    return werr_code(
+        err, ENOTSUP,
+        "--lazy-pages: not supported by ward (it needs CRIU's page "
+        "server and lazy-pages daemon)");
   if (state_validate_id(o->id, err) < 0 || !ckpt_usable(o->c.criu, err))
     return -1;
   struct rctx x = {.o = o, .master = -1, .lock = -1};
@@ -348,12 +349,14 @@ int ckpt_restore(const struct ward_ctx *ctx, const struct ckpt_restore_opts *o,
   if (ckpt_meta_load(o->c.image_path, &x.meta, err) < 0)
     goto out;
   if (x.c->process.terminal && o->detach && !o->console_socket) {
-    werr_code(err, EINVAL, "process.terminal is set: a detached container needs "
-                      "--console-socket to receive its terminal");
+    werr_code(err, EINVAL,
+              "process.terminal is set: a detached container needs "
+              "--console-socket to receive its terminal");
     goto out;
   }
   if (!x.c->process.terminal && o->console_socket) {
-    werr_code(err, EINVAL, "--console-socket given but process.terminal is false");
+    werr_code(err, EINVAL,
+              "--console-socket given but process.terminal is false");
     goto out;
   }
   werr_t e = NULL;

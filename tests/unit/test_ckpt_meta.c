@@ -10,10 +10,10 @@
 #include "utils.h"
 
 static void test_roundtrip(const char *dir) {
-  struct ckpt_ext_mount mounts[2] = {
-      {.key = "/sys/fs/cgroup/cpu", .source = "/sys/fs/cgroup/cpu/ward/a",
-       .cg_base = "/sys/fs/cgroup/cpu"},
-      {.key = "/data", .source = "/srv/da\"ta"}};
+  struct ckpt_ext_mount mounts[2] = {{.key = "/sys/fs/cgroup/cpu",
+                                      .source = "/sys/fs/cgroup/cpu/ward/a",
+                                      .cg_base = "/sys/fs/cgroup/cpu"},
+                                     {.key = "/data", .source = "/srv/da\"ta"}};
   struct ckpt_meta m = {.mounts = mounts,
                         .n_mounts = 2,
                         .stdio = {"file[18:3]", "pipe:[77]", NULL},
