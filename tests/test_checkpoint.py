@@ -547,3 +547,33 @@ def test_containerd_task_checkpoint_and_restore(ctrd, tmp_path):
     assert n <= at + 20, "counted on from %d, not from the dump (%d)" % (n, at)
     assert wait_for(lambda: ctr_count(ctrd, "k1") > n, timeout=60)
     assert ctrd("task", "kill", "-s", "KILL", "k1").returncode == 0
+
+
+def test_isolated_idmap_range_taken_is_one_line(iw, bundle, make_bundle, criu,
+                                                tmp_path):
+    """Restoring into another range would need CRIU's images rewritten
+    (the user namespace's maps, tmpfs contents owned by host ids): refused
+    in one line, nothing left, the other container untouched."""
+    annotate(bundle, isolated="true")
+    counter_bundle(bundle)
+    cid = iw.new_id("ck")
+    start_counter(iw, bundle, cid)
+    base = [e for e in registry(iw) if e["container"] == cid][0]["uid"]
+    images = str(tmp_path / "images")
+    p = iw("--criu", criu, "checkpoint", "--image-path", images, cid)
+    assert p.returncode == 0, p.stderr
+    # First fit hands the freed range to the next isolated container.
+    other = make_bundle()
+    annotate(other, isolated="true")
+    counter_bundle(other)
+    taker = iw.new_id("tk")
+    start_counter(iw, other, taker)
+    assert [e for e in registry(iw) if e["container"] == taker][0]["uid"] \
+        == base
+    rc, err = restore(iw, criu, "-d", "--bundle", bundle.path,
+                      "--image-path", images, cid)
+    assert rc == 1 and err.count("\n") == 1, err
+    assert "another container's now" in err and "not supported" in err, err
+    assert [e for e in registry(iw) if e["container"] == cid] == []
+    assert_nothing_left(iw, cid, bundle)
+    assert status_of(iw, taker) == "running"

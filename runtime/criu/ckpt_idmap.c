@@ -106,12 +106,15 @@ int ckpt_idmap_prepare(const char *root, const char *id, const char *config,
   if (m->uid_map && (!same_map(m->uid_map, &l->uidMappings) ||
                      !same_map(m->gid_map, &l->gidMappings))) {
     idmap_release(root, id, NULL);
-    return werr_code(
-        err, ENOTSUP,
-        "restore: the checkpoint's user namespace maps host ids "
-        "%llu.. and its range is taken now; restoring into another "
-        "range is not supported yet",
-        want_same ? ub : 0ULL);
+    if (want_same)
+      return werr_code(err, ENOTSUP,
+                       "restore: the checkpoint's ids (host %llu-%llu) are "
+                       "another container's now; restoring into another "
+                       "range is not supported yet",
+                       ub, ub + us - 1);
+    return werr_code(err, ENOTSUP,
+                     "restore: config.json's user namespace maps are not "
+                     "the checkpoint's; CRIU restores the maps it dumped");
   }
   return 0;
 }
