@@ -549,16 +549,17 @@ def test_containerd_task_checkpoint_and_restore(ctrd, tmp_path):
     assert ctrd("task", "kill", "-s", "KILL", "k1").returncode == 0
 
 
-def test_isolated_idmap_range_taken_is_one_line(iw, bundle, make_bundle, criu,
-                                                tmp_path):
-    """Restoring into another range would need CRIU's images rewritten
-    (the user namespace's maps, tmpfs contents owned by host ids): refused
-    in one line, nothing left, the other container untouched."""
+def test_isolated_idmap_moves_to_a_new_range_when_taken(
+        iw, bundle, make_bundle, criu, tmp_path):
+    """The freed range is handed to another container before the restore:
+    the checkpoint moves to a new range (CRIU keeps everything inside the
+    namespace in its own ids; only the namespace's maps name host ids)."""
     annotate(bundle, isolated="true")
     counter_bundle(bundle)
     cid = iw.new_id("ck")
     start_counter(iw, bundle, cid)
     base = [e for e in registry(iw) if e["container"] == cid][0]["uid"]
+    before = count(iw, cid)
     images = str(tmp_path / "images")
     p = iw("--criu", criu, "checkpoint", "--image-path", images, cid)
     assert p.returncode == 0, p.stderr
@@ -572,8 +573,18 @@ def test_isolated_idmap_range_taken_is_one_line(iw, bundle, make_bundle, criu,
         == base
     rc, err = restore(iw, criu, "-d", "--bundle", bundle.path,
                       "--image-path", images, cid)
-    assert rc == 1 and err.count("\n") == 1, err
-    assert "another container's now" in err and "not supported" in err, err
-    assert [e for e in registry(iw) if e["container"] == cid] == []
-    assert_nothing_left(iw, cid, bundle)
+    assert rc == 0, err
+    entry = [e for e in registry(iw) if e["container"] == cid]
+    assert len(entry) == 1 and entry[0]["uid"] != base, entry
+    pid = init_pid(iw, cid)
+    with open("/proc/%d/uid_map" % pid) as f:
+        assert f.read().split()[:2] == ["0", str(entry[0]["uid"]["base"])]
+    # Its memory, its tmpfs and its rootfs are all still its own.
+    assert wait_for(lambda: count(iw, cid) > before + 3)
+    ex = iw("exec", cid, "sh", "-c", "id -u; stat -c %u /bin/busybox "
+            "/dev/shm/count")
+    assert ex.returncode == 0 and ex.stdout.split() == ["0", "0", "0"], \
+        ex.stdout + ex.stderr
     assert status_of(iw, taker) == "running"
+    assert iw("delete", "--force", cid).returncode == 0
+    assert [e for e in registry(iw) if e["container"] == cid] == []

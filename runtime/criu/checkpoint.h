@@ -103,11 +103,16 @@ struct spec_config;
 /* The registry's kind for ROOT/ID ("isolated", "shared", "oci") or NULL. */
 char *ckpt_idmap_kind(const char *root, const char *id);
 /* idmap_prepare() for a restore: the dumped isolated range when it is
- * free.  CONFIG is reloaded into *C when the first try changed it.  Fails
- * when the maps cannot be those of the images. */
+ * free, else a new one the images (and M, saved again) are moved to.
+ * CONFIG is reloaded into *C when the first try changed it.  Fails when
+ * the maps cannot be those of the images. */
 int ckpt_idmap_prepare(const char *root, const char *id, const char *config,
-                       struct spec_config **c, const struct ckpt_meta *m,
-                       werr_t *err);
+                       const char *image_dir, struct spec_config **c,
+                       struct ckpt_meta *m, werr_t *err);
+/* runtime/criu/ckpt_userns.c: point the images' user-namespace maps at
+ * C's (same container ids and sizes, other host ids). */
+int ckpt_userns_remap(const char *dir, const struct spec_config *c,
+                      werr_t *err);
 /* Attach an idmapped clone of ROOTFS for C's maps on TARGET when the
  * rootfs needs one (*done then true). */
 int ckpt_idmap_root(const struct spec_config *c, const char *rootfs,

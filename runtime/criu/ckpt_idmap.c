@@ -74,8 +74,8 @@ static bool same_map(const char *dumped, const struct spec_idmaps *now) {
 }
 
 int ckpt_idmap_prepare(const char *root, const char *id, const char *config,
-                       struct spec_config **c, const struct ckpt_meta *m,
-                       werr_t *err) {
+                       const char *image_dir, struct spec_config **c,
+                       struct ckpt_meta *m, werr_t *err) {
   unsigned long long ub, us, gb, gs;
   bool want_same = m->idmap_kind &&
                    strcmp(m->idmap_kind, IDMAP_KIND_ISOLATED) == 0 &&
@@ -105,16 +105,28 @@ int ckpt_idmap_prepare(const char *root, const char *id, const char *config,
   const struct spec_linux *l = &(*c)->linux_;
   if (m->uid_map && (!same_map(m->uid_map, &l->uidMappings) ||
                      !same_map(m->gid_map, &l->gidMappings))) {
-    idmap_release(root, id, NULL);
-    if (want_same)
+    if (!want_same) {
+      idmap_release(root, id, NULL);
       return werr_code(err, ENOTSUP,
-                       "restore: the checkpoint's ids (host %llu-%llu) are "
-                       "another container's now; restoring into another "
-                       "range is not supported yet",
-                       ub, ub + us - 1);
-    return werr_code(err, ENOTSUP,
-                     "restore: config.json's user namespace maps are not "
-                     "the checkpoint's; CRIU restores the maps it dumped");
+                       "restore: config.json's user namespace maps are not "
+                       "the checkpoint's; CRIU restores the maps it dumped");
+    }
+    /* The range was taken since: the checkpoint moves to the new one. */
+    if (ckpt_userns_remap(image_dir, *c, err) < 0) {
+      idmap_release(root, id, NULL);
+      return werr_prefix(err,
+                         "restore: the checkpoint's ids (host %llu-%llu) are "
+                         "another container's now and cannot be moved",
+                         ub, ub + us - 1);
+    }
+    free(m->uid_map);
+    free(m->gid_map);
+    m->uid_map = map_text(&l->uidMappings);
+    m->gid_map = map_text(&l->gidMappings);
+    if (ckpt_meta_save(image_dir, m, err) < 0) {
+      idmap_release(root, id, NULL);
+      return -1;
+    }
   }
   return 0;
 }

@@ -222,8 +222,8 @@ static int make_container(const struct ward_ctx *ctx, struct rctx *x,
   u->st = st;
   st->idmap = true;
   if (state_save(st, err) < 0 ||
-      ckpt_idmap_prepare(ctx->root, o->id, config_src, &x->c, &x->meta, err) <
-          0)
+      ckpt_idmap_prepare(ctx->root, o->id, config_src, o->c.image_path, &x->c,
+                         &x->meta, err) < 0)
     return -1;
   u->idmap = true;
   /* The config may have been read again. */

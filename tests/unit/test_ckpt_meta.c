@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "checkpoint.h"
+#include "config.h"
 #include "unit.h"
 #include "utils.h"
 
@@ -55,6 +56,54 @@ static void test_missing(const char *dir) {
   free(empty);
 }
 
+/* userns-N.img as CRIU 4.1 wrote it for "0 1065536 65536" (both maps). */
+static const unsigned char userns_img[] = {
+    0x19, 0x43, 0x56, 0x54, 0x06, 0x49, 0x47, 0x55, 0x18, 0x00, 0x00, 0x00,
+    0x0a, 0x0a, 0x08, 0x00, 0x10, 0xc0, 0x84, 0x41, 0x18, 0x80, 0x80, 0x04,
+    0x12, 0x0a, 0x08, 0x00, 0x10, 0xc0, 0x84, 0x41, 0x18, 0x80, 0x80, 0x04};
+
+static void set_maps(struct spec_config *c, struct spec_idmap *m) {
+  c->linux_.uidMappings = (struct spec_idmaps){.items = m, .len = 1};
+  c->linux_.gidMappings = (struct spec_idmaps){.items = m, .len = 1};
+}
+
+static void test_userns_remap(const char *dir) {
+  char *sub = xasprintf("%s/userns", dir);
+  char *img = xasprintf("%s/userns-14.img", sub);
+  mkdir(sub, 0700);
+  werr_t err = NULL;
+  CHECK(write_file(img, (const char *)userns_img, sizeof(userns_img), &err) ==
+        0);
+  struct spec_config c = {0};
+  struct spec_idmap moved = {
+      .containerID = 0, .hostID = 2000000, .size = 65536};
+  set_maps(&c, &moved);
+  CHECK(ckpt_userns_remap(sub, &c, &err) == 0);
+  char *text = NULL;
+  size_t len = 0;
+  CHECK(read_file(img, &text, &len, &err) == 0);
+  /* 2000000 is 0x80 0x89 0x7a as a varint; the framing size follows. */
+  CHECK(len == sizeof(userns_img));
+  CHECK(text && memmem(text, len, "\x10\x80\x89\x7a", 4) != NULL);
+  free(text);
+  struct spec_idmap back = {.containerID = 0, .hostID = 1065536, .size = 65536};
+  set_maps(&c, &back);
+  CHECK(ckpt_userns_remap(sub, &c, &err) == 0);
+  CHECK(read_file(img, &text, &len, &err) == 0);
+  CHECK(len == sizeof(userns_img) && memcmp(text, userns_img, len) == 0);
+  free(text);
+  /* No extent of the same size: refused, the file left as it was. */
+  struct spec_idmap small = {.containerID = 0, .hostID = 2000000, .size = 1};
+  set_maps(&c, &small);
+  CHECK(ckpt_userns_remap(sub, &c, &err) < 0);
+  CHECK(read_file(img, &text, &len, &err) == 0);
+  CHECK(len == sizeof(userns_img) && memcmp(text, userns_img, len) == 0);
+  free(text);
+  werr_free(&err);
+  free(img);
+  free(sub);
+}
+
 static void test_cg_mode(void) {
   int mode = -1;
   werr_t err = NULL;
@@ -73,6 +122,7 @@ int main(void) {
   if (dir) {
     test_roundtrip(dir);
     test_missing(dir);
+    test_userns_remap(dir);
     werr_t err = NULL;
     rm_rf(dir, &err);
     werr_free(&err);
