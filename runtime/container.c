@@ -25,6 +25,7 @@
 #include "init.h"
 #include "lsm.h"
 #include "process_sched.h"
+#include "record.h"
 #include "ns.h"
 #include "phases.h"
 #include "seccomp_cache.h"
@@ -34,7 +35,6 @@
 #include "tty.h"
 #include "utils.h"
 
-#define EXEC_FIFO "exec.fifo"
 #define CONFIG_COPY "config.json"
 
 static int validate(const struct create_opts *o, const struct spec_config *c,
@@ -103,13 +103,7 @@ static pid_t clone_init(unsigned long long flags, int *pidfd, int cgroup_fd,
 static char *creating_state_json(const struct spec_config *c, const char *id,
                                  const char *bundle, pid_t pid,
                                  const char *status) {
-  struct spec_state s = {.ociVersion = c->ociVersion,
-                         .id = id,
-                         .status = status,
-                         .pid = pid,
-                         .bundle = bundle,
-                         .annotations = &c->annotations};
-  return spec_state_emit(&s, false);
+  return spec_state_of_config(c, id, bundle, status, pid);
 }
 
 /* Talk to the init until it waits on the exec fifo. */
@@ -205,66 +199,32 @@ static int preserve_count(const struct create_opts *o) {
 
 /* ---- create, as phases ------------------------------------------------ */
 
-/* Everything the create phases share; the record (st) is saved whenever
- * a phase is about to make something only it can name. */
+/* Everything the create phases share; rec is the crash-consistent record
+ * (record.h), saved whenever a phase is about to make something only it
+ * can name. */
 struct create_run {
   const struct ward_ctx *ctx;
   const struct create_opts *o;
   struct spec_config *c;
   const char *config_text, *bundle, *rootfs;
-  struct container_state st;
-  char *created, *config_copy, *cgroup_str;
-  int lock;
-  struct cgroup_handle *cgroup;
+  struct container_record rec;
   int fifo_fd;
   struct seccomp_prog *seccomp;
   struct ns_plan ns;
   bool ns_open;
-  bool idmap_made; /* idmap_prepare succeeded: ours to release */
   int sv[2];
-  pid_t pid;
-  int pidfd;
   struct created *out;
 };
 
-static int save(struct create_run *r, werr_t *err) {
-  return state_save(&r->st, err);
-}
-
-/* The record first: ROOT/ID appears with state.json (creating, no
- * resources yet) and the config copy already in it, locked. */
 static int ph_record(void *arg, werr_t *err) {
   struct create_run *r = arg;
-  state_sweep(r->ctx->root, r->o->id);
-  r->created = now_rfc3339();
-  r->st = (struct container_state){
-      .id = (char *)r->o->id,
-      .bundle = (char *)r->bundle,
-      .rootfs = (char *)r->rootfs,
-      .created = r->created,
-      .cgroup = "",
-      .systemd_cgroup = r->ctx->systemd_cgroup,
-      .annotations = r->c->annotations,
-      .creating = true,
-      .creator = getpid(),
-      .creator_start = proc_start_time(getpid()),
-  };
-  /* poststop hooks and exec read the config as it was at create; the
-   * path is known before the directory exists under its name. */
-  _cleanup_free_ char *dir = state_dir(r->ctx->root, r->o->id);
-  r->config_copy = xasprintf("%s/" CONFIG_COPY, dir);
-  r->st.config = r->config_copy;
-  r->lock = state_claim(r->ctx->root, &r->st, CONFIG_COPY, r->config_text, err);
-  return r->lock < 0 ? -1 : 0;
+  return container_record_begin(&r->rec, r->ctx, r->o->id, r->bundle,
+                                r->rootfs, r->config_text,
+                                &r->c->annotations, err);
 }
 
 static void undo_record(void *arg) {
-  struct create_run *r = arg;
-  if (r->st.dir) {
-    werr_t e = NULL;
-    state_remove(&r->st, &e);
-    werr_free(&e);
-  }
+  container_record_undo_begin(&((struct create_run *)arg)->rec);
 }
 
 /* Decides the maps: fills linux.uidMappings/gidMappings and may add a user
@@ -272,55 +232,25 @@ static void undo_record(void *arg) {
  * all) reads the config as decided here, so this order is fixed. */
 static int ph_idmap(void *arg, werr_t *err) {
   struct create_run *r = arg;
-  r->st.idmap = true;
-  if (save(r, err) < 0 ||
+  if (container_record_idmap(&r->rec, err) < 0 ||
       idmap_prepare(r->ctx->root, r->o->id, r->c, err) < 0)
     return -1;
-  r->idmap_made = true;
+  r->rec.idmap_made = true;
   return 0;
 }
 
-/* Only what this create allocated: a failed idmap_prepare changed nothing,
- * and an entry under the same (root, id) may be a live container's whose
- * state dir was removed. */
 static void undo_idmap(void *arg) {
-  struct create_run *r = arg;
-  if (!r->idmap_made)
-    return;
-  werr_t e = NULL;
-  idmap_release(r->ctx->root, r->o->id, &e);
-  werr_free(&e);
+  container_record_undo_idmap(&((struct create_run *)arg)->rec);
 }
 
-/* Recorded before mkdir: a create killed half-way through cgroup_make
- * leaves directories the record names. */
 static int ph_cgroup(void *arg, werr_t *err) {
   struct create_run *r = arg;
   const struct spec_linux *l = &r->c->linux_;
-  if (cgroup_prepare(r->o->id, l->cgroupsPath, r->ctx->systemd_cgroup,
-                     &r->cgroup, err) < 0)
-    return -1;
-  r->cgroup_str = cgroup_serialize(r->cgroup);
-  r->st.cgroup = r->cgroup_str;
-  if (save(r, err) < 0 || cgroup_make(r->cgroup, l->resources, err) < 0)
-    return -1;
-  char *now = cgroup_serialize(r->cgroup);
-  if (strcmp(now, r->cgroup_str) == 0) {
-    free(now);
-    return 0;
-  }
-  free(r->cgroup_str);
-  r->st.cgroup = r->cgroup_str = now;
-  return save(r, err);
+  return container_record_cgroup(&r->rec, l->cgroupsPath, l->resources, err);
 }
 
 static void undo_cgroup(void *arg) {
-  struct create_run *r = arg;
-  if (r->cgroup == NULL)
-    return;
-  werr_t e = NULL;
-  cgroup_destroy(r->cgroup, &e);
-  werr_free(&e);
+  container_record_undo_cgroup(&((struct create_run *)arg)->rec);
 }
 
 static int ph_seccomp(void *arg, werr_t *err) {
@@ -343,7 +273,7 @@ static int ph_namespaces(void *arg, werr_t *err) {
 
 static int ph_fifo(void *arg, werr_t *err) {
   struct create_run *r = arg;
-  _cleanup_free_ char *fifo = xasprintf("%s/" EXEC_FIFO, r->st.dir);
+  _cleanup_free_ char *fifo = xasprintf("%s/" EXEC_FIFO, r->rec.st.dir);
   /* Writable by all: the init opens it after switching to process.user. */
   if (mkfifo(fifo, 0622) < 0 || chmod(fifo, 0622) < 0)
     return werr_sys(err, "mkfifo %s", fifo);
@@ -364,12 +294,12 @@ static __attribute__((noreturn)) void run_init(struct create_run *r,
                         .rootfs = r->rootfs,
                         .sync_fd = r->sv[1],
                         .fifo_fd = r->fifo_fd,
-                        .lock_fd = r->lock,
+                        .lock_fd = r->rec.lock,
                         .preserve_fds = preserve_count(r->o),
                         .no_pivot = r->o->no_pivot,
                         .no_new_keyring = r->o->no_new_keyring,
                         .ns = &r->ns,
-                        .cgroup = r->cgroup,
+                        .cgroup = r->rec.cgroup,
                         .seccomp = r->seccomp};
   container_init(&a);
 }
@@ -378,7 +308,7 @@ static __attribute__((noreturn)) void run_init(struct create_run *r,
  * closes and the init exits. */
 static int ph_clone(void *arg, werr_t *err) {
   struct create_run *r = arg;
-  _cleanup_close_ int cgroup_fd = cgroup_clone_fd(r->cgroup);
+  _cleanup_close_ int cgroup_fd = cgroup_clone_fd(r->rec.cgroup);
   /* The init starts in the bundle (relative bind sources are relative to
    * it) by inheriting ward's cwd: once in its user namespace it may not be
    * allowed to search its way there.  ward goes back at once, so a
@@ -387,8 +317,9 @@ static int ph_clone(void *arg, werr_t *err) {
   if (cwd_fd < 0 || chdir(r->bundle) < 0)
     return werr_sys(err, "chdir %s", r->bundle);
   sigset_t mask;
+  int pidfd = -1;
   phases_block(&mask);
-  pid_t pid = clone_init(ns_clone_flags(&r->ns), &r->pidfd, cgroup_fd, err);
+  pid_t pid = clone_init(ns_clone_flags(&r->ns), &pidfd, cgroup_fd, err);
   if (pid == 0)
     run_init(r, &mask);
   phases_unblock(&mask);
@@ -397,47 +328,39 @@ static int ph_clone(void *arg, werr_t *err) {
       werr_sys(err, "return to the working directory");
     return -1;
   }
-  r->pid = pid;
   if (cgroup_fd >= 0)
-    cgroup_cloned_into(r->cgroup);
+    cgroup_cloned_into(r->rec.cgroup);
   close(r->sv[1]);
   r->sv[1] = -1;
-  if (fchdir(cwd_fd) < 0)
-    return werr_sys(err, "return to the working directory");
   /* Recorded before the init is released, so that a ward killed from here
    * on leaves a container `delete --force` can clean up. */
-  r->st.pid = pid;
-  r->st.pid_start = proc_start_time(pid);
-  return save(r, err);
+  if (container_record_pid(&r->rec, pid, pidfd, err) < 0)
+    return -1;
+  if (fchdir(cwd_fd) < 0)
+    return werr_sys(err, "return to the working directory");
+  return 0;
 }
 
 static void undo_clone(void *arg) {
-  struct create_run *r = arg;
-  if (r->pid <= 0)
-    return;
-  if (r->pidfd >= 0)
-    syscall(SYS_pidfd_send_signal, r->pidfd, SIGKILL, NULL, 0);
-  else
-    kill(r->pid, SIGKILL);
-  waitpid(r->pid, NULL, 0);
+  container_record_undo_pid(&((struct create_run *)arg)->rec);
 }
 
 static int ph_userns(void *arg, werr_t *err) {
   struct create_run *r = arg;
   if (!r->ns.create[SPEC_NS_USER])
     return 0;
-  return idmap_write(r->pid, &r->c->linux_.uidMappings,
+  return idmap_write(r->rec.pid, &r->c->linux_.uidMappings,
                      &r->c->linux_.gidMappings, err);
 }
 
 static int ph_cgroup_enter(void *arg, werr_t *err) {
   struct create_run *r = arg;
-  return cgroup_enter(r->cgroup, r->pid, err);
+  return cgroup_enter(r->rec.cgroup, r->rec.pid, err);
 }
 
 static int ph_mounts(void *arg, werr_t *err) {
   struct create_run *r = arg;
-  if (send_idmapped_mounts(r->c, r->rootfs, r->pid, r->sv[0], err) < 0)
+  if (send_idmapped_mounts(r->c, r->rootfs, r->rec.pid, r->sv[0], err) < 0)
     return -1;
   return sync_send(r->sv[0], SYNC_GO, 0, NULL, 0, err);
 }
@@ -446,7 +369,7 @@ static int ph_mounts(void *arg, werr_t *err) {
  * passes the console until the init waits on the exec fifo. */
 static int ph_init(void *arg, werr_t *err) {
   struct create_run *r = arg;
-  return drive_init(r->o, r->c, r->bundle, r->pid, r->sv[0],
+  return drive_init(r->o, r->c, r->bundle, r->rec.pid, r->sv[0],
                     &r->out->console_master, err);
 }
 
@@ -460,10 +383,9 @@ static void undo_console(void *arg) {
 static int ph_done(void *arg, werr_t *err) {
   struct create_run *r = arg;
   if (r->o->pid_file &&
-      container_write_pid_file(r->o->pid_file, r->pid, err) < 0)
+      container_write_pid_file(r->o->pid_file, r->rec.pid, err) < 0)
     return -1;
-  r->st.creating = false;
-  return save(r, err);
+  return container_record_done(&r->rec, err);
 }
 
 static const struct phase create_phases[] = {
@@ -509,10 +431,9 @@ int container_create(const struct ward_ctx *ctx, const struct create_opts *o,
                          .config_text = config_text,
                          .bundle = bundle,
                          .rootfs = rootfs,
-                         .lock = -1,
+                         .rec = {.lock = -1, .pidfd = -1},
                          .fifo_fd = -1,
                          .sv = {-1, -1},
-                         .pidfd = -1,
                          .out = out};
   struct phase_signals sigs;
   phases_catch_signals(&sigs);
@@ -521,8 +442,8 @@ int container_create(const struct ward_ctx *ctx, const struct create_opts *o,
                   ctx->debug, err);
   phases_restore_signals(&sigs);
   if (rc == 0) {
-    out->pid = r.pid;
-    out->pidfd = take_fd(r.pidfd);
+    out->pid = r.rec.pid;
+    out->pidfd = take_fd(r.rec.pidfd);
   }
   for (size_t i = 0; i < 2; i++)
     if (r.sv[i] >= 0)
@@ -530,17 +451,9 @@ int container_create(const struct ward_ctx *ctx, const struct create_opts *o,
   if (r.ns_open)
     ns_plan_close(&r.ns);
   seccomp_prog_free(r.seccomp);
-  cgroup_handle_free(r.cgroup);
-  if (r.pidfd >= 0)
-    close(r.pidfd);
   if (r.fifo_fd >= 0)
     close(r.fifo_fd);
-  if (r.lock >= 0)
-    close(r.lock);
-  free(r.st.dir);
-  free(r.created);
-  free(r.config_copy);
-  free(r.cgroup_str);
+  container_record_free(&r.rec);
 out:
   spec_config_free(c);
   return rc;
@@ -614,13 +527,8 @@ static int ph_start_exec(void *arg, werr_t *err) {
     syscall(SYS_pidfd_send_signal, r->pidfd, SIGKILL, NULL, 0);
     return -1;
   }
-  struct spec_state ss = {.ociVersion = r->c->ociVersion,
-                          .id = r->st->id,
-                          .status = "created",
-                          .pid = r->st->pid,
-                          .bundle = r->st->bundle,
-                          .annotations = &r->st->annotations};
-  _cleanup_free_ char *js = spec_state_emit(&ss, false);
+  _cleanup_free_ char *js =
+      state_document(r->st, "created", r->st->pid, false);
   return exec_status_wait(r->ffd, r->pidfd, r->c->linux_.seccomp, js, err);
 }
 

@@ -102,12 +102,7 @@ static int ph_delete_poststop(void *arg, werr_t *err) {
   (void)err;
   struct spec_config *c = NULL;
   if (spec_config_load(r->st->config, &c, NULL) == 0 && c->hooks.poststop.len) {
-    struct spec_state ss = {.ociVersion = c->ociVersion,
-                            .id = r->st->id,
-                            .status = "stopped",
-                            .bundle = r->st->bundle,
-                            .annotations = &r->st->annotations};
-    _cleanup_free_ char *js = spec_state_emit(&ss, false);
+    _cleanup_free_ char *js = state_document(r->st, "stopped", 0, false);
     hooks_run_warn(&c->hooks.poststop, "hooks.poststop", js);
   }
   spec_config_free(c);

@@ -26,6 +26,13 @@ static int run_one(const struct spec_hook *h, const char *kind, size_t idx,
     return werr_sys(err, "%s[%zu]: fork", kind, idx);
   }
   if (pid == 0) {
+    /* A hook starts as from a shell: not with the signals `ward run`
+     * holds for forwarding blocked, nor with SIGPIPE ignored (both would
+     * survive execve). */
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    signal(SIGPIPE, SIG_DFL);
     dup2(in[0], 0);
     char *empty[] = {NULL};
     char *argv0[] = {h->path, NULL};

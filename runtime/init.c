@@ -66,13 +66,7 @@ static int wait_go(struct init_state *s, werr_t *err) {
 
 static char *state_json(const struct init_args *a, pid_t pid,
                         const char *status) {
-  struct spec_state st = {.ociVersion = a->c->ociVersion,
-                          .id = a->id,
-                          .status = status,
-                          .pid = pid,
-                          .bundle = a->bundle,
-                          .annotations = &a->c->annotations};
-  return spec_state_emit(&st, false);
+  return spec_state_of_config(a->c, a->id, a->bundle, status, pid);
 }
 
 static int set_sysctls(const struct spec_config *c, werr_t *err) {

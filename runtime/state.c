@@ -19,10 +19,22 @@
 
 #include "cgroup.h"
 #include "cleanup.h"
+#include "state_json.h"
 #include "utils.h"
 
 #define STATE_FILE "state.json"
-#define EXEC_FIFO "exec.fifo"
+
+char *state_document(const struct container_state *st, const char *status,
+                     pid_t pid, bool pretty) {
+  struct spec_state ss = {.id = st->id,
+                          .status = status,
+                          .pid = pid,
+                          .bundle = st->bundle,
+                          .rootfs = st->rootfs,
+                          .created = st->created,
+                          .annotations = &st->annotations};
+  return spec_state_emit(&ss, pretty);
+}
 
 int state_validate_id(const char *id, werr_t *err) {
   size_t n = id ? strlen(id) : 0;
@@ -49,43 +61,35 @@ char *state_dir(const char *root, const char *id) {
   return xasprintf("%s/%s", root, id);
 }
 
-static void gstr(yajl_gen g, const char *s) {
-  yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-static void gkv(yajl_gen g, const char *k, const char *v) {
-  gstr(g, k);
-  gstr(g, v ? v : "");
-}
-
 int state_save(const struct container_state *st, werr_t *err) {
   yajl_gen g = yajl_gen_alloc(NULL);
   if (g == NULL)
     abort();
   yajl_gen_map_open(g);
-  gkv(g, "id", st->id);
-  gkv(g, "bundle", st->bundle);
-  gkv(g, "rootfs", st->rootfs);
-  gkv(g, "created", st->created);
-  gkv(g, "config", st->config);
-  gkv(g, "cgroup", st->cgroup);
-  gstr(g, "systemdCgroup");
+  json_gen_kv(g, "id", st->id ? st->id : "");
+  json_gen_kv(g, "bundle", st->bundle ? st->bundle : "");
+  json_gen_kv(g, "rootfs", st->rootfs ? st->rootfs : "");
+  json_gen_kv(g, "created", st->created ? st->created : "");
+  json_gen_kv(g, "config", st->config ? st->config : "");
+  json_gen_kv(g, "cgroup", st->cgroup ? st->cgroup : "");
+  json_gen_str(g, "systemdCgroup");
   yajl_gen_bool(g, st->systemd_cgroup);
-  gstr(g, "pid");
+  json_gen_str(g, "pid");
   yajl_gen_integer(g, st->pid);
-  gstr(g, "pidStart");
+  json_gen_str(g, "pidStart");
   yajl_gen_integer(g, (long long)st->pid_start);
-  gstr(g, "creating");
+  json_gen_str(g, "creating");
   yajl_gen_bool(g, st->creating);
-  gstr(g, "creator");
+  json_gen_str(g, "creator");
   yajl_gen_integer(g, st->creator);
-  gstr(g, "creatorStart");
+  json_gen_str(g, "creatorStart");
   yajl_gen_integer(g, (long long)st->creator_start);
-  gstr(g, "idmap");
+  json_gen_str(g, "idmap");
   yajl_gen_bool(g, st->idmap);
-  gstr(g, "annotations");
+  json_gen_str(g, "annotations");
   yajl_gen_map_open(g);
   for (size_t i = 0; i < st->annotations.len; i++)
-    gkv(g, st->annotations.items[i].key, st->annotations.items[i].value);
+    json_gen_kv(g, st->annotations.items[i].key, st->annotations.items[i].value ? st->annotations.items[i].value : "");
   yajl_gen_map_close(g);
   yajl_gen_map_close(g);
   const unsigned char *buf;

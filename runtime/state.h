@@ -27,6 +27,10 @@ enum container_status {
   STATUS_STOPPED,
 };
 
+/* The fifo the init waits on in the container's state directory: `start`
+ * opens it to let the init go, and reads the init's exec status from it. */
+#define EXEC_FIFO "exec.fifo"
+
 struct container_state {
   char *id;
   char *bundle;      /* absolute */
@@ -48,6 +52,11 @@ struct container_state {
   /* Filled by state_load(), not stored. */
   char *dir;
 };
+
+/* The OCI state document of ST (`ward state`, hooks' stdin), with STATUS
+ * and PID (0: omitted) as the caller knows them.  Caller frees. */
+char *state_document(const struct container_state *st, const char *status,
+                     pid_t pid, bool pretty);
 
 /* A valid id is 1..1024 chars of [A-Za-z0-9_+.-], not "." or "..". */
 int state_validate_id(const char *id, werr_t *err);

@@ -157,16 +157,6 @@ void sleep_ms(long ms) {
     ;
 }
 
-char *now_rfc3339(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
-  char buf[64];
-  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
-  return xasprintf("%s.%09ldZ", buf, ts.tv_nsec);
-}
-
 int parse_signal(const char *s, int *sig, werr_t *err) {
   if (s == NULL || *s == '\0')
     return werr(err, "invalid signal \"\"");

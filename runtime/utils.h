@@ -20,8 +20,6 @@ int write_file_atomic(const char *path, const char *data, size_t len,
 int read_file(const char *path, char **out, size_t *len, werr_t *err);
 /* rm -rf that never crosses a mount point. */
 int rm_rf(const char *path, werr_t *err);
-/* RFC 3339 UTC with nanoseconds, like runc's "created". Caller frees. */
-char *now_rfc3339(void);
 /* Parse a signal given as number, "KILL" or "SIGKILL". */
 int parse_signal(const char *s, int *sig, werr_t *err);
 /* openat2(RESOLVE_IN_ROOT): resolve PATH inside the tree of ROOTFD, so a

@@ -17,31 +17,14 @@ static const char *const readonly_paths[] = {
     "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
     NULL};
 
-static void str(yajl_gen g, const char *s) {
-  yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
-static void key_str(yajl_gen g, const char *k, const char *v) {
-  str(g, k);
-  str(g, v);
-}
-
-static void strv(yajl_gen g, const char *k, const char *const *v) {
-  str(g, k);
-  yajl_gen_array_open(g);
-  for (; *v; v++)
-    str(g, *v);
-  yajl_gen_array_close(g);
-}
-
 static void mount(yajl_gen g, const char *dest, const char *type,
                   const char *src, const char *const *opts) {
   yajl_gen_map_open(g);
-  key_str(g, "destination", dest);
-  key_str(g, "type", type);
-  key_str(g, "source", src);
+  json_gen_kv(g, "destination", dest);
+  json_gen_kv(g, "type", type);
+  json_gen_kv(g, "source", src);
   if (opts)
-    strv(g, "options", opts);
+    json_gen_strv(g, "options", opts);
   yajl_gen_map_close(g);
 }
 
@@ -50,37 +33,37 @@ static void gen_process(yajl_gen g) {
   static const char *const env[] = {
       "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
       "TERM=xterm", NULL};
-  str(g, "process");
+  json_gen_str(g, "process");
   yajl_gen_map_open(g);
-  str(g, "terminal");
+  json_gen_str(g, "terminal");
   yajl_gen_bool(g, 1);
-  str(g, "user");
+  json_gen_str(g, "user");
   yajl_gen_map_open(g);
-  str(g, "uid");
+  json_gen_str(g, "uid");
   yajl_gen_integer(g, 0);
-  str(g, "gid");
+  json_gen_str(g, "gid");
   yajl_gen_integer(g, 0);
   yajl_gen_map_close(g);
-  strv(g, "args", args);
-  strv(g, "env", env);
-  key_str(g, "cwd", "/");
-  str(g, "capabilities");
+  json_gen_strv(g, "args", args);
+  json_gen_strv(g, "env", env);
+  json_gen_kv(g, "cwd", "/");
+  json_gen_str(g, "capabilities");
   yajl_gen_map_open(g);
-  strv(g, "bounding", default_caps);
-  strv(g, "effective", default_caps);
-  strv(g, "permitted", default_caps);
+  json_gen_strv(g, "bounding", default_caps);
+  json_gen_strv(g, "effective", default_caps);
+  json_gen_strv(g, "permitted", default_caps);
   yajl_gen_map_close(g);
-  str(g, "rlimits");
+  json_gen_str(g, "rlimits");
   yajl_gen_array_open(g);
   yajl_gen_map_open(g);
-  key_str(g, "type", "RLIMIT_NOFILE");
-  str(g, "hard");
+  json_gen_kv(g, "type", "RLIMIT_NOFILE");
+  json_gen_str(g, "hard");
   yajl_gen_integer(g, 1024);
-  str(g, "soft");
+  json_gen_str(g, "soft");
   yajl_gen_integer(g, 1024);
   yajl_gen_map_close(g);
   yajl_gen_array_close(g);
-  str(g, "noNewPrivileges");
+  json_gen_str(g, "noNewPrivileges");
   yajl_gen_bool(g, 1);
   yajl_gen_map_close(g);
 }
@@ -99,7 +82,7 @@ static void gen_mounts(yajl_gen g, bool rootless) {
                                              "nodev", "ro", NULL};
   static const char *const cg[] = {"nosuid", "noexec", "nodev", "relatime",
                                    "ro", NULL};
-  str(g, "mounts");
+  json_gen_str(g, "mounts");
   yajl_gen_array_open(g);
   mount(g, "/proc", "proc", "proc", NULL);
   mount(g, "/dev", "tmpfs", "tmpfs", dev);
@@ -122,40 +105,40 @@ static void gen_mounts(yajl_gen g, bool rootless) {
 }
 
 static void idmap(yajl_gen g, const char *key, unsigned long host) {
-  str(g, key);
+  json_gen_str(g, key);
   yajl_gen_array_open(g);
   yajl_gen_map_open(g);
-  str(g, "containerID");
+  json_gen_str(g, "containerID");
   yajl_gen_integer(g, 0);
-  str(g, "hostID");
+  json_gen_str(g, "hostID");
   yajl_gen_integer(g, (long long)host);
-  str(g, "size");
+  json_gen_str(g, "size");
   yajl_gen_integer(g, 1);
   yajl_gen_map_close(g);
   yajl_gen_array_close(g);
 }
 
 static void gen_linux(yajl_gen g, bool rootless, uid_t uid, gid_t gid) {
-  str(g, "linux");
+  json_gen_str(g, "linux");
   yajl_gen_map_open(g);
   if (rootless) {
     idmap(g, "uidMappings", uid);
     idmap(g, "gidMappings", gid);
   } else {
     /* Deny every device; the runtime then allows its default set. */
-    str(g, "resources");
+    json_gen_str(g, "resources");
     yajl_gen_map_open(g);
-    str(g, "devices");
+    json_gen_str(g, "devices");
     yajl_gen_array_open(g);
     yajl_gen_map_open(g);
-    str(g, "allow");
+    json_gen_str(g, "allow");
     yajl_gen_bool(g, 0);
-    key_str(g, "access", "rwm");
+    json_gen_kv(g, "access", "rwm");
     yajl_gen_map_close(g);
     yajl_gen_array_close(g);
     yajl_gen_map_close(g);
   }
-  str(g, "namespaces");
+  json_gen_str(g, "namespaces");
   yajl_gen_array_open(g);
   static const char *const ns[] = {"pid", "network", "ipc", "uts", "mount",
                                    "user", NULL};
@@ -163,12 +146,12 @@ static void gen_linux(yajl_gen g, bool rootless, uid_t uid, gid_t gid) {
     if (rootless && strcmp(*n, "network") == 0)
       continue;
     yajl_gen_map_open(g);
-    key_str(g, "type", *n);
+    json_gen_kv(g, "type", *n);
     yajl_gen_map_close(g);
   }
   yajl_gen_array_close(g);
-  strv(g, "maskedPaths", masked_paths);
-  strv(g, "readonlyPaths", readonly_paths);
+  json_gen_strv(g, "maskedPaths", masked_paths);
+  json_gen_strv(g, "readonlyPaths", readonly_paths);
   yajl_gen_map_close(g);
 }
 
@@ -179,21 +162,21 @@ char *spec_default_config_json(bool rootless, uid_t uid, gid_t gid) {
   yajl_gen_config(g, yajl_gen_beautify, 1);
   yajl_gen_config(g, yajl_gen_indent_string, "\t");
   yajl_gen_map_open(g);
-  key_str(g, "ociVersion", "1.2.0");
+  json_gen_kv(g, "ociVersion", "1.2.0");
   gen_process(g);
-  str(g, "root");
+  json_gen_str(g, "root");
   yajl_gen_map_open(g);
-  key_str(g, "path", "rootfs");
-  str(g, "readonly");
+  json_gen_kv(g, "path", "rootfs");
+  json_gen_str(g, "readonly");
   yajl_gen_bool(g, 1);
   yajl_gen_map_close(g);
-  key_str(g, "hostname", "ward");
+  json_gen_kv(g, "hostname", "ward");
   /* Root's container gets a host id range no other container shares, so
    * `ward check --bundle` finds nothing above low in this config. */
   if (!rootless) {
-    str(g, "annotations");
+    json_gen_str(g, "annotations");
     yajl_gen_map_open(g);
-    key_str(g, "ward.idmap.isolated", "true");
+    json_gen_kv(g, "ward.idmap.isolated", "true");
     yajl_gen_map_close(g);
   }
   gen_mounts(g, rootless);

@@ -358,6 +358,14 @@ void json_gen_kv(yajl_gen g, const char *k, const char *v) {
     yajl_gen_null(g);
 }
 
+void json_gen_strv(yajl_gen g, const char *k, const char *const *v) {
+  json_gen_str(g, k);
+  yajl_gen_array_open(g);
+  for (; v && *v; v++)
+    json_gen_str(g, *v);
+  yajl_gen_array_close(g);
+}
+
 char *json_gen_finish(yajl_gen g) {
   const unsigned char *buf = NULL;
   size_t len = 0;

@@ -82,6 +82,8 @@ size_t strv_len(char **v);
 /* A C string as a JSON string; "KEY": "VALUE" (a NULL VALUE is null). */
 void json_gen_str(yajl_gen g, const char *s);
 void json_gen_kv(yajl_gen g, const char *k, const char *v);
+/* "KEY": [ each string of the NULL-terminated V ] */
+void json_gen_strv(yajl_gen g, const char *k, const char *const *v);
 
 /* The document G built, as a NUL-terminated string (caller frees); G is
  * freed. */

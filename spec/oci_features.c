@@ -71,14 +71,6 @@ static const char *const seccomp_flags[] = {
     "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
     "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", NULL};
 
-static void strv(yajl_gen g, const char *k, const char *const *v) {
-  json_gen_str(g, k);
-  yajl_gen_array_open(g);
-  for (; *v; v++)
-    json_gen_str(g, *v);
-  yajl_gen_array_close(g);
-}
-
 static void flag(yajl_gen g, const char *k, bool v) {
   json_gen_str(g, k);
   yajl_gen_bool(g, v);
@@ -100,7 +92,7 @@ static void gen_linux(yajl_gen g) {
   for (int i = 0; i < SPEC_NS_COUNT; i++)
     json_gen_str(g, spec_ns_name((enum spec_ns)i));
   yajl_gen_array_close(g);
-  strv(g, "capabilities", spec_capability_names);
+  json_gen_strv(g, "capabilities", spec_capability_names);
 
   json_gen_str(g, "cgroup");
   yajl_gen_map_open(g);
@@ -114,11 +106,11 @@ static void gen_linux(yajl_gen g) {
   json_gen_str(g, "seccomp");
   yajl_gen_map_open(g);
   flag(g, "enabled", true);
-  strv(g, "actions", seccomp_actions);
-  strv(g, "operators", seccomp_operators);
-  strv(g, "archs", seccomp_archs);
-  strv(g, "knownFlags", seccomp_flags);
-  strv(g, "supportedFlags", seccomp_flags);
+  json_gen_strv(g, "actions", seccomp_actions);
+  json_gen_strv(g, "operators", seccomp_operators);
+  json_gen_strv(g, "archs", seccomp_archs);
+  json_gen_strv(g, "knownFlags", seccomp_flags);
+  json_gen_strv(g, "supportedFlags", seccomp_flags);
   yajl_gen_map_close(g);
 
   enabled(g, "apparmor");
@@ -143,8 +135,8 @@ char *spec_features_json(bool checkpoint) {
   json_gen_str(g, "1.0.0");
   json_gen_str(g, "ociVersionMax");
   json_gen_str(g, "1.2.0");
-  strv(g, "hooks", hooks);
-  strv(g, "mountOptions", mount_options);
+  json_gen_strv(g, "hooks", hooks);
+  json_gen_strv(g, "mountOptions", mount_options);
   gen_linux(g);
   json_gen_str(g, "annotations");
   yajl_gen_map_open(g);

@@ -1,10 +1,22 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-#include "json.h"
 #include "state_json.h"
+
+#include "config.h"
+#include "json.h"
 
 #include <stdlib.h>
 #include <string.h>
 #include <yajl/yajl_gen.h>
+
+char *spec_state_of_config(const struct spec_config *c, const char *id,
+                           const char *bundle, const char *status, pid_t pid) {
+  struct spec_state s = {.id = id,
+                         .status = status,
+                         .pid = pid,
+                         .bundle = bundle,
+                         .annotations = &c->annotations};
+  return spec_state_emit(&s, false);
+}
 
 char *spec_state_emit(const struct spec_state *s, bool pretty) {
   yajl_gen g = yajl_gen_alloc(NULL);

@@ -10,6 +10,8 @@
 #include "json.h"
 
 struct spec_state {
+  /* The runtime-spec version the state complies with (runc's own, not the
+   * config's): NULL is the version ward implements. */
   const char *ociVersion;
   const char *id;
   const char *status;
@@ -22,5 +24,11 @@ struct spec_state {
 
 /* Caller frees. */
 char *spec_state_emit(const struct spec_state *s, bool pretty);
+
+struct spec_config;
+/* The state of a container that is being created from C (what the
+ * create-time hooks and the seccomp agent get): no rootfs/created yet. */
+char *spec_state_of_config(const struct spec_config *c, const char *id,
+                           const char *bundle, const char *status, pid_t pid);
 
 #endif

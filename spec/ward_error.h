@@ -50,6 +50,9 @@ void ward_log_line(const char *level, const char *text);
  * in --log.  For what the runtime-spec says to log and go on past (a
  * failing poststart/poststop hook, a deprecated field with no kernel knob). */
 void ward_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* RFC 3339 UTC with nanoseconds, like runc's "created" and its log lines.
+ * Caller frees. */
+char *now_rfc3339(void);
 /* S with every byte that is not part of valid UTF-8 replaced by U+FFFD and
  * every newline by a space, so it fits one log line.  Caller frees. */
 char *ward_log_clean(const char *s);

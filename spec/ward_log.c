@@ -2,6 +2,7 @@
 /* The log sink: stderr plus --log, text or JSON.  It lives beside the error
  * type so that both the CLI (errors) and any subsystem (warnings) write
  * through the same code and the same format. */
+#include "json.h"
 #include "ward_error.h"
 
 #include <fcntl.h>
@@ -79,11 +80,7 @@ char *ward_log_clean(const char *s) {
   return out;
 }
 
-static void gstr(yajl_gen g, const char *s) {
-  yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
-static char *now(void) {
+char *now_rfc3339(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
   struct tm tm;
@@ -112,17 +109,17 @@ void ward_log_line(const char *level, const char *text) {
   int fd = open(sink.path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
   if (fd < 0)
     return;
-  char *msg = ward_log_clean(text), *t = now(), *line = NULL;
+  char *msg = ward_log_clean(text), *t = now_rfc3339(), *line = NULL;
   if (sink.json) {
     /* The shim shows the "msg" of the last JSON line to the user. */
     yajl_gen g = yajl_gen_alloc(NULL);
     yajl_gen_map_open(g);
-    gstr(g, "level");
-    gstr(g, level);
-    gstr(g, "msg");
-    gstr(g, msg);
-    gstr(g, "time");
-    gstr(g, t);
+    json_gen_str(g, "level");
+    json_gen_str(g, level);
+    json_gen_str(g, "msg");
+    json_gen_str(g, msg);
+    json_gen_str(g, "time");
+    json_gen_str(g, t);
     yajl_gen_map_close(g);
     const unsigned char *buf;
     size_t len;

@@ -121,3 +121,25 @@ def test_killed_create_listed_stopped_then_deleted(ward, bundle):
     assert d.returncode == 0, d.stderr
     assert_nothing_left(ward, cid, bundle)
     assert wait_for(lambda: processes_with(cid) == [])
+
+
+def test_run_hooks_start_with_no_signal_blocked_or_ignored(ward, bundle,
+                                                           tmp_path):
+    """`ward run` holds the signals it forwards from before start; the
+    poststart hooks it runs must not inherit that (nor an ignored
+    SIGPIPE from writing the state to an earlier hook)."""
+    out = [tmp_path / ("hook%d" % i) for i in range(2)]
+    bundle.config["hooks"] = {"poststart": [
+        {"path": "/bin/sh",
+         "args": ["sh", "-c", "grep -E '^Sig(Blk|Ign)' /proc/self/status > %s"
+                  % o]} for o in out]}
+    bundle.set_args("true").write()
+    cid = ward.new_id()
+    p = ward("run", "--bundle", bundle.path, cid)
+    assert p.returncode == 0, p.stderr
+    for o in out:
+        fields = dict(l.split(":") for l in o.read_text().splitlines())
+        assert int(fields["SigBlk"], 16) == 0, fields
+        assert not int(fields["SigIgn"], 16) & (1 << (signal.SIGPIPE - 1)), \
+            fields
+    assert_nothing_left(ward, cid, bundle)

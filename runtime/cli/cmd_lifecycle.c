@@ -275,14 +275,8 @@ out:
 
 static char *state_doc(struct container_state *st, bool pretty) {
   enum container_status s = state_status(st);
-  struct spec_state ss = {.id = st->id,
-                          .status = state_status_name(s),
-                          .pid = s == STATUS_STOPPED ? 0 : st->pid,
-                          .bundle = st->bundle,
-                          .rootfs = st->rootfs,
-                          .created = st->created,
-                          .annotations = &st->annotations};
-  return spec_state_emit(&ss, pretty);
+  return state_document(st, state_status_name(s),
+                        s == STATUS_STOPPED ? 0 : st->pid, pretty);
 }
 
 #define STATE_USAGE "ward state ID"

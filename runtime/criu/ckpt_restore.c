@@ -21,42 +21,10 @@
 #include "config.h"
 #include "foreground.h"
 #include "idmap.h"
+#include "record.h"
 #include "state.h"
 #include "tty.h"
 #include "utils.h"
-
-struct rundo {
-  const char *root, *id;
-  struct container_state *st; /* claimed: its directory exists */
-  bool idmap;
-  char *criu_root; /* mounted */
-  struct cgroup_handle *cgroup;
-  pid_t pid;
-};
-
-static void rundo_run(struct rundo *u) {
-  werr_t e = NULL;
-  if (u->pid > 0) {
-    kill(u->pid, SIGKILL);
-    waitpid(u->pid, NULL, 0);
-  }
-  if (u->criu_root) {
-    umount2(u->criu_root, MNT_DETACH);
-    rmdir(u->criu_root);
-  }
-  if (u->cgroup) {
-    cgroup_destroy(u->cgroup, &e);
-    werr_free(&e);
-  }
-  if (u->idmap) {
-    idmap_release(u->root, u->id, &e);
-    werr_free(&e);
-  }
-  if (u->st) {
-    state_remove(u->st, &e);
-    werr_free(&e);
-  }
-}
 
 static bool is_bind(const struct spec_mount *m) {
   if (m->type && strcmp(m->type, "bind") == 0)
@@ -148,8 +116,9 @@ struct rctx {
   const struct ckpt_restore_opts *o;
   struct spec_config *c;
   char *bundle, *rootfs, *cgroup_path;
-  char *created, *config_copy, *cgroup_str;
-  int lock; /* the state dir's, held until restore is done */
+  struct container_record rec; /* state dir, allocation, cgroup, pid */
+  bool begun;                  /* rec holds a claimed state dir */
+  char *criu_root;             /* mounted while CRIU runs */
   struct ckpt_meta meta;
   int master; /* foreground with a terminal: the pty master to relay */
 };
@@ -190,68 +159,40 @@ static int write_pid_file(const char *path, pid_t pid, werr_t *err) {
   return 0;
 }
 
-/* The record, the allocation and the cgroup as create makes them: the
- * record first and naming each resource before it exists, so that a ward
- * killed half-way leaves what `delete --force` removes. */
+/* The record, the allocation and the cgroup as create makes them
+ * (record.h): each named before it exists, so that a ward killed half-way
+ * leaves what `delete --force` removes. */
 static int make_container(const struct ward_ctx *ctx, struct rctx *x,
-                          struct rundo *u, struct container_state *st,
                           werr_t *err) {
   const struct ckpt_restore_opts *o = x->o;
   _cleanup_free_ char *config_src = xasprintf("%s/config.json", x->bundle);
   _cleanup_free_ char *config_text = NULL;
   if (read_file(config_src, &config_text, NULL, err) < 0)
     return -1;
-  state_sweep(ctx->root, o->id);
-  _cleanup_free_ char *dir = state_dir(ctx->root, o->id);
-  *st = (struct container_state){
-      .id = (char *)o->id,
-      .bundle = x->bundle,
-      .rootfs = x->rootfs,
-      .created = x->created,
-      .cgroup = "",
-      .config = x->config_copy = xasprintf("%s/config.json", dir),
-      .systemd_cgroup = ctx->systemd_cgroup,
-      .annotations = x->c->annotations,
-      .creating = true,
-      .creator = getpid(),
-      .creator_start = proc_start_time(getpid()),
-  };
-  x->lock = state_claim(ctx->root, st, "config.json", config_text, err);
-  if (x->lock < 0)
+  if (container_record_begin(&x->rec, ctx, o->id, x->bundle, x->rootfs,
+                             config_text, &x->c->annotations, err) < 0)
     return -1;
-  u->st = st;
-  st->idmap = true;
-  if (state_save(st, err) < 0 ||
+  x->begun = true;
+  if (container_record_idmap(&x->rec, err) < 0 ||
       ckpt_idmap_prepare(ctx->root, o->id, config_src, o->c.image_path, &x->c,
                          &x->meta, err) < 0)
     return -1;
-  u->idmap = true;
+  x->rec.idmap_made = true;
   /* The config may have been read again. */
-  st->annotations = x->c->annotations;
+  x->rec.st.annotations = x->c->annotations;
   const struct spec_linux *l = &x->c->linux_;
-  if (cgroup_prepare(o->id, l->cgroupsPath, ctx->systemd_cgroup, &u->cgroup,
-                     err) < 0)
-    return -1;
-  x->cgroup_str = cgroup_serialize(u->cgroup);
-  st->cgroup = x->cgroup_str;
-  if (state_save(st, err) < 0 || cgroup_make(u->cgroup, l->resources, err) < 0)
-    return -1;
-  free(x->cgroup_str);
-  st->cgroup = x->cgroup_str = cgroup_serialize(u->cgroup);
-  return state_save(st, err);
+  return container_record_cgroup(&x->rec, l->cgroupsPath, l->resources, err);
 }
 
-static int do_restore(const struct ward_ctx *ctx, struct rctx *x,
-                      struct rundo *u, struct container_state *st,
-                      werr_t *err) {
+static int do_restore(const struct ward_ctx *ctx, struct rctx *x, werr_t *err) {
   const struct ckpt_restore_opts *o = x->o;
-  if (make_container(ctx, x, u, st, err) < 0)
+  if (make_container(ctx, x, err) < 0)
     return -1;
   if (prepare_mountpoints(x->c, x->bundle, x->rootfs, err) < 0)
     return -1;
   /* CRIU wants the root to be a mount point whose parent is not
    * overmounted: a bind of the rootfs in the state dir (runc's way). */
-  char *croot = xasprintf("%s/criu-root", st->dir);
+  char *croot = xasprintf("%s/criu-root", x->rec.st.dir);
   if (mkdir(croot, 0755) < 0) {
     werr_sys(err, "mkdir %s", croot);
     free(croot);
@@ -269,7 +210,7 @@ static int do_restore(const struct ward_ctx *ctx, struct rctx *x,
     free(croot);
     return -1;
   }
-  u->criu_root = croot;
+  x->criu_root = croot;
   if (ckpt_idmap_images(o->c.image_path, x->c, err) < 0)
     return -1;
 
@@ -286,15 +227,11 @@ static int do_restore(const struct ward_ctx *ctx, struct rctx *x,
   umount2(croot, MNT_DETACH);
   rmdir(croot);
   free(croot);
-  u->criu_root = NULL;
+  x->criu_root = NULL;
   if (r <= 0)
     return ckpt_criu_error(r, "restore", &o->c, "restore.log", err);
-  u->pid = r;
-
-  st->pid = r;
-  st->pid_start = proc_start_time(r);
-  st->creating = false;
-  if (state_save(st, err) < 0)
+  if (container_record_pid(&x->rec, r, -1, err) < 0 ||
+      container_record_done(&x->rec, err) < 0)
     return -1;
   if (o->pid_file && write_pid_file(o->pid_file, r, err) < 0)
     return -1;
@@ -327,14 +264,11 @@ int ckpt_restore(const struct ward_ctx *ctx, const struct ckpt_restore_opts *o,
         "server and lazy-pages daemon)");
   if (state_validate_id(o->id, err) < 0 || !ckpt_usable(o->c.criu, err))
     return -1;
-  struct rctx x = {.o = o, .master = -1, .lock = -1};
-  struct rundo u = {.root = ctx->root, .id = o->id};
-  struct container_state st = {0};
+  struct rctx x = {.o = o, .master = -1};
   int rc = -1;
   x.bundle = realpath(o->bundle ? o->bundle : ".", NULL);
   if (!x.bundle)
     return werr_sys(err, "bundle %s", o->bundle ? o->bundle : ".");
-  x.created = now_rfc3339();
   _cleanup_free_ char *config_path = xasprintf("%s/config.json", x.bundle);
   if (spec_config_load(config_path, &x.c, err) < 0)
     goto out;
@@ -365,31 +299,32 @@ int ckpt_restore(const struct ward_ctx *ctx, const struct ckpt_restore_opts *o,
     *err = e;
     goto out;
   }
-  if (do_restore(ctx, &x, &u, &st, err) < 0) {
+  if (do_restore(ctx, &x, err) < 0) {
     if (x.master >= 0)
       close(x.master);
-    rundo_run(&u);
+    if (x.criu_root) {
+      umount2(x.criu_root, MNT_DETACH);
+      rmdir(x.criu_root);
+      free(x.criu_root);
+    }
+    if (x.begun)
+      container_record_abort(&x.rec);
     goto out;
   }
   rc = 0;
-  close(x.lock);
-  x.lock = -1;
+  pid_t pid = x.rec.pid;
+  /* Released before waiting: the container is made. */
+  container_record_free(&x.rec);
+  x.begun = false;
   if (!o->detach) {
     /* In the foreground, as `ward run`: the container's exit is ours. */
-    rc = foreground_wait(u.pid, -1, x.master, err);
+    rc = foreground_wait(pid, -1, x.master, err);
   }
   if (x.master >= 0)
     close(x.master);
-  cgroup_handle_free(u.cgroup);
-  u.cgroup = NULL;
 out:
-  if (x.lock >= 0)
-    close(x.lock);
-  cgroup_handle_free(u.cgroup);
-  free(st.dir);
-  free(x.created);
-  free(x.config_copy);
-  free(x.cgroup_str);
+  if (x.begun)
+    container_record_free(&x.rec);
   ckpt_meta_free(&x.meta);
   spec_config_free(x.c);
   free(x.bundle);

@@ -19,16 +19,12 @@
 /* An agent that accepts but never reads must not hang ward forever. */
 #define SEND_TIMEOUT_S 10
 
-static void gen_str(yajl_gen g, const char *s) {
-  yajl_gen_string(g, (const unsigned char *)s, strlen(s));
-}
-
 /* Re-emit a parsed tree, so the state object is embedded verbatim. */
 static void gen_tree(yajl_gen g, yajl_val v) {
   if (v == NULL || YAJL_IS_NULL(v)) {
     yajl_gen_null(g);
   } else if (YAJL_IS_STRING(v)) {
-    gen_str(g, YAJL_GET_STRING(v));
+    json_gen_str(g, YAJL_GET_STRING(v));
   } else if (YAJL_IS_NUMBER(v)) {
     const char *r = v->u.number.r;
     yajl_gen_number(g, r, strlen(r));
@@ -42,7 +38,7 @@ static void gen_tree(yajl_gen g, yajl_val v) {
   } else if (YAJL_IS_OBJECT(v)) {
     yajl_gen_map_open(g);
     for (size_t i = 0; i < v->u.object.len; i++) {
-      gen_str(g, v->u.object.keys[i]);
+      json_gen_str(g, v->u.object.keys[i]);
       gen_tree(g, v->u.object.values[i]);
     }
     yajl_gen_map_close(g);
@@ -73,19 +69,19 @@ static int build_payload(const struct spec_seccomp *s, const char *state_json,
   if (g == NULL)
     abort();
   yajl_gen_map_open(g);
-  gen_str(g, "ociVersion");
-  gen_str(g, OCI_VERSION);
-  gen_str(g, "fds");
+  json_gen_str(g, "ociVersion");
+  json_gen_str(g, OCI_VERSION);
+  json_gen_str(g, "fds");
   yajl_gen_array_open(g);
-  gen_str(g, "seccompFd");
+  json_gen_str(g, "seccompFd");
   yajl_gen_array_close(g);
-  gen_str(g, "pid");
+  json_gen_str(g, "pid");
   yajl_gen_integer(g, YAJL_GET_INTEGER(pid));
   if (s->listenerMetadata) {
-    gen_str(g, "metadata");
-    gen_str(g, s->listenerMetadata);
+    json_gen_str(g, "metadata");
+    json_gen_str(g, s->listenerMetadata);
   }
-  gen_str(g, "state");
+  json_gen_str(g, "state");
   gen_tree(g, state);
   yajl_gen_map_close(g);
 
