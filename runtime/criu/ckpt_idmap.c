@@ -27,12 +27,16 @@ char *ckpt_idmap_kind(const char *root, const char *id) {
   _cleanup_free_ char *dir = idmap_registry_dir();
   struct idmap_registry *reg = NULL;
   werr_t e = NULL;
-  if (idmap_registry_open(dir, false, &reg, &e) < 0) {
+  if (idmap_registry_open(dir, IDMAP_READ, &reg, &e) < 0) {
     werr_free(&e);
     return NULL;
   }
-  struct idmap_entry *en = idmap_registry_by_owner(reg, root, id);
-  char *kind = en && en->kind ? xstrdup(en->kind) : NULL;
+  struct idmap_entry en = {0};
+  char *kind = NULL;
+  if (idmap_registry_find_owner(reg, root, id, &en, &e) == 1 && en.kind)
+    kind = xstrdup(en.kind);
+  werr_free(&e);
+  idmap_entry_clear(&en);
   idmap_registry_close(reg);
   return kind;
 }
