@@ -241,6 +241,11 @@ static int init_setup(struct init_state *s, werr_t *err) {
   if (mc.root_mount_fd >= 0)
     close(mc.root_mount_fd);
 
+  /* The init leads its own session, as runc's does (the terminal setup
+   * does it itself): CRIU cannot dump a tree whose session leader is
+   * outside the container. */
+  if (!p->terminal && setsid() < 0)
+    return werr_sys(err, "setsid");
   if (p->terminal) {
     int master = tty_setup_in_container(p, err);
     if (master < 0)

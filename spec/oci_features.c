@@ -124,7 +124,7 @@ static void gen_linux(yajl_gen g) {
   yajl_gen_map_close(g);
 }
 
-char *spec_features_json(void) {
+char *spec_features_json(bool checkpoint) {
   yajl_gen g = yajl_gen_alloc(NULL);
   if (g == NULL)
     abort();
@@ -142,6 +142,9 @@ char *spec_features_json(void) {
   yajl_gen_map_open(g);
   json_gen_str(g, "io.github.ward.version");
   json_gen_str(g, WARD_VERSION);
+  /* runc's key, which clients read to offer checkpoint/restore. */
+  json_gen_str(g, "org.opencontainers.runc.checkpoint.enabled");
+  json_gen_str(g, checkpoint ? "true" : "false");
   yajl_gen_map_close(g);
   yajl_gen_map_close(g);
 

@@ -4,8 +4,10 @@
 #ifndef WARD_OCI_FEATURES_H
 #define WARD_OCI_FEATURES_H
 
-/* Pretty-printed JSON, caller frees. */
-char *spec_features_json(void);
+#include <stdbool.h>
+
+/* Pretty-printed JSON, caller frees.  CHECKPOINT: CRIU works here. */
+char *spec_features_json(bool checkpoint);
 
 /* The 41 Linux capability names ward knows (CAP_CHOWN .. CAP_CHECKPOINT_RESTORE),
  * indexed by capability number, NULL-terminated. */

@@ -180,7 +180,7 @@ def test_version_and_help(ward):
     assert p.stdout.splitlines()[0].startswith("ward version ")
     assert "spec: 1.2.0" in p.stdout
     for cmd in ("create", "start", "run", "exec", "kill", "delete", "state",
-                "list", "spec", "checkpoint", "features"):
+                "list", "spec", "features"):
         p = ward(cmd, "--help", root=False)
         if cmd != "features":
             assert p.returncode == 0 and p.stdout.startswith("usage: ward " + cmd), cmd

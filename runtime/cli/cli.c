@@ -53,7 +53,7 @@ static struct global_opts G = {.root = WARD_DEFAULT_ROOT};
 
 static void usage(FILE *f) {
   fprintf(f, "usage: ward [--root DIR] [--log FILE] [--log-format text|json] "
-             "[--debug] [--systemd-cgroup] COMMAND [ARGS]\n\ncommands:\n");
+             "[--debug] [--systemd-cgroup] [--criu PATH] COMMAND [ARGS]\n\ncommands:\n");
   for (size_t i = 0; i < sizeof(commands) / sizeof(*commands); i++)
     fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);
   fprintf(f, "\nward COMMAND --help shows the command's flags.\n");
@@ -147,8 +147,9 @@ int cli_main(int argc, char **argv) {
       else
         werr_code(&err, EINVAL,
                   "--log-format: must be text or json, got \"%s\"", v);
-    } else if ((v = flag_value(argc, argv, &i, "--rootless", &err)) ||
-               (v = flag_value(argc, argv, &i, "--criu", &err))) {
+    } else if ((v = flag_value(argc, argv, &i, "--criu", &err))) {
+      G.criu = v;
+    } else if ((v = flag_value(argc, argv, &i, "--rootless", &err))) {
       /* accepted for runc compatibility */
     } else if (err == NULL) {
       werr_code(&err, EINVAL, "unknown global option %s", a);

@@ -50,31 +50,6 @@ static void list_table(const struct idmap_entry *items, size_t n) {
   }
 }
 
-#define GSTR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
-
-static void gen_range(yajl_gen g, const char *key, uint64_t base,
-                      uint64_t size) {
-  GSTR(g, key);
-  if (size == 0) {
-    yajl_gen_null(g);
-    return;
-  }
-  yajl_gen_map_open(g);
-  GSTR(g, "base");
-  yajl_gen_integer(g, (long long)base);
-  GSTR(g, "size");
-  yajl_gen_integer(g, (long long)size);
-  yajl_gen_map_close(g);
-}
-
-static void gen_opt_str(yajl_gen g, const char *key, const char *v) {
-  GSTR(g, key);
-  if (v)
-    GSTR(g, v);
-  else
-    yajl_gen_null(g);
-}
-
 static void list_json(const struct idmap_entry *items, size_t n) {
   yajl_gen g = yajl_gen_alloc(NULL);
   if (g == NULL)
@@ -84,19 +59,19 @@ static void list_json(const struct idmap_entry *items, size_t n) {
   for (size_t i = 0; i < n; i++) {
     const struct idmap_entry *e = &items[i];
     yajl_gen_map_open(g);
-    gen_opt_str(g, "container", e->id);
-    gen_opt_str(g, "root", e->root);
-    gen_opt_str(g, "key", e->key);
-    gen_opt_str(g, "kind", e->kind);
-    gen_opt_str(g, "state", entry_state(e));
-    gen_range(g, "uid", e->uid_base, e->uid_size);
-    gen_range(g, "gid", e->gid_base, e->gid_size);
-    GSTR(g, "raw");
+    json_gen_kv(g, "container", e->id);
+    json_gen_kv(g, "root", e->root);
+    json_gen_kv(g, "key", e->key);
+    json_gen_kv(g, "kind", e->kind);
+    json_gen_kv(g, "state", entry_state(e));
+    idmap_gen_range(g, "uid", e->uid_base, e->uid_size);
+    idmap_gen_range(g, "gid", e->gid_base, e->gid_size);
+    json_gen_str(g, "raw");
     yajl_gen_array_open(g);
     for (char **l = e->raw; l && *l; l++)
-      GSTR(g, *l);
+      json_gen_str(g, *l);
     yajl_gen_array_close(g);
-    gen_opt_str(g, "created", e->created);
+    json_gen_kv(g, "created", e->created);
     yajl_gen_map_close(g);
   }
   yajl_gen_array_close(g);

@@ -12,6 +12,7 @@
 #include "cleanup.h"
 #include "commands.h"
 #include "default_config.h"
+#include "checkpoint.h"
 #include "oci_features.h"
 #include "utils.h"
 
@@ -50,7 +51,6 @@ int cmd_spec(struct global_opts *g, int argc, char **argv, werr_t *err) {
 }
 
 int cmd_features(struct global_opts *g, int argc, char **argv, werr_t *err) {
-  (void)g;
   if (cmd_wants_help(argc, argv, "ward features"))
     return 0;
   static const struct option none[] = {{0, 0, 0, 0}};
@@ -61,7 +61,7 @@ int cmd_features(struct global_opts *g, int argc, char **argv, werr_t *err) {
   if (optind < argc)
     return werr_code(err, EINVAL, "features: unexpected argument \"%s\" (usage: "
                              "ward features)", argv[optind]);
-  _cleanup_free_ char *doc = spec_features_json();
+  _cleanup_free_ char *doc = spec_features_json(ckpt_usable(g->criu, NULL));
   printf("%s\n", doc);
   return 0;
 }

@@ -15,6 +15,7 @@ struct global_opts {
   bool log_json;     /* --log-format json */
   bool debug;
   bool systemd_cgroup;
+  const char *criu;  /* --criu PATH: CRIU binary for libcriu, or NULL */
 };
 
 #define WARD_DEFAULT_ROOT "/run/ward"

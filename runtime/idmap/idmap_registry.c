@@ -392,17 +392,17 @@ int idmap_registry_list(struct idmap_registry *r, struct idmap_entry **out,
 
 /* ---- writing ------------------------------------------------------------- */
 
-#define GSTR(g, s) yajl_gen_string(g, (const unsigned char *)(s), strlen(s))
-
-static void gen_range(yajl_gen g, const char *key, uint64_t base,
-                      uint64_t size) {
-  if (size == 0)
+void idmap_gen_range(yajl_gen g, const char *key, uint64_t base,
+                     uint64_t size) {
+  json_gen_str(g, key);
+  if (size == 0) {
+    yajl_gen_null(g);
     return;
-  GSTR(g, key);
+  }
   yajl_gen_map_open(g);
-  GSTR(g, "base");
+  json_gen_str(g, "base");
   yajl_gen_integer(g, (long long)base);
-  GSTR(g, "size");
+  json_gen_str(g, "size");
   yajl_gen_integer(g, (long long)size);
   yajl_gen_map_close(g);
 }
@@ -412,35 +412,38 @@ static char *entry_json(const struct idmap_entry *e) {
   if (g == NULL)
     abort();
   yajl_gen_map_open(g);
-  GSTR(g, "version");
+  json_gen_str(g, "version");
   yajl_gen_integer(g, 1);
   if (e->id) {
-    GSTR(g, "container");
+    json_gen_str(g, "container");
     yajl_gen_map_open(g);
-    GSTR(g, "root");
-    GSTR(g, e->root);
-    GSTR(g, "id");
-    GSTR(g, e->id);
+    json_gen_str(g, "root");
+    json_gen_str(g, e->root);
+    json_gen_str(g, "id");
+    json_gen_str(g, e->id);
     yajl_gen_map_close(g);
   }
   if (e->key) {
-    GSTR(g, "key");
-    GSTR(g, e->key);
+    json_gen_str(g, "key");
+    json_gen_str(g, e->key);
   }
-  GSTR(g, "kind");
-  GSTR(g, e->kind ? e->kind : IDMAP_KIND_ISOLATED);
-  gen_range(g, "uid", e->uid_base, e->uid_size);
-  gen_range(g, "gid", e->gid_base, e->gid_size);
+  json_gen_str(g, "kind");
+  json_gen_str(g, e->kind ? e->kind : IDMAP_KIND_ISOLATED);
+  /* An empty range is left out of the file (the schema has no null). */
+  if (e->uid_size)
+    idmap_gen_range(g, "uid", e->uid_base, e->uid_size);
+  if (e->gid_size)
+    idmap_gen_range(g, "gid", e->gid_base, e->gid_size);
   if (e->raw && e->raw[0]) {
-    GSTR(g, "raw");
+    json_gen_str(g, "raw");
     yajl_gen_array_open(g);
     for (char **p = e->raw; *p; p++)
-      GSTR(g, *p);
+      json_gen_str(g, *p);
     yajl_gen_array_close(g);
   }
   if (e->created) {
-    GSTR(g, "created");
-    GSTR(g, e->created);
+    json_gen_str(g, "created");
+    json_gen_str(g, e->created);
   }
   yajl_gen_map_close(g);
   return json_gen_finish(g);

@@ -31,6 +31,7 @@
 #include <sys/types.h>
 
 #include "idmap_alloc.h"
+#include "json.h"
 #include "ward_error.h"
 
 /* Where root's registry lives (an unprivileged ward keeps its own under
@@ -150,5 +151,10 @@ int idmap_slots_remove(struct idmap_registry *r, const struct idmap_entry *e,
 /* Parse the lines of /proc/PID/{uid,gid}_map TEXT: does any line's host
  * range overlap [BASE, BASE + SIZE)? */
 bool idmap_map_text_overlaps(const char *text, uint64_t base, uint64_t size);
+
+/* "KEY": {"base": B, "size": S}, or "KEY": null when SIZE is 0 (as the
+ * registry files and `ward idmap list --format json` write ranges). */
+void idmap_gen_range(yajl_gen g, const char *key, uint64_t base,
+                     uint64_t size);
 
 #endif

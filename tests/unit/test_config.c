@@ -645,7 +645,7 @@ static void test_default_config(void) {
 }
 
 static void test_features(void) {
-  _cleanup_free_ char *j = spec_features_json();
+  _cleanup_free_ char *j = spec_features_json(false);
   char ebuf[256];
   yajl_val v = yajl_tree_parse(j, ebuf, sizeof(ebuf));
   CHECK(v != NULL);
