@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,6 +84,65 @@ static char *resolve_rootfs(const char *bundle, const char *root_path,
     return NULL;
   }
   return real;
+}
+
+/* Namespaces the init creates belong to the user namespace it is cloned
+ * in: one it will join by path must be the cloner's already, or a new
+ * mount or pid namespace stays out of the init's reach (it could neither
+ * mount nor mount /proc).  ward cannot enter it itself (it would never
+ * come back), so a short-lived child joins and clones the init as ward's
+ * own child (CLONE_PARENT), and passes back its pid and pidfd.  Returns 0
+ * in the init. */
+static pid_t clone_in_userns(int userns_fd, unsigned long long flags,
+                             int *pidfd, werr_t *err) {
+  int sp[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0)
+    return werr_sys(err, "socketpair");
+  pid_t helper = fork();
+  if (helper < 0) {
+    close(sp[0]);
+    close(sp[1]);
+    return werr_sys(err, "fork");
+  }
+  if (helper == 0) {
+    close(sp[0]);
+    werr_t e = NULL;
+    int fd = -1;
+    if (setns(userns_fd, CLONE_NEWUSER) < 0) {
+      werr_sys(&e, "join the user namespace to clone the init in");
+      sync_send_error(sp[1], e);
+      _exit(1);
+    }
+    /* clone3 takes no exit signal with CLONE_PARENT: the init gets ours,
+     * SIGCHLD, as fork's child. */
+    struct clone_args ca = {.flags = flags | CLONE_PARENT | CLONE_PIDFD,
+                            .pidfd = (uint64_t)(uintptr_t)&fd};
+    pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+    if (pid == 0) {
+      close(sp[1]);
+      return 0;
+    }
+    if (pid < 0) {
+      werr_sys(&e, "clone3 (namespaces %#llx)", flags);
+      sync_send_error(sp[1], e);
+      _exit(1);
+    }
+    _exit(sync_send(sp[1], SYNC_PID, pid, &fd, 1, &e) < 0 ? 1 : 0);
+  }
+  close(sp[1]);
+  struct sync_msg m;
+  int fd = -1;
+  size_t n = 1;
+  int rc = sync_expect(sp[0], SYNC_PID, &m, &fd, &n, err);
+  close(sp[0]);
+  while (waitpid(helper, NULL, 0) < 0 && errno == EINTR)
+    ;
+  if (rc < 0)
+    return -1;
+  if (n != 1)
+    return werr_code(err, EPROTO, "sync: init pid without its pidfd");
+  *pidfd = fd;
+  return (pid_t)m.value;
 }
 
 static pid_t clone_init(unsigned long long flags, int *pidfd, int cgroup_fd,
@@ -318,7 +378,13 @@ static int ph_clone(void *arg, werr_t *err) {
   sigset_t mask;
   int pidfd = -1;
   phases_block(&mask);
-  pid_t pid = clone_init(ns_clone_flags(&r->ns), &pidfd, cgroup_fd, err);
+  /* In a joined user namespace the cgroup is entered by ph_cgroup_enter
+   * (CLONE_INTO_CGROUP would check ward's rights from inside it). */
+  int userns = r->ns.join_fd[SPEC_NS_USER];
+  pid_t pid = userns >= 0 ? clone_in_userns(userns, ns_clone_flags(&r->ns),
+                                            &pidfd, err)
+                          : clone_init(ns_clone_flags(&r->ns), &pidfd,
+                                       cgroup_fd, err);
   if (pid == 0)
     run_init(r, &mask);
   phases_unblock(&mask);
@@ -327,7 +393,7 @@ static int ph_clone(void *arg, werr_t *err) {
       werr_sys(err, "return to the working directory");
     return -1;
   }
-  if (cgroup_fd >= 0)
+  if (cgroup_fd >= 0 && userns < 0)
     cgroup_cloned_into(r->rec.cgroup);
   close(r->sv[1]);
   r->sv[1] = -1;
@@ -342,6 +408,13 @@ static int ph_clone(void *arg, werr_t *err) {
 
 static void undo_clone(void *arg) {
   container_record_undo_pid(&((struct create_run *)arg)->rec);
+}
+
+/* The init's first word: it is in the namespaces given by path, or why
+ * not. */
+static int ph_joined(void *arg, werr_t *err) {
+  struct create_run *r = arg;
+  return sync_expect(r->sv[0], SYNC_JOINED, NULL, NULL, NULL, err);
 }
 
 static int ph_userns(void *arg, werr_t *err) {
@@ -395,6 +468,7 @@ static const struct phase create_phases[] = {
     {"namespaces", ph_namespaces, NULL},
     {"fifo", ph_fifo, NULL},
     {"clone", ph_clone, undo_clone},
+    {"joined", ph_joined, NULL},
     {"userns", ph_userns, NULL},
     {"cgroup-enter", ph_cgroup_enter, NULL},
     {"mounts", ph_mounts, NULL},

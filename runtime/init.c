@@ -138,7 +138,10 @@ static int init_setup(struct init_state *s, werr_t *err) {
   const struct spec_config *c = a->c;
   const struct spec_process *p = &c->process;
 
-  if (sched_apply_initial(p, err) < 0 || ns_join_in_child(a->ns, err) < 0)
+  /* ward waits for JOINED before anything else: a failed setns reaches
+   * the user as itself, not as ward's next send failing. */
+  if (sched_apply_initial(p, err) < 0 || ns_join_in_child(c, a->ns, err) < 0 ||
+      sync_send(a->sync_fd, SYNC_JOINED, 0, NULL, 0, err) < 0)
     return -1;
   /* Each names a host namespace: gone before anyone can look. */
   for (int i = 0; i < SPEC_NS_COUNT; i++)
@@ -166,8 +169,9 @@ static int init_setup(struct init_state *s, werr_t *err) {
   bool mntns = a->ns->create[SPEC_NS_MOUNT];
   if (!mntns && spawn_fifo_opener(s, err) < 0)
     return -1;
-  if (a->ns->create[SPEC_NS_USER]) {
-    /* Become the container's root now that the maps exist. */
+  if (a->ns->create[SPEC_NS_USER] || a->ns->join_fd[SPEC_NS_USER] >= 0) {
+    /* Become the container's root now that the maps exist (a joined user
+     * namespace does not map ward's uid 0). */
     if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
       return werr_sys(err, "become root in the user namespace");
   }

@@ -3,8 +3,10 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/nsfs.h>
 #include <sched.h>
 #include <stdio.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -53,6 +55,28 @@ static int check_not_own_ns(const struct spec_config *c,
   return 0;
 }
 
+/* setns would only say EINVAL, and in the init, after the fact: a path
+ * that is no namespace, or one of another kind, is named here. */
+static int check_type(int fd, enum spec_ns n, const char *path, werr_t *err) {
+  int t = ioctl(fd, NS_GET_NSTYPE);
+  if (t < 0)
+    return werr_code(err, EINVAL,
+                     "linux.namespaces: %s namespace path %s: not a namespace",
+                     spec_ns_name(n), path);
+  if ((unsigned long)t == (unsigned long)spec_ns_cloneflag(n))
+    return 0;
+  for (int i = 0; i < SPEC_NS_COUNT; i++)
+    if ((unsigned long)t == (unsigned long)spec_ns_cloneflag((enum spec_ns)i))
+      return werr_code(err, EINVAL,
+                       "linux.namespaces: %s namespace path %s: is a %s "
+                       "namespace",
+                       spec_ns_name(n), path, spec_ns_name((enum spec_ns)i));
+  return werr_code(err, EINVAL,
+                   "linux.namespaces: %s namespace path %s: is a namespace of "
+                   "another kind",
+                   spec_ns_name(n), path);
+}
+
 int ns_plan_open(const struct spec_config *c, struct ns_plan *p, werr_t *err) {
   for (int i = 0; i < SPEC_NS_COUNT; i++) {
     p->join_fd[i] = -1;
@@ -70,6 +94,10 @@ int ns_plan_open(const struct spec_config *c, struct ns_plan *p, werr_t *err) {
     if (p->join_fd[i] < 0) {
       werr_sys(err, "linux.namespaces: %s namespace path %s",
                spec_ns_name((enum spec_ns)i), n->path);
+      ns_plan_close(p);
+      return -1;
+    }
+    if (check_type(p->join_fd[i], (enum spec_ns)i, n->path, err) < 0) {
       ns_plan_close(p);
       return -1;
     }
@@ -127,16 +155,21 @@ int ns_prepare_parent(const struct spec_config *c, const struct ns_plan *p,
   return 0;
 }
 
-int ns_join_in_child(const struct ns_plan *p, werr_t *err) {
+int ns_join_in_child(const struct spec_config *c, const struct ns_plan *p,
+                     werr_t *err) {
   /* By join_order: user first, since joining the others needs privilege
-   * in their owner. */
+   * in their owner.  A user namespace the init was cloned in already
+   * (see clone_init in container.c) cannot be joined again. */
   for (int rank = 0; rank < SPEC_NS_COUNT; rank++)
     for (int i = 0; i < SPEC_NS_COUNT; i++) {
       enum spec_ns n = (enum spec_ns)i;
       if (spec_ns_kind(n)->join_order != rank || p->join_fd[n] < 0)
         continue;
+      if (n == SPEC_NS_USER && is_own_ns(p->join_fd[n], n))
+        continue;
       if (setns(p->join_fd[n], spec_ns_cloneflag(n)) < 0)
-        return werr_sys(err, "join %s namespace", spec_ns_name(n));
+        return werr_sys(err, "linux.namespaces: join %s namespace %s",
+                        spec_ns_name(n), c->linux_.namespaces[n].path);
     }
   return 0;
 }

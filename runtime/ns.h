@@ -23,7 +23,9 @@ unsigned long long ns_clone_flags(const struct ns_plan *p);
  * children) and unshare a new time namespace with the configured offsets. */
 int ns_prepare_parent(const struct spec_config *c, const struct ns_plan *p,
                       werr_t *err);
-/* In the init: setns() into every namespace given by path, user first. */
-int ns_join_in_child(const struct ns_plan *p, werr_t *err);
+/* In the init: setns() into every namespace given by path, user first;
+ * errors name the path from C. */
+int ns_join_in_child(const struct spec_config *c, const struct ns_plan *p,
+                     werr_t *err);
 
 #endif

@@ -20,6 +20,7 @@ enum sync_type {
   SYNC_PID,            /* exec helper → ward: pid of the exec'd process */
   SYNC_ERROR,          /* either way: errnum + message, then exit */
   SYNC_ACK,
+  SYNC_JOINED,         /* init → ward: in the namespaces given by path */
 };
 
 #define SYNC_MAX_FDS 250

@@ -19,6 +19,7 @@
 
 #include "cleanup.h"
 #include "idmap_alloc.h"
+#include "idmap_pod.h"
 #include "idmap_raw.h"
 #include "idmap_registry.h"
 #include "idmap_request.h"
@@ -383,6 +384,14 @@ int idmap_prepare(const char *state_root, const char *id, struct spec_config *c,
   const char *asked = rq.isolated ? rq.isolated_why : IDMAP_RAW_ANNOTATION;
   bool oci = c->linux_.uidMappings.len || c->linux_.gidMappings.len;
 
+  if (wants && !oci && !(ns->present && ns->path)) {
+    /* An app container of a pod: the pod's range is the sandbox's. */
+    int joined = idmap_pod_join(c, asked, err);
+    if (joined != 0) {
+      rc = joined < 0 ? -1 : 0;
+      goto out;
+    }
+  }
   if (wants && ns->present && ns->path) {
     werr_code(err, EINVAL,
               "%s: cannot apply when joining the user namespace %s "

@@ -20,6 +20,7 @@
 #include "cleanup.h"
 #include "idmap_chown.h"
 #include "idmap_overlay.h"
+#include "idmap_pod.h"
 #include "idmap_raw.h"
 #include "idmap_request.h"
 
@@ -177,8 +178,8 @@ static int idmapped_clone(const char *path, bool recursive_tree,
 }
 
 /* The maps a running process's user namespace actually has. */
-static int read_proc_map(pid_t pid, const char *file, struct spec_idmaps *m,
-                         werr_t *err) {
+int idmap_read_proc_map(pid_t pid, const char *file, struct spec_idmaps *m,
+                        werr_t *err) {
   char path[64];
   snprintf(path, sizeof(path), "/proc/%d/%s", pid, file);
   _cleanup_fclose_ FILE *f = fopen(path, "re");
@@ -363,8 +364,8 @@ int idmap_mount_fds(const struct spec_config *c, const char *rootfs,
   int rc = -1;
 
   if (has_userns) {
-    if (read_proc_map(init_pid, "uid_map", &uid, err) < 0 ||
-        read_proc_map(init_pid, "gid_map", &gid, err) < 0)
+    if (idmap_read_proc_map(init_pid, "uid_map", &uid, err) < 0 ||
+        idmap_read_proc_map(init_pid, "gid_map", &gid, err) < 0)
       goto out;
     if (chown) {
       bool changed;
