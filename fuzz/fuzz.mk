@@ -4,6 +4,7 @@
 #   make fuzz         each harness FUZZ_SECONDS (default 600) from its corpus
 #   make fuzz-smoke   replay every corpus, then each FUZZ_SMOKE_SECONDS (20)
 #   make fuzz-NAME    one harness (fuzz-config, fuzz-idmap, ...)
+#   make fuzz-merge   add what the runs found (new coverage only) to the seeds
 # New inputs go to build-fuzz/corpus/NAME, not the seeds in fuzz/corpus/NAME;
 # a crash lands in build-fuzz/crash-NAME-*: copy it into fuzz/corpus/NAME
 # with the fix, and the replay in make check keeps it fixed.
@@ -25,7 +26,7 @@ FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 fuzz_env = ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 	LSAN_OPTIONS=suppressions=$(abspath fuzz/lsan.supp)
 
-.PHONY: fuzz fuzz-smoke fuzz-build $(FUZZ_NAMES:%=fuzz-%) $(FUZZ_NAMES:%=fuzz-replay-%)
+.PHONY: fuzz fuzz-smoke fuzz-build fuzz-merge $(FUZZ_NAMES:%=fuzz-%) $(FUZZ_NAMES:%=fuzz-replay-%)
 
 $(FUZZ_BUILD)/%.o: %.c $(HEADERS) fuzz/fuzz.h
 	@mkdir -p $(dir $@)
@@ -71,7 +72,7 @@ define fuzz_one
 		$(FUZZ_BUILD)/corpus/$(1) fuzz/corpus/$(1) >$(FUZZ_BUILD)/$(1).log 2>&1 || \
 		{ sed -n '/^==[0-9]*==ERROR\|runtime error\|^artifact_prefix\|Test unit written/,$$p' \
 			$(FUZZ_BUILD)/$(1).log | head -60; exit 1; }
-	@grep -E 'stat::number_of_executed_units|^#[0-9]+ +DONE' $(FUZZ_BUILD)/$(1).log
+	@grep -aE 'stat::number_of_executed_units' $(FUZZ_BUILD)/$(1).log
 endef
 
 $(FUZZ_NAMES:%=fuzz-%): fuzz-%: $(FUZZ_BUILD)/fuzz_%
@@ -92,6 +93,18 @@ $(FUZZ_NAMES:%=fuzz-replay-%): fuzz-replay-%: $(FUZZ_BUILD)/fuzz_%
 	@$(call fuzz_env,$*) $(FUZZ_BUILD)/fuzz_$* -runs=0 fuzz/corpus/$* \
 		>$(FUZZ_BUILD)/$*-replay.log 2>&1 || \
 		{ sed -n '/^==[0-9]*==ERROR\|runtime error/,$$p' $(FUZZ_BUILD)/$*-replay.log | head -60; exit 1; }
+
+# Fold what the runs found into the checked-in corpora: only inputs that add
+# coverage are copied (libFuzzer -merge=1), so the replay in make check
+# covers what the fuzzers reached.
+fuzz-merge: fuzz-build
+	@set -e; for n in $(FUZZ_NAMES); do \
+		mkdir -p $(FUZZ_BUILD)/corpus/$$n; \
+		$(call fuzz_env,$$n) $(FUZZ_BUILD)/fuzz_$$n -merge=1 fuzz/corpus/$$n \
+			$(FUZZ_BUILD)/corpus/$$n >$(FUZZ_BUILD)/$$n-merge.log 2>&1 || \
+			{ tail -20 $(FUZZ_BUILD)/$$n-merge.log; exit 1; }; \
+		echo "fuzz/corpus/$$n: $$(ls fuzz/corpus/$$n | wc -l) inputs"; \
+	done
 
 # make check's deps step installs the compiler and libFuzzer's runtime.
 TEST_DEPS += clang libclang-rt-14-dev

@@ -28,7 +28,6 @@
 #include "record.h"
 #include "ns.h"
 #include "phases.h"
-#include "seccomp_cache.h"
 #include "seccomp_filter.h"
 #include "state_json.h"
 #include "sync.h"

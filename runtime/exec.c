@@ -26,7 +26,6 @@
 #include "lsm.h"
 #include "process.h"
 #include "process_sched.h"
-#include "seccomp_cache.h"
 #include "seccomp_filter.h"
 #include "sync.h"
 #include "tty.h"

@@ -262,3 +262,83 @@ def test_ward_killed_mid_create_leaves_no_range(ctr, tmp_path):
             ctr.image, "k2", "true")
     assert p.returncode == 0, p.stderr
     assert ranges(ctr.host, ctr.state_root, "k1", "k2") == {}
+
+
+def test_podman_own_userns_with_isolated_is_an_error(podman):
+    p = podman("run", "--rm", "--uidmap", "0:300000:65536", "--gidmap",
+               "0:300000:65536", "--annotation", ISO, "localhost/ward-test",
+               "true")
+    assert p.returncode != 0
+    assert "ward.idmap.isolated" in p.stderr and "uidMappings" in p.stderr, \
+        p.stderr
+
+
+def test_contrib_containerd_config_passes_ward_annotations():
+    """containerd reads contrib's config: the ward handler passes ward.*
+    pod and container annotations into config.json."""
+    requires("containerd")
+    conf = os.path.join(os.path.dirname(os.path.dirname(
+        os.path.abspath(__file__))), "contrib", "containerd-config.toml")
+    p = sh(["containerd", "--config", conf, "config", "dump"])
+    assert p.returncode == 0, p.stderr
+    section = p.stdout.split('runtimes.ward]', 1)[1].split("\n\n", 1)[0]
+    assert 'pod_annotations = ["ward.*"]' in section
+    assert 'container_annotations = ["ward.*"]' in section
+
+
+def test_podman_isolated_restart_and_read_only(podman):
+    """A stopped container started again remounts its layers (a new
+    ward-work each time); --read-only needs no writable upper."""
+    p = podman("run", "-d", "--name", "p2", "--annotation", ISO,
+               "localhost/ward-test", "sh", "-c", "echo $$ >> /runs; sleep 1000")
+    assert p.returncode == 0, p.stderr
+    assert podman("stop", "-t", "0", "p2").returncode == 0
+    p = podman("start", "p2")
+    assert p.returncode == 0, p.stderr
+    p = podman("exec", "p2", "sh", "-c", "wc -l < /runs; stat -c %u /runs")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["2", "0"]
+    assert podman("rm", "-f", "-t", "0", "p2").returncode == 0
+    p = podman("run", "--rm", "--read-only", "--annotation", ISO,
+               "localhost/ward-test", "sh", "-c",
+               "stat -c %u /bin/busybox; touch /x 2>/dev/null || echo ro")
+    assert p.returncode == 0, p.stderr
+    assert p.stdout.split() == ["0", "ro"]
+
+
+def test_overlay_upper_other_users_can_reach_is_refused(host, tmp_path,
+                                                       rootfs_template):
+    """The rule for writable idmapped mounts applies to the upper dir of an
+    overlay rootfs: refused while others can search their way to it, used
+    once its parent is 0700 (as containerd's and podman's storage are)."""
+    from conftest import default_config
+    from test_idmap import NsWard, traversable
+    pub = tmp_path / "pub"
+    for d in ("upper", "work", "merged"):
+        (pub / d).mkdir(parents=True)
+    shutil.copytree(rootfs_template, str(pub / "lower"), symlinks=True)
+    traversable(pub)
+    host.sh("mount -t overlay overlay -o lowerdir=%s/lower,upperdir=%s/upper,"
+            "workdir=%s/work %s/merged" % (pub, pub, pub, pub))
+    bundle = tmp_path / "bundle"
+    bundle.mkdir(mode=0o700)
+    c = default_config(["sh", "-c", "stat -c %u /bin/busybox; echo w > /w"])
+    c["root"] = {"path": str(pub / "merged"), "readonly": False}
+    c["annotations"] = {"ward.idmap.isolated": "true"}
+    (bundle / "config.json").write_text(json.dumps(c))
+    w = NsWard(str(tmp_path / "state"), host)
+    try:
+        p = w("run", "--bundle", str(bundle), w.new_id())
+        assert p.returncode != 0
+        lines = p.stderr.strip().splitlines()
+        assert len(lines) == 1, p.stderr
+        assert "rootfs overlay upperdir %s/upper: writable and idmapped" % pub \
+            in lines[0] and "chmod o-x" in lines[0], p.stderr
+        os.chmod(str(pub), 0o700)
+        p = w("run", "--bundle", str(bundle), w.new_id())
+        assert p.returncode == 0, p.stderr
+        assert p.stdout.split() == ["0"]
+        assert os.listdir(str(pub / "upper")) == ["w"]
+        assert os.stat(str(pub / "upper" / "w")).st_uid == 0
+    finally:
+        w.cleanup()

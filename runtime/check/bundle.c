@@ -16,7 +16,7 @@
 #include "check_internal.h"
 #include "cleanup.h"
 #include "config.h"
-#include "idmap_request.h"
+#include "idmap.h"
 #include "json.h"
 #include "linux_resources.h"
 #include "state.h"

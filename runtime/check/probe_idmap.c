@@ -18,7 +18,6 @@
 #include "check_internal.h"
 #include "cleanup.h"
 #include "idmap.h"
-#include "idmap_shadow.h"
 #include "utils.h"
 
 /* A user namespace mapping 0-65535 to the default base: any map will do

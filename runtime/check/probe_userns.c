@@ -11,8 +11,7 @@
 
 #include "check_internal.h"
 #include "cleanup.h"
-#include "idmap_request.h"
-#include "idmap_shadow.h"
+#include "idmap.h"
 #include "utils.h"
 
 static int try_userns(void *arg) {

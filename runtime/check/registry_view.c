@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "check_internal.h"
-#include "idmap_registry.h"
+#include "idmap.h"
 #include "utils.h"
 
 int check_isolated_allocs(struct check_allocs *out, werr_t *err) {

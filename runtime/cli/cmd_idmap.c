@@ -10,7 +10,7 @@
 
 #include "cleanup.h"
 #include "commands.h"
-#include "idmap_registry.h"
+#include "idmap.h"
 
 static const char usage[] =
     "ward idmap [list] [--format table|json] | ward idmap release NAME\n"

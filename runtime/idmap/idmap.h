@@ -9,6 +9,12 @@
 #include <sys/types.h>
 
 #include "config.h"
+/* The parts of the folder others use, through this header only: the
+ * registry (`ward idmap`, `ward check`), the ward.idmap.* request, and the
+ * subordinate-id rules. */
+#include "idmap_registry.h"
+#include "idmap_request.h"
+#include "idmap_shadow.h"
 
 /* Decide this container's maps from its ward.idmap.* annotations and the
  * host's /etc/subuid, /etc/subgid.  When ward allocates, it fills

@@ -12,9 +12,7 @@
 #include <stddef.h>
 
 #include "linux_seccomp.h"
-
-/* Root-owned 0700, on tmpfs like the idmap registry; at most 64 entries. */
-#define SECCOMP_CACHE_DIR "/run/ward-cache/seccomp"
+#include "seccomp_filter.h"
 
 /* The canonical text of everything that shapes the BPF: the rules, the
  * architectures, and the libseccomp version and API level that compile

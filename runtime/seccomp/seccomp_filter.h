@@ -13,6 +13,10 @@
 
 struct seccomp_prog;
 
+/* Where compiled filters are kept host-wide: root-owned 0700, on tmpfs like
+ * the idmap registry, at most 64 entries (seccomp_cache.c). */
+#define SECCOMP_CACHE_DIR "/run/ward-cache/seccomp"
+
 /* *out is NULL when S is NULL (no linux.seccomp).  CACHE_DIR is where
  * compiled filters are kept (SECCOMP_CACHE_DIR); NULL: nothing is cached. */
 int seccomp_filter_prepare(const struct spec_seccomp *s, const char *cache_dir,
