@@ -42,6 +42,7 @@ echo "== masked"; for p in /proc/kcore /proc/keys /proc/timer_list /proc/acpi /s
 echo "== writable"; for p in / /proc/sys /proc/sysrq-trigger /sys /dev /dev/shm /tmp; do touch $p/.w 2>/dev/null && echo "$p rw" || echo "$p ro"; done
 echo "== sysctl"; cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shm_rmid_forced /proc/sys/kernel/msgmax
 echo "== extra"; ls -ln /dev/fuse /dev/loop-ward 2>&1; ls -ldn /mnt/* 2>&1; for p in /mnt/*; do touch $p/.w 2>/dev/null && echo "$p rw" || echo "$p ro"; done
+echo "== net"; cut -d: -f1 /proc/net/dev
 echo "== fds"; ls /proc/self/fd
 echo "== pid"; echo $$
 """
@@ -579,3 +580,85 @@ def test_hook_timeout(ward, bundle, tmp_path):
     p = ward("create", "--bundle", bundle.path, ward.new_id())
     assert p.returncode != 0
     assert "timeout" in p.stderr
+
+
+def test_seccomp_same_as_runc(ward, make_bundle, tmp_path):
+    """config-linux.md: "Seccomp provides application sandboxing mechanism in
+    the Linux kernel ... defaultAction (string, REQUIRED) the default action
+    for seccomp ... syscalls (array of objects, OPTIONAL) match a syscall in
+    seccomp." Allow by default, mkdir refused with EPERM: the filter is in
+    place (Seccomp: 2) and the probe sees the same everywhere else."""
+    def edit(b):
+        b.config["linux"]["seccomp"] = {
+            "defaultAction": "SCMP_ACT_ALLOW",
+            "architectures": ["SCMP_ARCH_X86_64"],
+            "syscalls": [{"names": ["mkdir", "mkdirat"],
+                          "action": "SCMP_ACT_ERRNO", "errnoRet": 1}]}
+    requires("x86_64")
+    _same(ward, make_bundle, tmp_path, edit)
+
+
+def test_namespace_by_path_same_as_runc(ward, make_bundle, tmp_path):
+    """config-linux.md: "path (string, OPTIONAL) - namespace file. This value
+    MUST be an absolute path in the runtime mount namespace ... If a path is
+    specified, that particular file is used to join that type of
+    namespace." A network and a UTS namespace made for this test, joined
+    by path: the same hostname and interfaces under both."""
+    requires("root")
+    name = "ward-spec-%s" % uuid.uuid4().hex[:8]
+    holder = subprocess.Popen(["unshare", "--net", "--uts", "sh", "-c",
+                               "hostname %s; exec sleep 300" % name])
+    try:
+        assert wait_for(lambda: os.readlink("/proc/%d/ns/uts" % holder.pid)
+                        != os.readlink("/proc/self/ns/uts") and
+                        open("/proc/%d/cmdline" % holder.pid).read()
+                        .startswith("sleep"))
+
+        def edit(b):
+            ns = [n for n in b.config["linux"]["namespaces"]
+                  if n["type"] not in ("network", "uts")]
+            ns += [{"type": "network", "path": "/proc/%d/ns/net" % holder.pid},
+                   {"type": "uts", "path": "/proc/%d/ns/uts" % holder.pid}]
+            b.config["linux"]["namespaces"] = ns
+            del b.config["hostname"]
+        runc_out, ward_out = both(ward, make_bundle, tmp_path, edit)
+        assert name in ward_out
+        assert ward_out == runc_out
+    finally:
+        holder.kill()
+        holder.wait()
+
+
+def test_exec_env_same_as_runc(ward, make_bundle, tmp_path):
+    """runtime.md leaves exec to the runtime; runc's `exec` runs
+    process.json's process with the same rules as the init: a process with
+    no HOME in its env gets its user's from the container's /etc/passwd."""
+    requires("root", "runc")
+    outs = []
+    for runtime in ("runc", "ward"):
+        b = make_bundle()
+        b.set_args("sleep", "30").write()
+        cmd = ["exec", "--user", "65534:65534", "--env", "X=1"]
+        if runtime == "runc":
+            root = str(tmp_path / "runc-root")
+            cid = "rs-%s" % uuid.uuid4().hex[:10]
+            base = ["runc", "--root", root]
+            try:
+                # not pipes: the container would hold them open
+                subprocess.run(base + ["run", "-d", "--bundle", b.path, cid],
+                               check=True, stdin=subprocess.DEVNULL,
+                               stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, timeout=60)
+                p = subprocess.run(base + cmd + [cid, "sh", "-c",
+                                                 "env | sort; id"],
+                                   capture_output=True, text=True, timeout=60)
+            finally:
+                subprocess.run(base + ["delete", "--force", cid],
+                               capture_output=True)
+        else:
+            cid = ward.new_id()
+            assert ward("run", "-d", "--bundle", b.path, cid).returncode == 0
+            p = ward(*(cmd + [cid, "sh", "-c", "env | sort; id"]))
+        assert p.returncode == 0, p.stderr
+        outs.append(p.stdout)
+    assert outs[1] == outs[0]
