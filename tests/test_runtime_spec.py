@@ -42,6 +42,8 @@ echo "== masked"; for p in /proc/kcore /proc/keys /proc/timer_list /proc/acpi /s
 echo "== writable"; for p in / /proc/sys /proc/sysrq-trigger /sys /dev /dev/shm /tmp; do touch $p/.w 2>/dev/null && echo "$p rw" || echo "$p ro"; done
 echo "== sysctl"; cat /proc/sys/net/ipv4/ip_forward /proc/sys/kernel/shm_rmid_forced /proc/sys/kernel/msgmax
 echo "== extra"; ls -ln /dev/fuse /dev/loop-ward 2>&1; ls -ldn /mnt/* 2>&1; for p in /mnt/*; do touch $p/.w 2>/dev/null && echo "$p rw" || echo "$p ro"; done
+echo "== devaccess"; for d in null zero full random urandom tty fuse; do head -c1 /dev/$d >/dev/null 2>&1 && echo "$d r" || echo "$d no-r"; done; echo x > /dev/full 2>/dev/null; echo "full w $?"
+echo "== cgroupfs"; cat /sys/fs/cgroup/memory/memory.limit_in_bytes /sys/fs/cgroup/pids/pids.max /sys/fs/cgroup/cpu/cpu.shares /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>&1
 echo "== net"; cut -d: -f1 /proc/net/dev
 echo "== fds"; ls /proc/self/fd
 echo "== pid"; echo $$
@@ -662,3 +664,40 @@ def test_exec_env_same_as_runc(ward, make_bundle, tmp_path):
         assert p.returncode == 0, p.stderr
         outs.append(p.stdout)
     assert outs[1] == outs[0]
+
+
+def test_supplementary_groups_from_group_file_same_as_runc(ward, make_bundle,
+                                                           tmp_path):
+    """config.md: "additionalGids (array of ints, OPTIONAL) specifies
+    additional group IDs in the container namespace to be added to the
+    process." A user named as a member in the rootfs's /etc/group: runc
+    gives exactly the configured groups or also the file's? The process
+    must see the same under ward."""
+    def edit(b):
+        with open(os.path.join(b.rootfs, "etc", "group"), "a") as f:
+            f.write("audio:x:29:nobody\n")
+        b.config["process"]["user"] = {"uid": 65534, "gid": 65534,
+                                       "additionalGids": [5]}
+    _same(ward, make_bundle, tmp_path, edit)
+
+
+def test_resources_same_as_runc(ward, make_bundle, tmp_path):
+    """config-linux.md: "cgroupsPath (string, OPTIONAL) path to the
+    cgroups"; "resources (object, OPTIONAL) ... memory ... limit (int64,
+    OPTIONAL) - sets limit of memory usage in bytes"; "pids ... limit";
+    "cpu ... shares ... quota ... period"; "devices (array of objects,
+    OPTIONAL) configures the device allowlist. The runtime MUST apply
+    entries in the listed order." As the container sees them in its
+    /sys/fs/cgroup and by opening the devices."""
+    def edit(b):
+        b.config["linux"]["resources"] = {
+            "devices": [{"allow": False, "access": "rwm"},
+                        {"allow": True, "type": "c", "major": 1, "minor": 3,
+                         "access": "rwm"}],
+            "memory": {"limit": 67108864},
+            "pids": {"limit": 100},
+            "cpu": {"shares": 512, "quota": 50000, "period": 100000}}
+        b.config["linux"]["devices"] = [
+            {"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229,
+             "fileMode": 0o666}]
+    _same(ward, make_bundle, tmp_path, edit)
