@@ -701,3 +701,25 @@ def test_resources_same_as_runc(ward, make_bundle, tmp_path):
             {"path": "/dev/fuse", "type": "c", "major": 10, "minor": 229,
              "fileMode": 0o666}]
     _same(ward, make_bundle, tmp_path, edit)
+
+
+def test_unknown_capability_warns_and_runs_like_runc(ward, make_bundle,
+                                                     tmp_path):
+    """config.md (v1.1 on), capabilities: "Any value which cannot be mapped
+    to a relevant kernel interface, or cannot be granted otherwise MUST be
+    logged as a warning by the runtime. Runtimes SHOULD NOT fail if the
+    container configuration requests capabilities that cannot be granted."
+    runc warns ("ignoring unknown or unavailable capabilities") and runs;
+    so does ward, the process holding the same sets."""
+    def edit(b):
+        for s in ("bounding", "effective", "permitted"):
+            b.config["process"]["capabilities"][s].append("CAP_NOT_YET")
+    _same(ward, make_bundle, tmp_path, edit)
+    b = make_bundle()
+    edit(b)
+    b.set_args("true").write()
+    p = ward("run", "--bundle", b.path, ward.new_id())
+    assert p.returncode == 0, p.stderr
+    assert 'process.capabilities.bounding[14]: unknown capability ' \
+        '"CAP_NOT_YET", ignored' in p.stderr
+    assert len(p.stderr.splitlines()) == 3
