@@ -462,15 +462,18 @@ def test_exhaustion_says_what_is_left(iw, host, bundle, make_bundle):
 
 
 def test_idmap_list_table_and_orphans(iw, host, bundle):
-    host.shadow(POOL + "root:1000:1\n")
+    # Releasing asks the whole host (/proc) whether the ids are in use:
+    # a pool far from the one other tests on this host allocate from.
+    first = 700000000 + K
+    host.shadow("root:700000000:100000000\nroot:1000:1\n")
     annotate(bundle, isolated="true", raw="both 1000 1000")
     a = create(iw, bundle)
     out = iw("idmap", check=True).stdout.splitlines()
     assert out[0].split() == ["CONTAINER", "STATE", "KEY", "KIND", "UIDS",
                               "GIDS", "RAW"]
     assert out[1].split() == [a, "live", "-", "isolated",
-                              "%d-%d" % (FIRST, FIRST + K - 1),
-                              "%d-%d" % (FIRST, FIRST + K - 1),
+                              "%d-%d" % (first, first + K - 1),
+                              "%d-%d" % (first, first + K - 1),
                               "both", "1000", "1000"]
     assert iw("idmap", "list", check=True).stdout.splitlines() == out
     fails(iw("idmap", "release", a),

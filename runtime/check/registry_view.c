@@ -13,11 +13,17 @@
 int check_isolated_allocs(struct check_allocs *out, werr_t *err) {
   *out = (struct check_allocs){.dir = idmap_registry_dir()};
   struct idmap_registry *reg = NULL;
-  if (idmap_registry_open(out->dir, false, &reg, err) < 0)
+  if (idmap_registry_open(out->dir, IDMAP_READ, &reg, err) < 0)
     return -1;
-  out->items = xmalloc0((reg->len + 1) * sizeof(*out->items));
-  for (size_t i = 0; i < reg->len; i++) {
-    const struct idmap_entry *x = &reg->items[i];
+  struct idmap_entry *items = NULL;
+  size_t n = 0;
+  int rc = idmap_registry_list(reg, &items, &n, err);
+  idmap_registry_close(reg);
+  if (rc < 0)
+    return -1;
+  out->items = xmalloc0((n + 1) * sizeof(*out->items));
+  for (size_t i = 0; i < n; i++) {
+    const struct idmap_entry *x = &items[i];
     if (x->uid_size == 0 || x->kind == NULL ||
         strcmp(x->kind, IDMAP_KIND_ISOLATED) != 0)
       continue;
@@ -27,7 +33,7 @@ int check_isolated_allocs(struct check_allocs *out, werr_t *err) {
         .uid_base = x->uid_base,
         .uid_size = x->uid_size};
   }
-  idmap_registry_close(reg);
+  idmap_entries_free(items, n);
   return 0;
 }
 

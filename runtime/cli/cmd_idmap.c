@@ -32,11 +32,11 @@ static void fmt_range(char *buf, size_t len, uint64_t base, uint64_t size) {
              (unsigned long long)(base + size - 1));
 }
 
-static void list_table(const struct idmap_registry *r) {
+static void list_table(const struct idmap_entry *items, size_t n) {
   printf("%-24s %-10s %-16s %-9s %-23s %-23s %s\n", "CONTAINER", "STATE", "KEY",
          "KIND", "UIDS", "GIDS", "RAW");
-  for (size_t i = 0; i < r->len; i++) {
-    const struct idmap_entry *e = &r->items[i];
+  for (size_t i = 0; i < n; i++) {
+    const struct idmap_entry *e = &items[i];
     char uids[48], gids[48];
     fmt_range(uids, sizeof(uids), e->uid_base, e->uid_size);
     fmt_range(gids, sizeof(gids), e->gid_base, e->gid_size);
@@ -75,14 +75,14 @@ static void gen_opt_str(yajl_gen g, const char *key, const char *v) {
     yajl_gen_null(g);
 }
 
-static void list_json(const struct idmap_registry *r) {
+static void list_json(const struct idmap_entry *items, size_t n) {
   yajl_gen g = yajl_gen_alloc(NULL);
   if (g == NULL)
     abort();
   yajl_gen_config(g, yajl_gen_beautify, 1);
   yajl_gen_array_open(g);
-  for (size_t i = 0; i < r->len; i++) {
-    const struct idmap_entry *e = &r->items[i];
+  for (size_t i = 0; i < n; i++) {
+    const struct idmap_entry *e = &items[i];
     yajl_gen_map_open(g);
     gen_opt_str(g, "container", e->id);
     gen_opt_str(g, "root", e->root);
@@ -134,14 +134,34 @@ static int do_list(int argc, char **argv, werr_t *err) {
   }
   _cleanup_free_ char *dir = idmap_registry_dir();
   struct idmap_registry *r;
-  if (idmap_registry_open(dir, false, &r, err) < 0)
+  if (idmap_registry_open(dir, IDMAP_READ, &r, err) < 0)
+    return -1;
+  struct idmap_entry *items;
+  size_t n;
+  int rc = idmap_registry_list(r, &items, &n, err);
+  idmap_registry_close(r);
+  if (rc < 0)
     return -1;
   if (json)
-    list_json(r);
+    list_json(items, n);
   else
-    list_table(r);
-  idmap_registry_close(r);
+    list_table(items, n);
+  idmap_entries_free(items, n);
   return fflush(stdout) == 0 ? 0 : werr_sys(err, "write stdout");
+}
+
+/* Forget E (a key's range, or a container's whose state is gone), once no
+ * process uses its ids. */
+static int release_one(struct idmap_registry *r, struct idmap_entry *e,
+                       werr_t *err) {
+  pid_t pid = 0;
+  if (e->id && idmap_entry_in_use(e, &pid)) {
+    _cleanup_free_ char *who = idmap_entry_describe(e);
+    return werr_code(err, EBUSY,
+                      "idmap release: %s: its ids are still used by pid %d",
+                      who, (int)pid);
+  }
+  return idmap_registry_drop(r, e, err);
 }
 
 static int do_release(int argc, char **argv, werr_t *err) {
@@ -150,47 +170,55 @@ static int do_release(int argc, char **argv, werr_t *err) {
   const char *name = argv[0];
   _cleanup_free_ char *dir = idmap_registry_dir();
   struct idmap_registry *r;
-  if (idmap_registry_open(dir, true, &r, err) < 0)
+  if (idmap_registry_open(dir, IDMAP_WRITE, &r, err) < 0)
     return -1;
   int rc = -1;
-  size_t removed = 0;
-  struct idmap_entry *e = idmap_registry_by_key(r, name);
-  if (e) {
-    if (e->id && idmap_entry_has_state(e)) {
-      werr_code(err, EBUSY,
-                "idmap release: key %s is in use by container %s in %s (delete "
-                "it first)",
-                name, e->id, e->root);
+  size_t removed = 0, n = 0;
+  struct idmap_entry key = {0}, *items = NULL;
+  int got = idmap_registry_find_key(r, name, &key, err);
+  if (got < 0)
+    goto out;
+  if (got) {
+    if (key.id && idmap_entry_has_state(&key)) {
+      werr_code(
+          err, EBUSY,
+          "idmap release: key %s is in use by container %s in %s (delete "
+          "it first)",
+          name, key.id, key.root);
       goto out;
     }
-    idmap_registry_remove(r, e);
+    if (release_one(r, &key, err) < 0)
+      goto out;
     removed++;
   } else {
     /* A container's own range goes with `ward delete`; only one whose
      * state vanished (its --root removed by hand) is released here. */
-    for (size_t i = 0; i < r->len;) {
-      e = &r->items[i];
-      if (e->id && strcmp(e->id, name) == 0) {
-        if (idmap_entry_has_state(e)) {
-          werr_code(err, EBUSY,
-                    "idmap release: container %s in %s still exists; `ward "
-                    "delete` releases its range",
-                    name, e->root);
-          goto out;
-        }
-        idmap_registry_remove(r, e);
-        removed++;
+    if (idmap_registry_list(r, &items, &n, err) < 0)
+      goto out;
+    for (size_t i = 0; i < n; i++) {
+      struct idmap_entry *e = &items[i];
+      if (e->key || !e->id || strcmp(e->id, name) != 0)
         continue;
+      if (idmap_entry_has_state(e)) {
+        werr_code(err, EBUSY,
+                   "idmap release: container %s in %s still exists; `ward "
+                   "delete` releases its range",
+                   name, e->root);
+        goto out;
       }
-      i++;
+      if (release_one(r, e, err) < 0)
+        goto out;
+      removed++;
     }
   }
   if (removed == 0) {
     werr_code(err, ENOENT, "idmap release: no key or container named %s", name);
     goto out;
   }
-  rc = idmap_registry_commit(r, err);
+  rc = 0;
 out:
+  idmap_entry_clear(&key);
+  idmap_entries_free(items, n);
   idmap_registry_close(r);
   return rc;
 }

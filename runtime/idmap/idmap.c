@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -65,81 +66,6 @@ static struct spec_idmaps copy_map(const struct spec_idmaps *src) {
   return m;
 }
 
-/* What other allocations hold, on one side (uid or gid), for the
- * allocator.  Owner strings live in OWNERS (freed by the caller). */
-struct used_list {
-  struct idmap_used *items;
-  size_t len, cap;
-  char **owners;
-  size_t owners_len;
-};
-
-static void used_push(struct used_list *u, uint64_t base, uint64_t size,
-                      char *owner) {
-  if (size == 0) {
-    free(owner);
-    return;
-  }
-  if (u->len == u->cap) {
-    u->cap = u->cap ? u->cap * 2 : 16;
-    u->items = realloc(u->items, u->cap * sizeof(*u->items));
-    u->owners = realloc(u->owners, u->cap * sizeof(*u->owners));
-    if (u->items == NULL || u->owners == NULL)
-      abort();
-  }
-  u->owners[u->owners_len++] = owner;
-  u->items[u->len++] = (struct idmap_used){base, size, owner};
-}
-
-static void used_free(struct used_list *u) {
-  for (size_t i = 0; i < u->owners_len; i++)
-    free(u->owners[i]);
-  free(u->owners);
-  free(u->items);
-}
-
-/* Isolated ranges only (what raw host ids must stay out of). */
-static void collect_isolated(struct idmap_registry *reg,
-                             const struct idmap_entry *self, bool gid,
-                             struct used_list *u) {
-  for (size_t i = 0; i < reg->len; i++) {
-    const struct idmap_entry *e = &reg->items[i];
-    if (e == self || strcmp(e->kind, IDMAP_KIND_ISOLATED) != 0)
-      continue;
-    used_push(u, gid ? e->gid_base : e->uid_base,
-              gid ? e->gid_size : e->uid_size, idmap_entry_describe(e));
-  }
-}
-
-/* Everything a new isolated range must avoid: other isolated ranges, host
- * ids other containers punched through, and the shared default range. */
-static void collect_taken(struct idmap_registry *reg,
-                          const struct idmap_entry *self, bool gid,
-                          struct idmap_range pool, struct used_list *u) {
-  collect_isolated(reg, self, gid, u);
-  for (size_t i = 0; i < reg->len; i++) {
-    const struct idmap_entry *e = &reg->items[i];
-    if (e == self || e->raw == NULL)
-      continue;
-    for (char **l = e->raw; *l; l++) {
-      struct idmap_raw r = {0};
-      werr_t ignore = NULL;
-      if (idmap_raw_parse(*l, &r, &ignore) == 0 && r.len == 1 &&
-          idmap_raw_applies(&r.items[0], gid)) {
-        char *who = idmap_entry_describe(e);
-        used_push(u, r.items[0].host, r.items[0].size,
-                  xasprintf("raw ids of %s", who));
-        free(who);
-      }
-      werr_free(&ignore);
-      idmap_raw_free(&r);
-    }
-  }
-  used_push(u, pool.base,
-            pool.size < IDMAP_ISOLATED_SIZE ? pool.size : IDMAP_ISOLATED_SIZE,
-            xasprintf("the shared default range"));
-}
-
 static const char *side_name(bool gid) { return gid ? "gid" : "uid"; }
 
 static const char *pool_source(const struct idmap_shadow *sh, bool gid) {
@@ -159,57 +85,67 @@ static bool delegated(const struct idmap_subids *ids, uint64_t base,
 /* Pick the isolated range on one side. */
 static int pick_range(const struct idmap_request *rq,
                       const struct idmap_shadow *sh, const char *user,
-                      struct idmap_registry *reg,
-                      const struct idmap_entry *self, bool gid, uint64_t *base,
+                      struct idmap_registry *reg, bool gid, uint64_t *base,
                       werr_t *err) {
   const struct idmap_subids *ids = gid ? &sh->gid : &sh->uid;
-  struct used_list used = {0};
-  collect_taken(reg, self, gid, ids->pool, &used);
-  int rc = -1;
+  struct idmap_range pool = ids->pool;
   if (rq->has_base) {
     struct idmap_range want = {rq->base, rq->size};
-    if (!delegated(ids, want.base, want.size)) {
-      werr_code(err, ERANGE,
-                IDMAP_ANNOT_BASE ": %s %llu-%llu is not inside %s's range (%s: "
-                                 "%llu-%llu)",
-                side_name(gid), (unsigned long long)want.base,
-                (unsigned long long)(want.base + want.size - 1), user,
-                pool_source(sh, gid), (unsigned long long)ids->pool.base,
-                (unsigned long long)(ids->pool.base + ids->pool.size - 1));
-      goto out;
+    if (!delegated(ids, want.base, want.size))
+      return werr_code(
+          err, ERANGE,
+          IDMAP_ANNOT_BASE ": %s %llu-%llu is not inside %s's range (%s: "
+                           "%llu-%llu)",
+          side_name(gid), (unsigned long long)want.base,
+          (unsigned long long)(want.base + want.size - 1), user,
+          pool_source(sh, gid), (unsigned long long)pool.base,
+          (unsigned long long)(pool.base + pool.size - 1));
+    uint64_t shared =
+        pool.size < IDMAP_ISOLATED_SIZE ? pool.size : IDMAP_ISOLATED_SIZE;
+    struct idmap_used o = {0};
+    int got = 0;
+    if (want.base < pool.base + shared && pool.base < want.base + want.size) {
+      o = (struct idmap_used){pool.base, shared,
+                              xstrdup("the shared default range")};
+      got = 1;
+    } else {
+      got = idmap_registry_overlap(reg, gid, want, false, NULL, &o, err);
     }
-    const struct idmap_used *o =
-        idmap_alloc_overlap(used.items, used.len, want);
-    if (o) {
+    if (got < 0)
+      return -1;
+    if (got) {
       werr_code(err, EEXIST,
-                IDMAP_ANNOT_BASE ": %s %llu-%llu overlaps %s (%llu-%llu)",
-                side_name(gid), (unsigned long long)want.base,
-                (unsigned long long)(want.base + want.size - 1), o->owner,
-                (unsigned long long)o->base,
-                (unsigned long long)(o->base + o->size - 1));
-      goto out;
+                 IDMAP_ANNOT_BASE ": %s %llu-%llu overlaps %s (%llu-%llu)",
+                 side_name(gid), (unsigned long long)want.base,
+                 (unsigned long long)(want.base + want.size - 1), o.owner,
+                 (unsigned long long)o.base,
+                 (unsigned long long)(o.base + o.size - 1));
+      free((char *)o.owner);
+      return -1;
     }
     *base = rq->base;
-    rc = 0;
-    goto out;
+    return 0;
   }
   struct idmap_free_info fi;
-  if (idmap_alloc_first_fit(ids->pool, used.items, used.len, rq->size, base,
-                            &fi) < 0) {
-    werr_code(err, ENOSPC,
-              "%s: no free range of %llu %ss left in %s (%llu-%llu): %llu %ss "
-              "free in %zu gaps, the largest %llu",
-              rq->isolated_why, (unsigned long long)rq->size, side_name(gid),
-              pool_source(sh, gid), (unsigned long long)ids->pool.base,
-              (unsigned long long)(ids->pool.base + ids->pool.size - 1),
-              (unsigned long long)fi.total, side_name(gid), fi.gaps,
-              (unsigned long long)fi.largest);
-    goto out;
+  for (int round = 0; round < 2; round++) {
+    if (idmap_registry_first_fit(reg, gid, pool, rq->size, base, &fi, err) ==
+        0)
+      return 0;
+    if (*err)
+      return -1;
+    /* Full: reclaim whatever is provably unused, then look once more. */
+    if (round == 0 && idmap_registry_sweep(reg, 0, err) < 0)
+      return -1;
   }
-  rc = 0;
-out:
-  used_free(&used);
-  return rc;
+  return werr_code(
+      err, ENOSPC,
+      "%s: no free range of %llu %ss left in %s (%llu-%llu): %llu %ss "
+      "free in %zu gaps, the largest %llu",
+      rq->isolated_why, (unsigned long long)rq->size, side_name(gid),
+      pool_source(sh, gid), (unsigned long long)pool.base,
+      (unsigned long long)(pool.base + pool.size - 1),
+      (unsigned long long)fi.total, side_name(gid), fi.gaps,
+      (unsigned long long)fi.largest);
 }
 
 /* Raw host ids must not reach into another container's isolated range. */
@@ -217,25 +153,26 @@ static int check_raw_hosts(const struct idmap_raw *raw,
                            struct idmap_registry *reg,
                            const struct idmap_entry *self, werr_t *err) {
   for (int gid = 0; gid < 2; gid++) {
-    struct used_list iso = {0};
-    collect_isolated(reg, self, gid, &iso);
     for (size_t i = 0; i < raw->len; i++) {
       const struct idmap_raw_entry *e = &raw->items[i];
       if (!idmap_raw_applies(e, gid))
         continue;
-      const struct idmap_used *o = idmap_alloc_overlap(
-          iso.items, iso.len, (struct idmap_range){e->host, e->size});
-      if (o) {
+      struct idmap_used o;
+      int got = idmap_registry_overlap(
+          reg, gid, (struct idmap_range){e->host, e->size}, true, self, &o,
+          err);
+      if (got < 0)
+        return -1;
+      if (got) {
         werr_code(
             err, EEXIST,
             IDMAP_RAW_ANNOTATION " line %u: host %ss %u-%u lie inside the "
                                  "isolated range of %s",
-            e->line, side_name(gid), e->host, e->host + e->size - 1, o->owner);
-        used_free(&iso);
+            e->line, side_name(gid), e->host, e->host + e->size - 1, o.owner);
+        free((char *)o.owner);
         return -1;
       }
     }
-    used_free(&iso);
   }
   return 0;
 }
@@ -261,6 +198,38 @@ static void set_maps(struct spec_config *c, struct spec_idmaps *uid,
   *gid = (struct spec_idmaps){0};
 }
 
+/* The caller made ROOT/ID exclusively before calling: an entry already
+ * recorded for it is left over from a container of the same name whose
+ * state was removed by hand.  It goes only if no process still uses its
+ * ids; else this create stops and the entry stays. */
+static int forget_stale(struct idmap_registry *reg, const char *root,
+                        const char *id, werr_t *err) {
+  struct idmap_entry old;
+  int got = idmap_registry_find_owner(reg, root, id, &old, err);
+  if (got <= 0)
+    return got;
+  int rc;
+  pid_t pid = 0;
+  if (idmap_entry_in_use(&old, &pid)) {
+    rc = werr_code(
+        err, EBUSY,
+        "container %s in %s: the ids recorded for an earlier container of "
+        "that name (uids %llu-%llu) are still used by pid %d; stop it (its "
+        "state directory was removed) or pick another id",
+        id, root, (unsigned long long)old.uid_base,
+        (unsigned long long)(old.uid_base + old.uid_size - 1), (int)pid);
+  } else if (old.key) {
+    struct idmap_entry idle = old;
+    idle.root = idle.id = NULL;
+    idle.raw = NULL;
+    rc = idmap_registry_put(reg, &idle, &old, err);
+  } else {
+    rc = idmap_registry_drop(reg, &old, err);
+  }
+  idmap_entry_clear(&old);
+  return rc;
+}
+
 /* Under the registry lock: choose, build, check and record. */
 static int decide_locked(const char *root, const char *id,
                          struct spec_config *c, const struct idmap_request *rq,
@@ -269,28 +238,45 @@ static int decide_locked(const char *root, const char *id,
   /* The caller made ROOT/ID exclusively before calling: an entry already
    * recorded for it is left over from a container of the same name whose
    * state was removed by hand.  It cannot be in use any more. */
-  struct idmap_entry *self = idmap_registry_by_owner(reg, root, id);
-  if (self) {
-    if (self->key) {
-      free(self->root);
-      free(self->id);
-      self->root = self->id = NULL;
-    } else {
-      idmap_registry_remove(reg, self);
-    }
-  }
+  if (forget_stale(reg, root, id, err) < 0)
+    return -1;
+  /* Keep the registry from filling with ranges nobody uses: a few slots
+   * per allocation, round-robin, so the cost stays flat. */
+  if (idmap_registry_sweep(reg, IDMAP_SWEEP_SLOTS, err) < 0)
+    return -1;
   bool oci = c->linux_.uidMappings.len || c->linux_.gidMappings.len;
   struct spec_idmaps uid = {0}, gid = {0};
   uint64_t ubase = 0, gbase = 0, usize = 0, gsize = 0;
   const char *kind;
-  struct idmap_entry *keyed =
-      rq->key ? idmap_registry_by_key(reg, rq->key) : NULL;
+  struct idmap_entry keyed_buf = {0}, *keyed = NULL;
+  if (rq->key) {
+    int got = idmap_registry_find_key(reg, rq->key, &keyed_buf, err);
+    if (got < 0)
+      return -1;
+    keyed = got ? &keyed_buf : NULL;
+  }
   int rc = -1;
+  char *created = NULL, **raw = NULL;
   if (oci) {
     kind = IDMAP_KIND_OCI;
     uid = copy_map(&c->linux_.uidMappings);
     gid = copy_map(&c->linux_.gidMappings);
   } else if (keyed) {
+    pid_t pid;
+    if (keyed->id && !idmap_entry_has_state(keyed) &&
+        !idmap_entry_in_use(keyed, &pid)) {
+      /* Its container is gone (state and processes): the key idles. */
+      struct idmap_entry idle = *keyed;
+      idle.root = idle.id = NULL;
+      idle.raw = NULL;
+      if (idmap_registry_put(reg, &idle, keyed, err) < 0)
+        goto out;
+      free(keyed->root);
+      free(keyed->id);
+      strv_free(keyed->raw);
+      keyed->root = keyed->id = NULL;
+      keyed->raw = NULL;
+    }
     if (keyed->id) {
       werr_code(err, EBUSY, IDMAP_ANNOT_KEY " %s: in use by container %s in %s",
                 rq->key, keyed->id, keyed->root);
@@ -330,8 +316,8 @@ static int decide_locked(const char *root, const char *id,
     }
   } else if (rq->isolated) {
     kind = IDMAP_KIND_ISOLATED;
-    if (pick_range(rq, sh, user, reg, NULL, false, &ubase, err) < 0 ||
-        pick_range(rq, sh, user, reg, NULL, true, &gbase, err) < 0)
+    if (pick_range(rq, sh, user, reg, false, &ubase, err) < 0 ||
+        pick_range(rq, sh, user, reg, true, &gbase, err) < 0)
       goto out;
     usize = gsize = rq->size;
   } else {
@@ -353,28 +339,33 @@ static int decide_locked(const char *root, const char *id,
       idmap_map_check(&gid, "linux.gidMappings", err) < 0)
     goto out;
 
-  /* Record, then commit: nothing is visible to others until the rename. */
-  struct idmap_entry *e = keyed ? keyed : idmap_registry_add(reg);
-  e->root = strdup(root);
-  e->id = strdup(id);
-  if (e->root == NULL || e->id == NULL)
-    abort();
-  if (!keyed) {
-    e->key = rq->key ? strdup(rq->key) : NULL;
-    e->kind = strdup(kind);
-    e->uid_base = ubase, e->uid_size = usize;
-    e->gid_base = gbase, e->gid_size = gsize;
-    e->created = now_rfc3339();
+  /* One entry file (and its index files) appear; nothing else moves. */
+  struct idmap_entry e = {0};
+  if (keyed) {
+    e = *keyed;
+  } else {
+    e.key = rq->key;
+    e.kind = (char *)kind;
+    e.uid_base = ubase, e.uid_size = usize;
+    e.gid_base = gbase, e.gid_size = gsize;
   }
-  strv_free(e->raw);
-  e->raw = raw_lines(&rq->raw);
-  if (idmap_registry_commit(reg, err) < 0)
+  created = keyed ? NULL : now_rfc3339();
+  raw = raw_lines(&rq->raw);
+  if (!keyed)
+    e.created = created;
+  e.root = (char *)root;
+  e.id = (char *)id;
+  e.raw = raw;
+  if (idmap_registry_put(reg, &e, keyed, err) < 0)
     goto out;
   set_maps(c, &uid, &gid);
   rc = 0;
 out:
   free(uid.items);
   free(gid.items);
+  idmap_entry_clear(&keyed_buf);
+  free(created);
+  strv_free(raw);
   return rc;
 }
 
@@ -434,7 +425,7 @@ int idmap_prepare(const char *state_root, const char *id, struct spec_config *c,
     goto out;
   root = absolute_root(state_root);
   dir = idmap_registry_dir();
-  if (idmap_registry_open(dir, true, &reg, err) < 0)
+  if (idmap_registry_open(dir, IDMAP_WRITE, &reg, err) < 0)
     goto out;
   rc = decide_locked(root, id, c, &rq, &sh, user, reg, err);
 out:
@@ -446,29 +437,39 @@ out:
 
 int idmap_release(const char *state_root, const char *id, werr_t *err) {
   _cleanup_free_ char *dir = idmap_registry_dir();
-  _cleanup_free_ char *file = NULL;
-  if (asprintf(&file, "%s/" IDMAP_REGISTRY_FILE, dir) < 0)
-    abort();
-  if (access(file, F_OK) < 0)
-    return 0; /* nothing was ever recorded here */
   _cleanup_free_ char *root = absolute_root(state_root);
+  char name[IDMAP_ENTRY_NAME_LEN];
+  idmap_owner_name(root, id, name);
+  _cleanup_free_ char *file = xasprintf("%s/entries/%s", dir, name);
+  struct stat st;
+  /* A container ward allocated nothing for never touches the registry (no
+   * lock, no file read), so a damaged or locked registry cannot block its
+   * delete.  One made by an older ward is in the old allocations.json until
+   * the next allocation moves it to entries/; the sweep then reclaims it,
+   * its state and processes being gone. */
+  if (lstat(file, &st) < 0)
+    return 0;
   struct idmap_registry *reg;
-  if (idmap_registry_open(dir, true, &reg, err) < 0)
+  /* An old file that does not validate stays as it is (its ranges taken
+   * until it is repaired, then reclaimed by the sweep); it does not keep
+   * this container from giving back its own entry. */
+  if (idmap_registry_open(dir, IDMAP_RELEASE, &reg, err) < 0)
     return -1;
   int rc = 0;
-  struct idmap_entry *e = idmap_registry_by_owner(reg, root, id);
-  if (e) {
-    if (e->key) { /* the range stays with its key */
-      free(e->root);
-      free(e->id);
-      e->root = e->id = NULL;
-      strv_free(e->raw);
-      e->raw = NULL;
-    } else {
-      idmap_registry_remove(reg, e);
-    }
-    rc = idmap_registry_commit(reg, err);
+  struct idmap_entry e;
+  int got = idmap_registry_find_owner(reg, root, id, &e, err);
+  if (got < 0) {
+    rc = -1;
+  } else if (got && e.key) { /* the range stays with its key */
+    struct idmap_entry idle = e;
+    idle.root = idle.id = NULL;
+    idle.raw = NULL;
+    rc = idmap_registry_put(reg, &idle, &e, err);
+  } else if (got) {
+    rc = idmap_registry_drop(reg, &e, err);
   }
+  if (got == 1)
+    idmap_entry_clear(&e);
   idmap_registry_close(reg);
   return rc;
 }

@@ -297,8 +297,12 @@ static int mount_fd_for(const struct spec_config *c, size_t i, pid_t init_pid,
   bool bind = rbind || has_option(m->options, "bind") ||
               (m->type && strcmp(m->type, "bind") == 0);
   if (!idmap && !ridmap && !maps) {
-    /* A relative source stays with the init, which starts in the bundle. */
-    if (!has_userns || !bind || m->source == NULL || m->source[0] != '/')
+    /* A relative source stays with the init, which starts in the bundle.
+     * So does every source of an unprivileged ward: cloning a mount needs
+     * CAP_SYS_ADMIN over the host's mount namespace, which it lacks, and
+     * its sources are its own user's anyway. */
+    if (!has_userns || !bind || m->source == NULL || m->source[0] != '/' ||
+        geteuid() != 0)
       return 0;
     return bind_clone(m, i, init_pid, rbind, auto_idmap, out, err);
   }
