@@ -22,7 +22,7 @@ import uuid
 
 import pytest
 
-from conftest import Bundle, requires, status_of, wait_for
+from conftest import WARD as t_WARD, Bundle, requires, status_of, wait_for
 
 # Every command's stderr merged in order, so a diff lines up.
 PROBE = r"""exec 2>&1
@@ -723,3 +723,67 @@ def test_unknown_capability_warns_and_runs_like_runc(ward, make_bundle,
     assert 'process.capabilities.bounding[14]: unknown capability ' \
         '"CAP_NOT_YET", ignored' in p.stderr
     assert len(p.stderr.splitlines()) == 3
+
+
+NOBODY = 65534
+
+
+@pytest.mark.parametrize("owner", [
+    "caller",
+    pytest.param("root", marks=pytest.mark.xfail(strict=True, reason=(
+        "an unprivileged ward idmaps a rootfs it does not own and fails "
+        "with 'open_tree ROOTFS: Operation not permitted' "
+        "(runtime/idmap/idmap_mount.c); runc binds it as is and its files "
+        "show as nobody")))])
+def test_rootless_run_same_as_runc(owner, shared_dir, tmp_path):
+    """config-linux.md, user namespace mappings: "The runtime SHOULD NOT
+    modify the ownership of referenced filesystems to realize the mapping."
+    The config `runc spec --rootless` writes, run by an unprivileged user
+    (nobody) under runc and under ward: both run it and the process sees
+    the same, whether the rootfs is the caller's or root's."""
+    requires("root", "runc")
+    where, template = shared_dir
+    outs = []
+    spec_dir = os.path.join(where, "spec")
+    os.mkdir(spec_dir)
+    subprocess.run(["runc", "spec", "--rootless", "--bundle", spec_dir],
+                   check=True)
+    with open(os.path.join(spec_dir, "config.json")) as f:
+        cfg = json.load(f)
+    for m in cfg["linux"]["uidMappings"] + cfg["linux"]["gidMappings"]:
+        m["hostID"] = NOBODY
+    cfg["process"]["args"] = ["sh", "/probe.sh"]
+    cfg["process"]["terminal"] = False
+    for runtime in ("runc", "ward"):
+        path = tempfile.mkdtemp(dir=where)
+        os.chmod(path, 0o755)
+        b = Bundle(path, template)
+        with open(os.path.join(b.rootfs, "probe.sh"), "w") as f:
+            f.write(PROBE)
+        b.config = copy.deepcopy(cfg)
+        b.write()
+        if owner == "caller":
+            for dirpath, dirnames, filenames in os.walk(b.rootfs):
+                for n in [dirpath] + [os.path.join(dirpath, x)
+                                      for x in dirnames + filenames]:
+                    os.lchown(n, NOBODY, NOBODY)
+        xdg = tempfile.mkdtemp(dir=where)
+        os.chown(xdg, NOBODY, NOBODY)
+        cid = "rs-%s" % uuid.uuid4().hex[:10]
+        exe = ["runc"] if runtime == "runc" else [t_WARD]
+        user = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
+                "--clear-groups", "env", "XDG_RUNTIME_DIR=" + xdg,
+                "HOME=" + xdg]
+        base = user + exe + ["--root", os.path.join(xdg, "root")]
+        try:
+            p = subprocess.run(base + ["run", "--bundle", b.path, cid],
+                               capture_output=True, text=True, timeout=60)
+        finally:
+            subprocess.run(base + ["delete", "--force", cid],
+                           capture_output=True, timeout=60)
+        assert p.returncode == 0, "%s: %s%s" % (runtime, p.stdout, p.stderr)
+        outs.append(normalise(p.stdout, cid))
+    diff = "".join(difflib.unified_diff(
+        outs[0].splitlines(True), outs[1].splitlines(True), "runc", "ward",
+        n=1))
+    assert not diff, "what the process sees differs:\n" + diff
