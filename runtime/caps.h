@@ -5,9 +5,10 @@
 
 #include "config.h"
 
-/* At create time: every name known (process.capabilities.bounding[3]:
- * unknown capability "CAP_FOO").  Names newer than the running kernel are
- * skipped like runc does. */
+/* At create time: one warning line for each name libcap does not know
+ * (process.capabilities.bounding[3]: unknown capability "CAP_FOO",
+ * ignored), which is then not granted: the runtime-spec's rule, and runc's.
+ * Names newer than the running kernel are skipped the same way. */
 int caps_validate(const struct spec_process *p, werr_t *err);
 /* Drop from the bounding set what is not listed (needs CAP_SETPCAP, so
  * before the uid change). */

@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <pwd.h>
 #include <linux/close_range.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,8 +35,42 @@ static bool is_executable(const char *path) {
          access(path, X_OK) == 0;
 }
 
+/* What execve gets; set by process_resolve_exe, which every path to
+ * process_exec calls inside the container's root and before the filter. */
+static char **exec_env;
+
+/* runc (libcontainer's setupUser) gives a process whose env has no HOME
+ * the home of its uid in the container's /etc/passwd, else "/"; images
+ * rely on it (a shell's ~, git, pip), so do the same. fgetpwent reads the
+ * container's file itself, never the host's NSS. */
+static char **env_with_home(const struct spec_process *p) {
+  if (env_get(p->env, "HOME"))
+    return p->env;
+  _cleanup_free_ char *home = NULL;
+  FILE *f = fopen("/etc/passwd", "re");
+  if (f) {
+    struct passwd *pw;
+    while ((pw = fgetpwent(f)) != NULL)
+      if (pw->pw_uid == p->user.uid) {
+        if (pw->pw_dir && *pw->pw_dir)
+          home = xstrdup(pw->pw_dir);
+        break;
+      }
+    fclose(f);
+  }
+  size_t n = 0;
+  while (p->env && p->env[n])
+    n++;
+  char **env = xmalloc0((n + 2) * sizeof(char *));
+  for (size_t i = 0; i < n; i++)
+    env[i] = p->env[i];
+  env[n] = xasprintf("HOME=%s", home ? home : "/");
+  return env;
+}
+
 int process_resolve_exe(const struct spec_process *p, char **out,
                         werr_t *err) {
+  exec_env = env_with_home(p);
   const char *name = p->args[0];
   if (strchr(name, '/')) {
     if (!is_executable(name))
@@ -177,6 +212,6 @@ int process_close_fds(int preserve, werr_t *err) {
 int process_exec(const struct spec_process *p, const char *exe, werr_t *err) {
   /* Under the filter now (see process_become_user): execve only. */
   char *empty[] = {NULL};
-  execve(exe, p->args, p->env ? p->env : empty);
+  execve(exe, p->args, exec_env ? exec_env : p->env ? p->env : empty);
   return werr_sys(err, "exec %s", exe);
 }

@@ -8,7 +8,9 @@
 #include "seccomp_filter.h"
 
 /* args[0] looked up in the PATH of process.env, inside the container.
- * `exec: "foo": executable file not found in $PATH` as runc words it. */
+ * `exec: "foo": executable file not found in $PATH` as runc words it.
+ * Also settles the env process_exec passes: process.env, plus HOME from
+ * the container's /etc/passwd (else "/") when it has none, as runc does. */
 int process_resolve_exe(const struct spec_process *p, char **out, werr_t *err);
 /* rlimits, umask. */
 int process_set_limits(const struct spec_process *p, werr_t *err);
