@@ -234,8 +234,8 @@ static void test_sweep(void) {
   struct idmap_registry *r;
   werr_t err = NULL;
   CHECK(idmap_registry_open(sub, true, &r, &err) == 0);
-  struct idmap_entry gone = mk(state, "gone", NULL, 1065536, 65536);
-  struct idmap_entry kept = mk(state, "kept", NULL, 1131072, 65536);
+  struct idmap_entry gone = mk(state, "gone", NULL, 3900000000ULL, 65536);
+  struct idmap_entry kept = mk(state, "kept", NULL, 3900065536ULL, 65536);
   /* This process's own ids: "in use" by every process on the host. */
   struct idmap_entry busy = mk(state, "busy", NULL, 0, 65536);
   CHECK(idmap_registry_put(r, &gone, NULL, &err) == 0);
