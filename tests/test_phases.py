@@ -14,7 +14,7 @@ import pytest
 from conftest import WARD, assert_nothing_left, processes_with, wait_for
 
 CREATE_PHASES = ["record", "idmap", "cgroup", "seccomp", "namespaces", "fifo",
-                 "clone", "userns", "cgroup-enter", "mounts", "init", "done"]
+                 "clone", "joined", "userns", "cgroup-enter", "mounts", "init", "done"]
 
 
 def debug_lines(text, op):
