@@ -67,8 +67,8 @@ static int validate(const struct create_opts *o, const struct spec_config *c,
   return 0;
 }
 
-static char *resolve_rootfs(const char *bundle, const char *root_path,
-                            werr_t *err) {
+char *container_resolve_rootfs(const char *bundle, const char *root_path,
+                               werr_t *err) {
   _cleanup_free_ char *joined = root_path[0] == '/'
                                     ? xstrdup(root_path)
                                     : xasprintf("%s/%s", bundle, root_path);
@@ -494,7 +494,7 @@ int container_create(const struct ward_ctx *ctx, const struct create_opts *o,
   if (spec_config_parse(config_text, &c, err) < 0)
     return -1;
   int rc = -1;
-  _cleanup_free_ char *rootfs = resolve_rootfs(bundle, c->root_path, err);
+  _cleanup_free_ char *rootfs = container_resolve_rootfs(bundle, c->root_path, err);
   if (rootfs == NULL || validate(o, c, err) < 0)
     goto out;
 

@@ -58,5 +58,9 @@ int container_kill_all_and_wait(struct container_state *st, werr_t *err);
 int container_pass_console(const char *console_socket, int fd, int *keep,
                            werr_t *err);
 int container_write_pid_file(const char *path, pid_t pid, werr_t *err);
+/* root.path (relative to BUNDLE or absolute), resolved; must be a
+ * directory.  Caller frees; NULL with *err set. */
+char *container_resolve_rootfs(const char *bundle, const char *root_path,
+                               werr_t *err);
 
 #endif

@@ -19,6 +19,7 @@
 #include "checkpoint.h"
 #include "cleanup.h"
 #include "config.h"
+#include "container.h"
 #include "foreground.h"
 #include "idmap.h"
 #include "record.h"
@@ -99,17 +100,6 @@ static int prepare_mountpoints(const struct spec_config *c, const char *bundle,
     close(fd);
   }
   return 0;
-}
-
-static char *resolve_rootfs(const char *bundle, const char *root_path,
-                            werr_t *err) {
-  _cleanup_free_ char *joined = root_path[0] == '/'
-                                    ? xstrdup(root_path)
-                                    : xasprintf("%s/%s", bundle, root_path);
-  char *real = realpath(joined, NULL);
-  if (!real)
-    werr_sys(err, "rootfs %s", joined);
-  return real;
 }
 
 struct rctx {
@@ -272,7 +262,7 @@ int ckpt_restore(const struct ward_ctx *ctx, const struct ckpt_restore_opts *o,
   _cleanup_free_ char *config_path = xasprintf("%s/config.json", x.bundle);
   if (spec_config_load(config_path, &x.c, err) < 0)
     goto out;
-  x.rootfs = resolve_rootfs(x.bundle, x.c->root_path, err);
+  x.rootfs = container_resolve_rootfs(x.bundle, x.c->root_path, err);
   if (!x.rootfs)
     goto out;
   struct stat sb;
