@@ -58,6 +58,13 @@ $(FUZZ_BUILD)/fuzz_net_annotations: $(FUZZ_BUILD)/fuzz/fuzz_net_annotations.o \
 	@echo "  LD      $@"
 	@$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(WARD_LIBS)
 
+$(FUZZ_BUILD)/fuzz/fuzz_net_cni.o: FUZZ_CFLAGS += -Ihooks/ward-net
+$(FUZZ_BUILD)/fuzz_net_cni: $(FUZZ_BUILD)/fuzz/fuzz_net_cni.o \
+		$(FUZZ_BUILD)/hooks/ward-net/cni_parse.o \
+		$(FUZZ_BUILD)/hooks/ward-net/config.o $(FUZZ_BUILD)/libspec.a
+	@echo "  LD      $@"
+	@$(FUZZ_CC) $(FUZZ_SAN) -fsanitize=fuzzer -o $@ $^ $(WARD_LIBS)
+
 fuzz-build: $(FUZZ_BINS)
 
 # One harness for SECONDS from its seeds and earlier finds (new inputs are

@@ -254,6 +254,27 @@ def main():
         "ward.net.ipv4_filtering=true\nward.net.ipv6_filtering=false\0c1")
     put("net_annotations", "ward.net.mode=routed\nward.net.parent=up0\n"
         "ward.net.ipv4.address=198.51.100.5/32\nward.net.ipv6.address=2001:db8::5\0c2")
+    # ward-net as a CNI plugin: the conf the bridge plugin's ADD hands on
+    # (tests/test_net.py's chain), and its common variations
+    prev = {"cniVersion": "1.0.0",
+            "interfaces": [{"name": "wcni0", "mac": "0a:58:c0:00:02:01"},
+                           {"name": "veth1a2b3c4d", "mac": "0e:11:22:33:44:55"},
+                           {"name": "eth0", "mac": "02:42:c0:00:02:0a",
+                            "sandbox": "/run/netns/wncnic"}],
+            "ips": [{"interface": 2, "address": "192.0.2.10/24",
+                     "gateway": "192.0.2.1"},
+                    {"interface": 2, "address": "2001:db8::a/64",
+                     "gateway": "2001:db8::1"}],
+            "routes": [{"dst": "0.0.0.0/0"}], "dns": {}}
+    base = {"cniVersion": "1.0.0", "name": "wncni", "type": "ward-net",
+            "prevResult": prev}
+    put("net_cni", json.dumps(base))
+    put("net_cni", json.dumps(dict(base, cniVersion="0.4.0", mac_filtering=True,
+                                   ipv4_filtering=False, ipv6_filtering=True)))
+    put("net_cni", json.dumps({k: v for k, v in base.items() if k != "prevResult"}))
+    put("net_cni", json.dumps(dict(base, cniVersion="0.3.1")))
+    put("net_cni", json.dumps(dict(base, prevResult=dict(prev, ips=[
+        {"address": "198.51.100.%d/32" % i} for i in range(9)]))))
     # seccomp cache entries as seccomp_cache_store writes them, for the key
     # fuzz_seccomp_cache.c uses: the header, the key, the instructions
     key = b"fuzz: a key as seccomp_cache_key writes one"
@@ -262,7 +283,7 @@ def main():
         put("seccomp_cache", b"ward-seccomp-bpf 1 %d %d\n" % (len(key), len(insns) // 8)
             + key + insns)
     put("seccomp_cache", b"ward-seccomp-bpf 1 3 1\nkey" + allow)
-    for name in ("config", "seccomp", "state", "registry"):
+    for name in ("config", "seccomp", "state", "registry", "net_cni"):
         write_dict(name, json_words(corpus_json(name)))
     with open(os.path.join(REPO, "fuzz", "net_annotations.dict"), "w") as f:
         f.write("# written by fuzz/seeds.py\n")

@@ -108,6 +108,39 @@ int net_setup(const struct net_config *c, int netns_fd, werr_t *err);
 /* Removes C's link, tables and, with a parent, its proxy entries. */
 int net_teardown(const struct net_config *c, werr_t *err);
 
+/* cni_parse.c: what a CNI call says, read without touching the host (the
+ * fuzzer drives these).  CNI error codes from the spec's well-known list. */
+enum {
+  CNI_ERR_VERSION = 1,
+  CNI_ERR_ENV = 4,
+  CNI_ERR_DECODE = 6,
+  CNI_ERR_CONFIG = 7,
+  CNI_ERR_PLUGIN = 100,
+};
+
+struct cni_req {
+  const char *command, *containerid, *ifname, *netns;
+  char *version;
+  yajl_val conf, prev;
+  bool filter[3]; /* mac, ipv4, ipv6 */
+  char table[128];
+};
+
+/* The network configuration BUF (stdin's text); *CODE is the CNI code to
+ * report on failure. */
+int cni_parse_conf(struct cni_req *q, const char *buf, int *code, werr_t *err);
+void cni_req_free(struct cni_req *q);
+/* prevResult.interfaces: the container's entry (its index and MAC) and the
+ * first entry outside any sandbox that IS_VETH accepts. */
+int cni_find_port(const struct cni_req *q,
+                  bool (*is_veth)(const char *name, void *ctx), void *ctx,
+                  char host_if[IFNAMSIZ], long *ctr_idx, uint8_t mac[6],
+                  werr_t *err);
+/* prevResult.ips of interface CTR_IDX (or of none) into F's v4/v6. */
+int cni_collect_ips(const struct cni_req *q, long ctr_idx,
+                    struct nft_filter *f, struct cidr *v4, struct cidr *v6,
+                    werr_t *err);
+
 /* oci.c, cni.c: the front doors; return the exit status. */
 int oci_hook_main(const char *action);
 int cni_main(const char *command);
