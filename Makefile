@@ -24,12 +24,17 @@ PKGS := yajl libseccomp libcap mount criu
 RUNTIME_DIRS := runtime runtime/cgroup runtime/idmap runtime/seccomp runtime/check runtime/criu runtime/cli
 
 WARD_CFLAGS := -std=gnu11 -Wall -Wextra -Werror -D_GNU_SOURCE \
-	-DWARD_VERSION=\"$(VERSION)\" -Ispec $(RUNTIME_DIRS:%=-I%) \
+	-DWARD_VERSION=\"$(VERSION)\" -Ispec $(RUNTIME_DIRS:%=-I%) -Ibuild/gen \
 	$(shell pkg-config --cflags $(PKGS) 2>/dev/null) $(SAN_FLAGS)
 WARD_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
-# runtime/libmount_lazy.c loads libmount on first use; only a libmount
-# function it does not wrap makes the linker record the library.
-WARD_LIBS := $(filter-out -lmount,$(WARD_LIBS)) -Wl,--as-needed -lmount -Wl,--no-as-needed
+# Loaded on first use (runtime/lazylib.h): linked --as-needed, so only a
+# function the wrappers miss makes the linker record the library, and the
+# link step fails if one does.
+LAZY_LIBS := mount criu seccomp
+empty :=
+space := $(empty) $(empty)
+WARD_LIBS := $(filter-out $(LAZY_LIBS:%=-l%),$(WARD_LIBS)) \
+	-Wl,--as-needed $(LAZY_LIBS:%=-l%) -Wl,--no-as-needed
 
 SPEC_SRCS := $(sort $(wildcard spec/*.c))
 RUNTIME_SRCS := $(filter-out runtime/cli/main.c,$(sort $(wildcard $(RUNTIME_DIRS:%=%/*.c))))
@@ -48,7 +53,16 @@ all: $(BUILD)/ward ward $(ALL_EXTRA)
 ward: $(BUILD)/ward
 	@if [ "$(BUILD)" = build ]; then cp -f $< $@; fi
 
-$(BUILD)/%.o: %.c $(HEADERS)
+# libmount's option tables, as C (runtime/gen/mount_optmap.c): one file for
+# every build flavour, made before anything compiles.
+GEN := build/gen
+$(GEN)/mount_optmap.h: runtime/gen/mount_optmap.c
+	@mkdir -p $(GEN)
+	@echo "  GEN     $@"
+	@$(CC) $(shell pkg-config --cflags mount) -o $(GEN)/mount_optmap $< -lmount
+	@$(GEN)/mount_optmap >$@.tmp && mv -f $@.tmp $@
+
+$(BUILD)/%.o: %.c $(HEADERS) $(GEN)/mount_optmap.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $<"
 	@$(CC) $(CFLAGS) $(WARD_CFLAGS) -c -o $@ $<
@@ -63,7 +77,11 @@ $(BUILD)/libward.a: $(RUNTIME_OBJS)
 
 $(BUILD)/ward: $(BUILD)/runtime/cli/main.o $(BUILD)/libward.a $(BUILD)/libspec.a
 	@echo "  LD      $@"
-	@$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@ $^ $(WARD_LIBS)
+	@$(CC) $(CFLAGS) $(SAN_FLAGS) -o $@.tmp $^ $(WARD_LIBS)
+	@if readelf -d $@.tmp | grep -E 'NEEDED.*lib($(subst $(space),|,$(LAZY_LIBS)))\.so'; then \
+		echo "$@: links a lazily loaded library (wrap the function in its *_lazy.c)"; \
+		rm -f $@.tmp; exit 1; fi
+	@mv -f $@.tmp $@
 
 $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libward.a $(BUILD)/libspec.a
 	@mkdir -p $(dir $@)

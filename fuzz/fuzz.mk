@@ -28,7 +28,7 @@ fuzz_env = ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
 
 .PHONY: fuzz fuzz-smoke fuzz-build fuzz-merge $(FUZZ_NAMES:%=fuzz-%) $(FUZZ_NAMES:%=fuzz-replay-%)
 
-$(FUZZ_BUILD)/%.o: %.c $(HEADERS) fuzz/fuzz.h
+$(FUZZ_BUILD)/%.o: %.c $(HEADERS) fuzz/fuzz.h $(GEN)/mount_optmap.h
 	@mkdir -p $(dir $@)
 	@echo "  CC      $< (fuzz)"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) -c -o $@ $<

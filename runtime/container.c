@@ -278,8 +278,7 @@ struct create_run {
 static int ph_record(void *arg, werr_t *err) {
   struct create_run *r = arg;
   return container_record_begin(&r->rec, r->ctx, r->o->id, r->bundle,
-                                r->rootfs, r->config_text,
-                                &r->c->annotations, err);
+                                r->rootfs, r->config_text, r->c, err);
 }
 
 static void undo_record(void *arg) {
@@ -291,8 +290,9 @@ static void undo_record(void *arg) {
  * all) reads the config as decided here, so this order is fixed. */
 static int ph_idmap(void *arg, werr_t *err) {
   struct create_run *r = arg;
-  if (container_record_idmap(&r->rec, err) < 0 ||
-      idmap_prepare(r->ctx->root, r->o->id, r->c, err) < 0)
+  if (!r->rec.st.idmap)
+    return 0; /* nothing in the config asks for a user namespace */
+  if (idmap_prepare(r->ctx->root, r->o->id, r->c, err) < 0)
     return -1;
   r->rec.idmap_made = true;
   return 0;
@@ -304,8 +304,7 @@ static void undo_idmap(void *arg) {
 
 static int ph_cgroup(void *arg, werr_t *err) {
   struct create_run *r = arg;
-  const struct spec_linux *l = &r->c->linux_;
-  return container_record_cgroup(&r->rec, l->cgroupsPath, l->resources, err);
+  return container_record_cgroup(&r->rec, r->c->linux_.resources, err);
 }
 
 static void undo_cgroup(void *arg) {

@@ -23,6 +23,7 @@
 
 #include "cgroup.h"
 #include "cleanup.h"
+#include "lazylib.h"
 #include "exec_status.h"
 #include "foreground.h"
 #include "lsm.h"
@@ -171,6 +172,7 @@ static int run_exec(const struct exec_opts *o, struct container_state *st,
     goto out;
   }
   if (helper == 0) {
+    lazylib_forbid();
     sigprocmask(SIG_SETMASK, &old_mask, NULL);
     close(sv[0]);
     if (stp[0] >= 0)

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "lazylib.h"
 #include "exec_status.h"
 #include "hooks.h"
 #include "lsm.h"
@@ -288,6 +289,7 @@ static void wait_start(struct init_state *s) {
 void container_init(const struct init_args *a) {
   werr_t err = NULL;
   struct init_state s = {.a = a, .rootfs_idmap_fd = -1};
+  lazylib_forbid();
   /* First act: nothing of the caller's (its cwd, a shell's fd 251, ward's
    * own cgroup and lock fds) stays reachable through /proc/1/fd.  Kept:
    * stdio, the preserved fds, the sync socket, the exec fifo (a fifo, not

@@ -1,49 +1,14 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
-/* See libmount_lazy.h.  The prototypes come from <libmount.h>, so a
- * signature that drifts from the library fails to compile.  A libmount
- * function not listed here still links (the Makefile links -lmount
- * --as-needed): it just brings back the load at start. */
-#include "libmount_lazy.h"
-
-#include <dlfcn.h>
+/* libmount, loaded on first use (see lazylib.h): only the cgroup v1/hybrid
+ * layout detection and `ward check` read mountinfo through it.  Mount
+ * options use libmount's table, copied at build time (mount_opts.c). */
 #include <libmount.h>
-#include <stdio.h>
-#include <stdlib.h>
 
-#define LIBMOUNT_SONAME "libmount.so.1"
+#include "lazylib.h"
 
-static void *lib;
+static struct lazylib libmount = {.soname = "libmount.so.1"};
 
-void libmount_preload(void) {
-  if (lib)
-    return;
-  lib = dlopen(LIBMOUNT_SONAME, RTLD_NOW | RTLD_LOCAL);
-  if (lib == NULL) {
-    /* The same failure as a missing DT_NEEDED library, only later: there
-     * is no error path in the callers' signatures to carry it. */
-    fprintf(stderr, "ward: cannot load %s: %s\n", LIBMOUNT_SONAME, dlerror());
-    abort();
-  }
-}
-
-static void *resolve(const char *name) {
-  libmount_preload();
-  void *f = dlsym(lib, name);
-  if (f == NULL) {
-    fprintf(stderr, "ward: %s: no %s: %s\n", LIBMOUNT_SONAME, name, dlerror());
-    abort();
-  }
-  return f;
-}
-
-/* RET NAME(PARAMS) calling the real NAME with ARGS. */
-#define LAZY(ret, name, params, args)                                         \
-  ret name params {                                                           \
-    static __typeof__(&name) real;                                            \
-    if (real == NULL)                                                         \
-      real = (__typeof__(&name))resolve(#name);                               \
-    return real args;                                                         \
-  }
+#define LAZY(ret, name, params, args) LAZYLIB_FN(libmount, ret, name, params, args)
 
 LAZY(struct libmnt_table *, mnt_new_table_from_file, (const char *filename),
      (filename))
@@ -64,12 +29,3 @@ LAZY(int, mnt_optstr_next_option,
      (char **optstr, char **name, size_t *namesz, char **value,
       size_t *valuesz),
      (optstr, name, namesz, value, valuesz))
-LAZY(int, mnt_split_optstr,
-     (const char *optstr, char **user, char **vfs, char **fs, int ignore_user,
-      int ignore_vfs),
-     (optstr, user, vfs, fs, ignore_user, ignore_vfs))
-LAZY(const struct libmnt_optmap *, mnt_get_builtin_optmap, (int id), (id))
-LAZY(int, mnt_optstr_get_flags,
-     (const char *optstr, unsigned long *flags,
-      const struct libmnt_optmap *map),
-     (optstr, flags, map))

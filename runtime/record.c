@@ -23,8 +23,16 @@ int container_record_begin(struct container_record *r,
                            const struct ward_ctx *ctx, const char *id,
                            const char *bundle, const char *rootfs,
                            const char *config_text,
-                           const struct kvlist *annotations, werr_t *err) {
+                           const struct spec_config *c, werr_t *err) {
   *r = (struct container_record){.ctx = ctx, .lock = -1, .pidfd = -1};
+  /* Everything the create may make is named in the first record, so the
+   * record is written once here and not again before each step: the
+   * cgroup directories (computed, not made), and an idmap allocation if
+   * the config may ask for one.  Undoing what was never made is a no-op. */
+  if (cgroup_prepare(id, c->linux_.cgroupsPath, ctx->systemd_cgroup,
+                     &r->cgroup, err) < 0)
+    return -1;
+  r->cgroup_str = cgroup_serialize(r->cgroup);
   state_sweep(ctx->root, id);
   r->created = now_rfc3339();
   /* poststop hooks and exec read the config as it was at create; the
@@ -37,9 +45,10 @@ int container_record_begin(struct container_record *r,
       .rootfs = (char *)rootfs,
       .created = r->created,
       .config = r->config_copy,
-      .cgroup = "",
+      .cgroup = r->cgroup_str,
+      .idmap = idmap_may_allocate(c),
       .systemd_cgroup = ctx->systemd_cgroup,
-      .annotations = *annotations,
+      .annotations = c->annotations,
       .creating = true,
       .creator = getpid(),
       .creator_start = proc_start_time(getpid()),
@@ -49,21 +58,19 @@ int container_record_begin(struct container_record *r,
 }
 
 int container_record_idmap(struct container_record *r, werr_t *err) {
+  if (r->st.idmap)
+    return 0;
   r->st.idmap = true;
   return save(r, err);
 }
 
-/* Recorded before mkdir: a create killed half-way through cgroup_make
- * leaves directories the record names. */
-int container_record_cgroup(struct container_record *r, const char *cgroupsPath,
+/* The directories are named in the record since container_record_begin:
+ * a create killed half-way through cgroup_make leaves only what it names.
+ * Saved again only if making them changed the names. */
+int container_record_cgroup(struct container_record *r,
                             const struct spec_resources *resources,
                             werr_t *err) {
-  if (cgroup_prepare(r->st.id, cgroupsPath, r->ctx->systemd_cgroup,
-                     &r->cgroup, err) < 0)
-    return -1;
-  r->cgroup_str = cgroup_serialize(r->cgroup);
-  r->st.cgroup = r->cgroup_str;
-  if (save(r, err) < 0 || cgroup_make(r->cgroup, resources, err) < 0)
+  if (cgroup_make(r->cgroup, resources, err) < 0)
     return -1;
   char *now = cgroup_serialize(r->cgroup);
   if (strcmp(now, r->cgroup_str) == 0) {

@@ -27,18 +27,21 @@ struct container_record {
 };
 
 /* ROOT/ID appears with the record (creating, nothing made yet) and
- * CONFIG_TEXT as its config.json copy already inside, locked.
+ * CONFIG_TEXT as its config.json copy already inside, locked.  The record
+ * already names C's cgroup directories and, when C may ask for one
+ * (idmap_may_allocate), an idmap allocation.
  * "container \"ID\" already exists" (EEXIST) if taken. */
 int container_record_begin(struct container_record *r,
                            const struct ward_ctx *ctx, const char *id,
                            const char *bundle, const char *rootfs,
                            const char *config_text,
-                           const struct kvlist *annotations, werr_t *err);
-/* Before allocating an idmap range for (root, id); set r->idmap_made once
+                           const struct spec_config *c, werr_t *err);
+/* Before allocating an idmap range for (root, id) that the first record
+ * did not foresee (a restore's image may hold one); set r->idmap_made once
  * the allocation succeeded. */
 int container_record_idmap(struct container_record *r, werr_t *err);
-/* Record the cgroup directories, then make them and apply RESOURCES. */
-int container_record_cgroup(struct container_record *r, const char *cgroupsPath,
+/* Make the recorded cgroup directories and apply RESOURCES. */
+int container_record_cgroup(struct container_record *r,
                             const struct spec_resources *resources,
                             werr_t *err);
 /* The init (PIDFD may be -1), before it is released. */

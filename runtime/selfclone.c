@@ -2,17 +2,21 @@
 #include "selfclone.h"
 
 #include <elf.h>
+#include <stdbool.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <link.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/sendfile.h>
+#include <linux/mount.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/statfs.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "cleanup.h"
-#include "libmount_lazy.h"
 
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x0010U /* <linux/memfd.h> of Linux 6.3 */
@@ -51,22 +55,44 @@ static off_t image_end(int fd, off_t size, ElfW(Ehdr) *eh) {
   return end <= (uint64_t)size ? (off_t)end : 0;
 }
 
+/* Safe already: a sealed memfd copy, or a file on a read-only mount (the
+ * detached mount below, or an install on a read-only filesystem): what
+ * /proc/PID/exe reaches can then not be opened for writing. */
+static bool exe_is_safe(int fd) {
+  int seals = fcntl(fd, F_GET_SEALS);
+  if (seals >= 0 && (seals & F_SEAL_WRITE))
+    return true;
+  struct statfs sf;
+  return fstatfs(fd, &sf) == 0 && (sf.f_flags & ST_RDONLY);
+}
+
+/* The cheap way, for root: a read-only detached mount of the binary
+ * itself (open_tree + mount_setattr), executed through its fd.  Nothing
+ * is copied and nothing appears in any mount table; the mount lives as
+ * long as the process that runs from it.  Only someone with CAP_SYS_ADMIN
+ * over the host's mount namespace could make it writable, and such a
+ * container owns the host anyway.  Returns only when it is not allowed
+ * (an unprivileged ward): the caller copies instead. */
+static void exec_from_readonly_mount(char **argv) {
+  _cleanup_close_ int m = (int)syscall(SYS_open_tree, AT_FDCWD, "/proc/self/exe",
+                                       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+  if (m < 0)
+    return;
+  struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
+                                     MOUNT_ATTR_NODEV};
+  if (syscall(SYS_mount_setattr, m, "", AT_EMPTY_PATH, &a, sizeof(a)) < 0)
+    return;
+  syscall(SYS_execveat, m, "", argv, environ, AT_EMPTY_PATH);
+}
+
 int selfclone_ensure(char **argv, werr_t *err) {
-  char link[256];
-  ssize_t n = readlink("/proc/self/exe", link, sizeof(link) - 1);
-  if (n < 0)
-    return werr_sys(err, "readlink /proc/self/exe");
-  link[n] = '\0';
-  if (strncmp(link, "/memfd:ward", 11) == 0) {
-    /* Only now, in the copy, and before any namespace is made or joined:
-     * the process about to enter a container must not find libmount
-     * first through the container's mounts. */
-    libmount_preload();
-    return 0;
-  }
   _cleanup_close_ int src = open("/proc/self/exe", O_RDONLY | O_CLOEXEC);
   if (src < 0)
     return werr_sys(err, "open /proc/self/exe");
+  if (exe_is_safe(src))
+    return 0;
+  exec_from_readonly_mount(argv);
+  /* Otherwise a sealed copy of the loaded image in a memfd. */
   struct stat st;
   if (fstat(src, &st) < 0)
     return werr_sys(err, "stat /proc/self/exe");

@@ -10,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "cgroup_layout.h"
@@ -90,7 +92,36 @@ static struct cg_hier *add_hier(struct cgroup_handle *h) {
   return &v[h->n++];
 }
 
+static void read_v2_controllers(struct cg_hier *x) {
+  _cleanup_free_ char *list = NULL;
+  _cleanup_werr_ werr_t e = NULL;
+  if (cg_read(x->mnt, "cgroup.controllers", &list, &e) == 0) {
+    char *save = NULL;
+    for (char *c = strtok_r(list, " \n", &save); c;
+         c = strtok_r(NULL, " \n", &save))
+      strv_push(&x->controllers, c);
+  }
+}
+
+/* The common host: one cgroup2 mount at /sys/fs/cgroup, told by statfs
+ * without reading mountinfo (or loading libmount to read it).  Named v1
+ * hierarchies elsewhere play no part on such a host, as below. */
+static bool detect_pure_v2(struct cgroup_handle *h) {
+  struct statfs sf;
+  if (statfs("/sys/fs/cgroup", &sf) < 0 || sf.f_type != CGROUP2_SUPER_MAGIC)
+    return false;
+  struct cg_hier *x = add_hier(h);
+  x->v2 = true;
+  x->name = xstrdup("unified");
+  x->mnt = xstrdup("/sys/fs/cgroup");
+  read_v2_controllers(x);
+  h->layout = CG_LAYOUT_V2;
+  return true;
+}
+
 int cg_detect(struct cgroup_handle *h, werr_t *err) {
+  if (detect_pure_v2(h))
+    return 0;
   struct libmnt_table *tb = mnt_new_table_from_file("/proc/self/mountinfo");
   if (tb == NULL)
     return werr_sys(err, "read /proc/self/mountinfo");
@@ -183,14 +214,7 @@ int cg_detect(struct cgroup_handle *h, werr_t *err) {
     h->n = 0;
   }
   if (have_v2) {
-    _cleanup_free_ char *list = NULL;
-    _cleanup_werr_ werr_t e = NULL;
-    if (cg_read(v2.mnt, "cgroup.controllers", &list, &e) == 0) {
-      char *save = NULL;
-      for (char *c = strtok_r(list, " \n", &save); c;
-           c = strtok_r(NULL, " \n", &save))
-        strv_push(&v2.controllers, c);
-    }
+    read_v2_controllers(&v2);
     *add_hier(h) = v2;
   }
   if (h->n == 0)

@@ -160,7 +160,7 @@ static int make_container(const struct ward_ctx *ctx, struct rctx *x,
   if (read_file(config_src, &config_text, NULL, err) < 0)
     return -1;
   if (container_record_begin(&x->rec, ctx, o->id, x->bundle, x->rootfs,
-                             config_text, &x->c->annotations, err) < 0)
+                             config_text, x->c, err) < 0)
     return -1;
   x->begun = true;
   if (container_record_idmap(&x->rec, err) < 0 ||
@@ -170,8 +170,7 @@ static int make_container(const struct ward_ctx *ctx, struct rctx *x,
   x->rec.idmap_made = true;
   /* The config may have been read again. */
   x->rec.st.annotations = x->c->annotations;
-  const struct spec_linux *l = &x->c->linux_;
-  return container_record_cgroup(&x->rec, l->cgroupsPath, l->resources, err);
+  return container_record_cgroup(&x->rec, x->c->linux_.resources, err);
 }
 
 static int do_restore(const struct ward_ctx *ctx, struct rctx *x, werr_t *err) {

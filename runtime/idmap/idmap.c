@@ -370,6 +370,20 @@ out:
   return rc;
 }
 
+/* A superset of what idmap_prepare allocates for: any ward.idmap.*
+ * annotation, or a new user namespace without OCI maps. */
+bool idmap_may_allocate(const struct spec_config *c) {
+  const struct spec_namespace *ns = &c->linux_.namespaces[SPEC_NS_USER];
+  if (ns->present && !ns->path && !c->linux_.uidMappings.len &&
+      !c->linux_.gidMappings.len)
+    return true; /* a new user namespace the config gives no maps for */
+  for (size_t i = 0; i < c->annotations.len; i++)
+    if (strncmp(c->annotations.items[i].key, IDMAP_ANNOT_PREFIX,
+                strlen(IDMAP_ANNOT_PREFIX)) == 0)
+      return true;
+  return false;
+}
+
 int idmap_prepare(const char *state_root, const char *id, struct spec_config *c,
                   werr_t *err) {
   struct idmap_request rq;

@@ -25,6 +25,11 @@
  * namespace to create. */
 int idmap_prepare(const char *state_root, const char *id, struct spec_config *c,
                   werr_t *err);
+/* Whether idmap_prepare may allocate for C: a user namespace to create
+ * without maps, or a ward.idmap.* annotation (which asks for one).  Decided from the
+ * config alone, so that the create record names the allocation before it
+ * can exist. */
+bool idmap_may_allocate(const struct spec_config *c);
 /* Give back what idmap_prepare recorded for ID (no-op if nothing); a
  * ward.idmap.key range stays reserved for its key. */
 int idmap_release(const char *state_root, const char *id, werr_t *err);

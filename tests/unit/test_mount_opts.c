@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0-or-later */
 /* mounts[].options through libmount's table plus ward's extensions; signal
  * names; the OCI state document. */
+#include <libmount.h>
 #include <linux/mount.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -9,6 +10,7 @@
 #include "mount_opts.h"
 #include "state_json.h"
 #include "unit.h"
+#include "cleanup.h"
 #include "utils.h"
 
 static struct mount_opts parse(char **opts) {
@@ -18,6 +20,51 @@ static struct mount_opts parse(char **opts) {
   werr_free(&err);
   return o;
 }
+
+/* What mount_opts.c did when it called libmount at run time (it now uses
+ * libmount's table copied at build time): the oracle for one option. */
+static void libmount_reference(const char *opt, struct mount_opts *o) {
+  char *user = NULL, *vfs = NULL, *fs = NULL;
+  CHECK(mnt_split_optstr(opt, &user, &vfs, &fs, 0, 0) == 0);
+  memset(o, 0, sizeof(*o));
+  if (vfs) {
+    const struct libmnt_optmap *map = mnt_get_builtin_optmap(MNT_LINUX_MAP);
+    unsigned long one = 0, all = ~0UL;
+    mnt_optstr_get_flags(vfs, &one, map);
+    mnt_optstr_get_flags(vfs, &all, map);
+    if (one & (MS_SHARED | MS_SLAVE | MS_PRIVATE | MS_UNBINDABLE)) {
+      o->propagation = one;
+    } else {
+      o->bind = one & MS_BIND;
+      o->flags = one;
+      o->clear_flags = ~all;
+    }
+  } else if (fs) {
+    o->data = xstrdup(fs);
+  }
+  free(user), free(vfs), free(fs);
+}
+
+static void same_as_libmount(const char *opt) {
+  struct mount_opts want, got;
+  libmount_reference(opt, &want);
+  char *one[] = {(char *)opt, NULL};
+  got = parse(one);
+  bool same = got.flags == want.flags && got.clear_flags == want.clear_flags &&
+              got.propagation == want.propagation && got.bind == want.bind &&
+              !!got.data == !!want.data &&
+              (!got.data || strcmp(got.data, want.data) == 0);
+  if (!same)
+    fprintf(stderr, "option \"%s\": ward flags %#lx/%#lx prop %#lx data %s, "
+            "libmount %#lx/%#lx prop %#lx data %s\n", opt, got.flags,
+            got.clear_flags, got.propagation, got.data ? got.data : "-",
+            want.flags, want.clear_flags, want.propagation,
+            want.data ? want.data : "-");
+  CHECK(same);
+  mount_opts_free(&got);
+  mount_opts_free(&want);
+}
+
 
 static void test_flags_and_data(void) {
   char *opts[] = {"nosuid", "noexec", "newinstance", "ptmxmode=0666",
@@ -106,7 +153,31 @@ static void test_state_document(void) {
   kvlist_free(&ann);
 }
 
+/* Every name in libmount's tables, bare and with a value, and the options
+ * OCI configs carry, read as libmount reads them. */
+static void test_table_is_libmounts(void) {
+  for (int map = MNT_LINUX_MAP; map <= MNT_USERSPACE_MAP; map++)
+    for (const struct libmnt_optmap *e = mnt_get_builtin_optmap(map);
+         e && e->name; e++) {
+      char name[64];
+      snprintf(name, sizeof(name), "%.*s", (int)strcspn(e->name, "[="),
+               e->name);
+      _cleanup_free_ char *valued = xasprintf("%s=1", name);
+      _cleanup_free_ char *longer = xasprintf("%sz", name);
+      same_as_libmount(name);
+      same_as_libmount(valued);
+      same_as_libmount(longer);
+    }
+  const char *more[] = {"mode=755", "size=65536k", "newinstance",
+                        "ptmxmode=0666", "gid=5", "x-foo", "X-mount.mkdir",
+                        "comment=systemd", "uid=0", "nr_inodes=1k",
+                        "lowerdir=/a:/b", "context=\"a,b\""};
+  for (size_t i = 0; i < sizeof(more) / sizeof(*more); i++)
+    same_as_libmount(more[i]);
+}
+
 int main(void) {
+  test_table_is_libmounts();
   test_flags_and_data();
   test_bind_propagation_and_inverse();
   test_ward_extensions();
