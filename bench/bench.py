@@ -353,8 +353,12 @@ def main():
         return
     if os.geteuid() != 0:
         raise SystemExit("bench: run as root (make bench)")
-    # State roots on tmpfs, as in real use (/run/ward, /run/crun).
-    tmp = tempfile.mkdtemp(prefix="ward-bench-", dir="/run")
+    # State roots on tmpfs, as in real use (/run/ward, /run/crun); where
+    # /run is not one (this VM's is ext4), /dev/shm.
+    fs = subprocess.run(["stat", "-f", "-c", "%T", "/run"], capture_output=True,
+                        text=True).stdout.strip()
+    tmp = tempfile.mkdtemp(prefix="ward-bench-",
+                           dir="/run" if fs == "tmpfs" else "/dev/shm")
     try:
         b = make_bundles(tmp)
         with open(os.path.join(tmp, "bundles.json"), "w") as f:

@@ -17,7 +17,7 @@ FUZZ_SMOKE_SECONDS ?= 20
 FUZZ_FLAGS ?=
 FUZZ_SAN := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
 	-fno-omit-frame-pointer
-FUZZ_CFLAGS := -O1 -g $(filter-out $(SAN_FLAGS),$(WARD_CFLAGS)) -Ifuzz \
+FUZZ_CFLAGS := -O1 -g $(filter-out $(SAN_FLAGS) $(LEAN_CFLAGS),$(WARD_CFLAGS)) -Ifuzz \
 	$(FUZZ_SAN) -fsanitize=fuzzer-no-link
 FUZZ_NAMES := $(patsubst fuzz/fuzz_%.c,%,$(wildcard fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
