@@ -80,15 +80,30 @@ char *ward_log_clean(const char *s) {
   return out;
 }
 
+/* Y-M-D of DAYS since 1970-01-01 (proleptic Gregorian, H. Hinnant's
+ * civil_from_days).  Not gmtime_r: glibc's first call of it reads
+ * /etc/localtime (tzset) for a UTC stamp that needs no zone. */
+static void civil_from_days(long long days, int *y, int *m, int *d) {
+  days += 719468;
+  long long era = (days >= 0 ? days : days - 146096) / 146097;
+  unsigned doe = (unsigned)(days - era * 146097);
+  unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  unsigned mp = (5 * doy + 2) / 153;
+  *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+  *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+  *y = (int)(yoe + era * 400 + (*m <= 2));
+}
+
 char *now_rfc3339(void) {
   struct timespec ts;
   clock_gettime(CLOCK_REALTIME, &ts);
-  struct tm tm;
-  gmtime_r(&ts.tv_sec, &tm);
-  char buf[64];
-  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%S", &tm);
+  long long days = ts.tv_sec / 86400, secs = ts.tv_sec % 86400;
+  int y, m, d;
+  civil_from_days(days, &y, &m, &d);
   char *s = NULL;
-  if (asprintf(&s, "%s.%09ldZ", buf, ts.tv_nsec) < 0)
+  if (asprintf(&s, "%04d-%02d-%02dT%02lld:%02lld:%02lld.%09ldZ", y, m, d,
+               secs / 3600, secs / 60 % 60, secs % 60, ts.tv_nsec) < 0)
     abort();
   return s;
 }

@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <sys/mount.h>
+#include <time.h>
 
 #include "mount_opts.h"
 #include "state_json.h"
@@ -129,6 +130,26 @@ static void test_signals(void) {
   werr_free(&err);
 }
 
+/* now_rfc3339 computes the date itself (gmtime_r would read
+ * /etc/localtime): it must say what gmtime says. */
+static void test_now_rfc3339(void) {
+  for (int tries = 0; tries < 3; tries++) {
+    time_t before = time(NULL);
+    char *s = now_rfc3339();
+    struct tm tm;
+    gmtime_r(&before, &tm);
+    char want[32];
+    strftime(want, sizeof(want), "%Y-%m-%dT%H:%M:%S.", &tm);
+    bool same = strncmp(s, want, strlen(want)) == 0 && strlen(s) == 30 &&
+                s[29] == 'Z';
+    free(s);
+    if (time(NULL) != before)
+      continue; /* a second passed in between: try again */
+    CHECK(same);
+    return;
+  }
+}
+
 static void test_state_document(void) {
   struct kvlist ann = {0};
   kvlist_set(&ann, "k", "v \"quoted\"");
@@ -183,5 +204,6 @@ int main(void) {
   test_ward_extensions();
   test_signals();
   test_state_document();
+  test_now_rfc3339();
   return unit_summary("test_mount_opts");
 }
