@@ -480,6 +480,7 @@ int container_create(const struct ward_ctx *ctx, const struct create_opts *o,
   out->console_master = -1;
   out->pidfd = -1;
   out->pid = 0;
+  out->config = NULL;
   if (state_validate_id(o->id, err) < 0)
     return -1;
   _cleanup_free_ char *bundle = realpath(o->bundle ? o->bundle : ".", NULL);
@@ -516,6 +517,7 @@ int container_create(const struct ward_ctx *ctx, const struct create_opts *o,
   if (rc == 0) {
     out->pid = r.rec.pid;
     out->pidfd = take_fd(r.rec.pidfd);
+    out->config = take_ptr(c);
   }
   for (size_t i = 0; i < 2; i++)
     if (r.sv[i] >= 0)
@@ -542,7 +544,8 @@ struct start_run {
   const struct ward_ctx *ctx;
   const char *id;
   struct container_state *st;
-  struct spec_config *c; /* the config copy, from the exec phase on */
+  const struct spec_config *c; /* the config, from the exec phase on */
+  struct spec_config *own_c;    /* ... when start read it */
   char *fifo;
   int pidfd, ffd;
 };
@@ -595,9 +598,12 @@ static int ph_start_release(void *arg, werr_t *err) {
  * its error), handing a seccomp listener to the agent. */
 static int ph_start_exec(void *arg, werr_t *err) {
   struct start_run *r = arg;
-  if (load_config_copy(r->st, &r->c, err) < 0) {
-    syscall(SYS_pidfd_send_signal, r->pidfd, SIGKILL, NULL, 0);
-    return -1;
+  if (r->c == NULL) {
+    if (load_config_copy(r->st, &r->own_c, err) < 0) {
+      syscall(SYS_pidfd_send_signal, r->pidfd, SIGKILL, NULL, 0);
+      return -1;
+    }
+    r->c = r->own_c;
   }
   _cleanup_free_ char *js =
       state_document(r->st, "created", r->st->pid, false);
@@ -607,7 +613,7 @@ static int ph_start_exec(void *arg, werr_t *err) {
 /* poststart failures are logged but do not stop the container (spec). */
 static int ph_start_poststart(void *arg, werr_t *err) {
   struct start_run *r = arg;
-  struct spec_config *c = r->c;
+  const struct spec_config *c = r->c;
   (void)err;
   if (c->hooks.poststart.len) {
     struct spec_state ss = {.ociVersion = c->ociVersion,
@@ -629,8 +635,9 @@ static const struct phase start_phases[] = {
     {"poststart", ph_start_poststart, NULL},
 };
 
-int container_start(const struct ward_ctx *ctx, const char *id, werr_t *err) {
-  struct start_run r = {.ctx = ctx, .id = id, .pidfd = -1, .ffd = -1};
+int container_start(const struct ward_ctx *ctx, const char *id,
+                    const struct spec_config *c, werr_t *err) {
+  struct start_run r = {.ctx = ctx, .id = id, .c = c, .pidfd = -1, .ffd = -1};
   int rc = phases_run("start", start_phases,
                       sizeof(start_phases) / sizeof(*start_phases), &r,
                       ctx->debug, err);
@@ -639,7 +646,7 @@ int container_start(const struct ward_ctx *ctx, const char *id, werr_t *err) {
   if (r.ffd >= 0)
     close(r.ffd);
   free(r.fifo);
-  spec_config_free(r.c);
+  spec_config_free(r.own_c);
   container_state_free(r.st);
   return rc;
 }

@@ -35,6 +35,9 @@ struct created {
   pid_t pid;
   int pidfd;
   int console_master; /* -1 unless foreground with a terminal */
+  /* The parsed config, for a `run` that starts at once (the caller frees
+   * it with spec_config_free). */
+  struct spec_config *config;
 };
 
 /* Create: the record (state.json) exists before anything else and names
@@ -42,7 +45,10 @@ struct created {
  * undoes what was made and returns -1. */
 int container_create(const struct ward_ctx *ctx, const struct create_opts *o,
                      struct created *out, werr_t *err);
-int container_start(const struct ward_ctx *ctx, const char *id, werr_t *err);
+/* C: the config as create parsed it (`run`), or NULL to read the state
+ * dir's copy (`start`). */
+int container_start(const struct ward_ctx *ctx, const char *id,
+                    const struct spec_config *c, werr_t *err);
 /* Kill (if FORCE, or if a killed create left it), run poststop hooks,
  * remove cgroup, idmap, state.  Every step copes with its object being
  * gone already, so a delete killed half-way can be run again. */

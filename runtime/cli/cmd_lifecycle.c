@@ -125,6 +125,7 @@ int cmd_create(struct global_opts *g, int argc, char **argv, werr_t *err) {
     return -1;
   if (c.pidfd >= 0)
     close(c.pidfd);
+  spec_config_free(c.config);
   return 0;
 }
 
@@ -140,7 +141,7 @@ int cmd_start(struct global_opts *g, int argc, char **argv, werr_t *err) {
   if (need_id(argc, argv, START_USAGE, err) < 0)
     return -1;
   struct ward_ctx ctx = cmd_ctx(g);
-  return container_start(&ctx, argv[optind], err);
+  return container_start(&ctx, argv[optind], NULL, err);
 }
 
 int cmd_run(struct global_opts *g, int argc, char **argv, werr_t *err) {
@@ -158,7 +159,7 @@ int cmd_run(struct global_opts *g, int argc, char **argv, werr_t *err) {
   int rc;
   if (!detach)
     foreground_hold_signals();
-  if (container_start(&ctx, o.id, err) < 0) {
+  if (container_start(&ctx, o.id, c.config, err) < 0) {
     /* As runc's run: a container whose start failed is deleted, detached
      * or not, unless --keep asked to keep it. */
     rc = -1;
@@ -169,15 +170,16 @@ int cmd_run(struct global_opts *g, int argc, char **argv, werr_t *err) {
     rc = foreground_wait(c.pid, c.pidfd, c.console_master, err);
   }
   if (!keep) {
-    struct container_state *st = NULL;
+    /* Only the id and dir: the delete reads the record under its lock. */
+    _cleanup_free_ char *dir = state_dir(g->root, o.id);
+    struct container_state st = {.id = (char *)o.id, .dir = dir};
     werr_t e = NULL;
-    if (state_load(g->root, o.id, &st, &e) == 0) {
-      container_delete(&ctx, st, true, rc < 0 ? &e : err);
-      container_state_free(st);
-    }
+    if (access(dir, F_OK) == 0)
+      container_delete(&ctx, &st, true, rc < 0 ? &e : err);
     werr_free(&e);
   }
 out:
+  spec_config_free(c.config);
   if (c.pidfd >= 0)
     close(c.pidfd);
   if (c.console_master >= 0)
