@@ -79,6 +79,18 @@ bool cmd_wants_help(int argc, char **argv, const char *usage_line) {
   return false;
 }
 
+int cmd_need_id(int argc, char **argv, const char *usage, bool only,
+                werr_t *err) {
+  if (optind >= argc)
+    return werr_code(err, EINVAL, "%s: missing container id (usage: %s)",
+                     argv[0], usage);
+  if (only && optind != argc - 1)
+    return werr_code(err, EINVAL,
+                     "%s: needs exactly one container id (usage: %s)", argv[0],
+                     usage);
+  return 0;
+}
+
 int cmd_bad_option(int ch, char **argv, const char *usage, werr_t *err) {
   const char *arg = argv[optind - 1];
   char shortopt[3] = {'-', (char)optopt, '\0'};

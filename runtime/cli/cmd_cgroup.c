@@ -39,9 +39,8 @@ static int target_open(struct global_opts *g, int argc, char **argv,
                        werr_t *err) {
   memset(t, 0, sizeof(*t));
   t->lock = -1;
-  if (optind >= argc)
-    return werr_code(err, EINVAL, "%s: missing container id (usage: %s)", argv[0],
-                usage);
+  if (cmd_need_id(argc, argv, usage, false, err) < 0)
+    return -1;
   if (state_load(g->root, argv[optind], &t->st, err) < 0)
     return -1;
   if (lock && (t->lock = state_lock(t->st->dir, err)) < 0)
@@ -419,9 +418,8 @@ int cmd_update(struct global_opts *g, int argc, char **argv, werr_t *err) {
   int nflags = update_flags_json(argc, argv, &file, &json, err);
   if (nflags < 0)
     return -1;
-  if (optind >= argc)
-    return werr_code(err, EINVAL, "update: missing container id (usage: %s)",
-                UPDATE_USAGE);
+  if (cmd_need_id(argc, argv, UPDATE_USAGE, false, err) < 0)
+    return -1;
   if (optind + 1 < argc)
     return werr_code(err, EINVAL, "update: unexpected argument \"%s\"",
                 argv[optind + 1]);

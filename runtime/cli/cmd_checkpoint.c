@@ -3,6 +3,7 @@
  * work is runtime/criu/'s. */
 #include <errno.h>
 #include <getopt.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -56,32 +57,32 @@ enum {
     "page-server", required_argument, 0, OPT_IGNORED_ARG                       \
   }
 
+/* The boolean flags both commands share, and the field each sets. */
+static const struct {
+  int opt;
+  size_t field;
+} bool_flags[] = {
+    {OPT_TCP, offsetof(struct ckpt_common, tcp_established)},
+    {OPT_EXTUNIX, offsetof(struct ckpt_common, ext_unix_sk)},
+    {OPT_SHELL, offsetof(struct ckpt_common, shell_job)},
+    {OPT_LOCKS, offsetof(struct ckpt_common, file_locks)},
+    {OPT_DEDUP, offsetof(struct ckpt_common, auto_dedup)},
+    {OPT_LAZY, offsetof(struct ckpt_common, lazy_pages)},
+};
+
 /* One flag of the set both commands share; 1 if it was not one. */
 static int common_flag(int ch, struct ckpt_common *c, werr_t *err) {
+  for (size_t i = 0; i < sizeof(bool_flags) / sizeof(*bool_flags); i++)
+    if (ch == bool_flags[i].opt) {
+      *(bool *)((char *)c + bool_flags[i].field) = true;
+      return 0;
+    }
   switch (ch) {
   case OPT_IMAGE:
     c->image_path = optarg;
     return 0;
   case OPT_WORK:
     c->work_path = optarg;
-    return 0;
-  case OPT_TCP:
-    c->tcp_established = true;
-    return 0;
-  case OPT_EXTUNIX:
-    c->ext_unix_sk = true;
-    return 0;
-  case OPT_SHELL:
-    c->shell_job = true;
-    return 0;
-  case OPT_LOCKS:
-    c->file_locks = true;
-    return 0;
-  case OPT_DEDUP:
-    c->auto_dedup = true;
-    return 0;
-  case OPT_LAZY:
-    c->lazy_pages = true;
     return 0;
   case OPT_CGMODE:
     return ckpt_parse_cg_mode(optarg, &c->cg_mode, err);
@@ -96,14 +97,6 @@ static int common_flag(int ch, struct ckpt_common *c, werr_t *err) {
     return 0;
   }
   return 1;
-}
-
-static int need_id(int argc, char **argv, const char *usage, werr_t *err) {
-  if (optind != argc - 1)
-    return werr_code(err, EINVAL,
-                     "%s: needs exactly one container id (usage: %s)", argv[0],
-                     usage);
-  return 0;
 }
 
 int cmd_checkpoint(struct global_opts *g, int argc, char **argv, werr_t *err) {
@@ -140,7 +133,7 @@ int cmd_checkpoint(struct global_opts *g, int argc, char **argv, werr_t *err) {
       return cmd_bad_option(ch, argv, CHECKPOINT_USAGE, err);
     }
   }
-  if (need_id(argc, argv, CHECKPOINT_USAGE, err) < 0)
+  if (cmd_need_id(argc, argv, CHECKPOINT_USAGE, true, err) < 0)
     return -1;
   o.c.criu = g->criu;
   struct ward_ctx ctx = cmd_ctx(g);
@@ -194,7 +187,7 @@ int cmd_restore(struct global_opts *g, int argc, char **argv, werr_t *err) {
       return cmd_bad_option(ch, argv, RESTORE_USAGE, err);
     }
   }
-  if (need_id(argc, argv, RESTORE_USAGE, err) < 0)
+  if (cmd_need_id(argc, argv, RESTORE_USAGE, true, err) < 0)
     return -1;
   o.id = argv[optind];
   o.c.criu = g->criu;

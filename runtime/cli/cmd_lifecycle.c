@@ -29,13 +29,6 @@ struct ward_ctx cmd_ctx(const struct global_opts *g) {
                            .debug = g->debug};
 }
 
-static int need_id(int argc, char **argv, const char *usage, werr_t *err) {
-  if (optind >= argc)
-    return werr_code(err, EINVAL, "%s: missing container id (usage: %s)",
-                     argv[0], usage);
-  return 0;
-}
-
 static int parse_int_arg(const char *flag, const char *v, int *out,
                          werr_t *err) {
   char *end = NULL;
@@ -107,7 +100,7 @@ static int parse_create(int argc, char **argv, struct create_opts *o,
       return cmd_bad_option(ch, argv, usage, err);
     }
   }
-  if (need_id(argc, argv, usage, err) < 0)
+  if (cmd_need_id(argc, argv, usage, false, err) < 0)
     return -1;
   o->id = argv[optind];
   return 0;
@@ -138,7 +131,7 @@ int cmd_start(struct global_opts *g, int argc, char **argv, werr_t *err) {
   int ch = getopt_long(argc, argv, "+:", none, NULL);
   if (ch != -1)
     return cmd_bad_option(ch, argv, START_USAGE, err);
-  if (need_id(argc, argv, START_USAGE, err) < 0)
+  if (cmd_need_id(argc, argv, START_USAGE, false, err) < 0)
     return -1;
   struct ward_ctx ctx = cmd_ctx(g);
   return container_start(&ctx, argv[optind], NULL, err);
@@ -202,7 +195,7 @@ int cmd_delete(struct global_opts *g, int argc, char **argv, werr_t *err) {
     else
       return cmd_bad_option(ch, argv, DELETE_USAGE, err);
   }
-  if (need_id(argc, argv, DELETE_USAGE, err) < 0)
+  if (cmd_need_id(argc, argv, DELETE_USAGE, false, err) < 0)
     return -1;
   struct ward_ctx ctx = cmd_ctx(g);
   struct container_state *st = NULL;
@@ -236,7 +229,7 @@ int cmd_kill(struct global_opts *g, int argc, char **argv, werr_t *err) {
     else
       return cmd_bad_option(ch, argv, KILL_USAGE, err);
   }
-  if (need_id(argc, argv, KILL_USAGE, err) < 0)
+  if (cmd_need_id(argc, argv, KILL_USAGE, false, err) < 0)
     return -1;
   const char *id = argv[optind];
   int sig = SIGTERM;
@@ -290,7 +283,7 @@ int cmd_state(struct global_opts *g, int argc, char **argv, werr_t *err) {
   int ch = getopt_long(argc, argv, "+:", none, NULL);
   if (ch != -1)
     return cmd_bad_option(ch, argv, STATE_USAGE, err);
-  if (need_id(argc, argv, STATE_USAGE, err) < 0)
+  if (cmd_need_id(argc, argv, STATE_USAGE, false, err) < 0)
     return -1;
   struct container_state *st = NULL;
   if (state_load(g->root, argv[optind], &st, err) < 0)

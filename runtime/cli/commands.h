@@ -60,5 +60,8 @@ bool cmd_wants_help(int argc, char **argv, const char *usage);
 /* The one-line error for what getopt returned CH ('?' or ':') for; optstrings
  * start with "+:" so a missing value is told apart. Returns -1. */
 int cmd_bad_option(int ch, char **argv, const char *usage, werr_t *err);
+/* The container id at argv[optind]; ONLY: and nothing after it. */
+int cmd_need_id(int argc, char **argv, const char *usage, bool only,
+                werr_t *err);
 
 #endif
