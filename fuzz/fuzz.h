@@ -6,12 +6,14 @@
 #define WARD_FUZZ_H
 
 #define _XOPEN_SOURCE_EXTENDED 1
+#include <fcntl.h>
 #include <ftw.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 /* Bigger inputs only slow the search: no config or state file is this big. */
 #define FUZZ_MAX_INPUT (256 * 1024)
@@ -37,6 +39,16 @@ static inline int fuzz_rm_one(const char *path, const struct stat *st,
 
 static inline void fuzz_tmp_remove(void) {
   nftw(fuzz_tmp, fuzz_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The input as the whole content of PATH (harnesses whose parser reads a
+ * file: the registry, the seccomp cache, the state record). */
+static inline void fuzz_write_file(const char *path, const uint8_t *data,
+                                   size_t size) {
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 || write(fd, data, size) != (ssize_t)size)
+    abort();
+  close(fd);
 }
 
 static inline const char *fuzz_tmpdir(const char *name) {

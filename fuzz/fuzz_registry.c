@@ -44,10 +44,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv) {
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size > FUZZ_MAX_INPUT)
     return -1;
-  int fd = open(file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0 || write(fd, data, size) != (ssize_t)size)
-    abort();
-  close(fd);
+  fuzz_write_file(file, data, size);
   struct idmap_registry *r = NULL;
   werr_t err = NULL;
 #ifdef IDMAP_REGISTRY_LEGACY

@@ -27,10 +27,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     return -1;
   char path[128];
   snprintf(path, sizeof(path), "%s/c1/state.json", root);
-  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0 || write(fd, data, size) != (ssize_t)size)
-    abort();
-  close(fd);
+  fuzz_write_file(path, data, size);
   struct container_state *st = NULL;
   werr_t err = NULL;
   if (state_load(root, "c1", &st, &err) == 0) {
