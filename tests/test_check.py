@@ -297,6 +297,15 @@ def test_criu_present_and_missing(ward, tmp_path):
     r = rows(ward("check", "--format", "json"))
     assert ("criu %s" % ver) in r["criu"]["seen"]
     assert "criu check" in r["criu"]["seen"]
+    # the CRIU the checkpoint tests use (tests/criu/fetch.sh): the probe
+    # asks through libcriu, as checkpoint and restore do, and it passes
+    private = os.path.join(os.path.dirname(WARD), "criu", "criu")
+    if not os.access(private, os.X_OK):
+        private = os.path.join(REPO, "build", "criu", "criu")
+    if os.access(private, os.X_OK):
+        r = rows(ward("check", "--format", "json", "--criu", private))
+        assert r["criu"]["status"] == "ok", r["criu"]
+        assert r["criu"]["seen"].startswith("criu 4.")
 
 
 def test_nft_bridge_tried_and_missing(ward, tmp_path):

@@ -56,6 +56,9 @@ int ckpt_restore(const struct ward_ctx *ctx, const struct ckpt_restore_opts *o,
 /* Can CRIU (CRIU_PATH, or "criu" on PATH when NULL) work on this host?
  * Runs CRIU's kernel probe through libcriu. */
 bool ckpt_usable(const char *criu_path, werr_t *err);
+/* CRIU's version as libcriu reports it (30 17 01 -> 31701); 0 when it
+ * cannot be run. */
+int ckpt_criu_version(const char *criu_path);
 /* Can CRIU track memory changes here (soft-dirty bits), as --pre-dump
  * and --parent-path need?  -1 when CRIU is not usable at all. */
 int ckpt_mem_track(const char *criu_path, bool *ok, werr_t *err);

@@ -90,6 +90,30 @@ static int feature_check(const char *criu_path, bool *mem_track, werr_t *err) {
   return rc;
 }
 
+int ckpt_criu_version(const char *criu_path) {
+  criu_opts *o = NULL;
+  if (criu_local_init_opts(&o) < 0)
+    return 0;
+  werr_t e = NULL;
+  int v = 0;
+  if (set_service(o, criu_path, &e) == 0) {
+    fflush(stderr);
+    int saved = dup(2), null = open("/dev/null", O_WRONLY | O_CLOEXEC);
+    if (null >= 0) {
+      dup2(null, 2);
+      close(null);
+    }
+    v = criu_local_get_version(o);
+    if (saved >= 0) {
+      dup2(saved, 2);
+      close(saved);
+    }
+  }
+  werr_free(&e);
+  criu_local_free_opts(o);
+  return v > 0 ? v : 0;
+}
+
 bool ckpt_usable(const char *criu_path, werr_t *err) {
   bool mt = false;
   return feature_check(criu_path, &mt, err) == 0;
