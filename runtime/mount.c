@@ -303,13 +303,19 @@ static int mount_one(const struct mount_ctx *m, int rootfd, size_t i,
     }
   }
 
+  bool remount = bind && (o.flags & ~(MS_BIND | MS_REC)) != 0;
+  if (!remount && !o.tmpcopyup && !o.attr_set && !o.attr_clr &&
+      !o.propagation) {
+    rc = 0; /* nothing to change on the new mount (proc, /dev, sysfs ...) */
+    goto out;
+  }
   /* The fd still names the covered directory: reopen to reach the mount. */
   top = open_in_root(rootfd, mnt->destination, O_PATH, 0, err);
   if (top < 0)
     goto out;
   fd_path(top, target);
   /* Also for a mount ward cloned (idmapped or not): ro, nosuid ... */
-  if (bind && (o.flags & ~(MS_BIND | MS_REC)) != 0) {
+  if (remount) {
     unsigned long keep = mount_locked_flags(top) & ~o.clear_flags;
     if (mount(NULL, target, NULL,
               MS_REMOUNT | MS_BIND | keep | (o.flags & ~(MS_BIND | MS_REC)),
