@@ -11,6 +11,8 @@ import uuid
 
 import pytest
 
+import leak_guard
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 WARD = os.environ.get("WARD_BIN", os.path.join(REPO, "ward"))
@@ -59,6 +61,50 @@ _NEEDS = {
     "no-selinux": (lambda: not _lsm_enabled("selinux"),
                    "SELinux is enabled here"),
 }
+
+
+# The leak guard (tests/leak_guard.py): what this session made and left
+# fails the run, each leftover named with the test that made it.
+# WARD_LEAK_GUARD=0 turns it off (a run meant to leave things to look at).
+_GUARD = os.environ.get("WARD_LEAK_GUARD", "1") != "0"
+_leaks = []
+
+
+def pytest_sessionstart(session):
+    if _GUARD:
+        leak_guard.start()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    leak_guard.set_current(item.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not _GUARD:
+        return
+    basetemp = session.config._tmp_path_factory.getbasetemp()
+    left, other = leak_guard.leftovers(basetemp)
+    _leaks[:] = [left, other]
+    if left and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter):
+    if not _leaks:
+        return
+    left, other = _leaks
+    tr = terminalreporter
+    if left:
+        tr.write_sep("=", "LEFT ON THE HOST by this session (%d)" % len(left),
+                     red=True, bold=True)
+        for what, who in left:
+            tr.write_line("%s  <- %s" % (what, who))
+    if other:
+        tr.write_sep("-", "new during this session, not known to be its own "
+                     "(another session's?): %d" % len(other))
+        for what in other[:20]:
+            tr.write_line(what)
 
 
 def requires(*names):
@@ -168,9 +214,10 @@ class Ward:
     def __init__(self, root):
         self.root = root
         self.ids = []
+        leak_guard.own_root(root)
 
     def new_id(self, prefix="t"):
-        cid = "%s-%s" % (prefix, uuid.uuid4().hex[:10])
+        cid = leak_guard.own("%s-%s" % (prefix, uuid.uuid4().hex[:10]))
         self.ids.append(cid)
         return cid
 
