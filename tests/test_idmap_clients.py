@@ -72,7 +72,7 @@ def rootfs_upper(ctr, cid):
     with open("/proc/%d/mountinfo" % ctr.host.holder.pid) as f:
         for line in f:
             fields = line.split()
-            if fields[4].endswith("/wardidmap/%s/rootfs" % cid):
+            if fields[4].endswith("/%s/%s/rootfs" % (ctr.namespace, cid)):
                 opts = fields[fields.index("-") + 3].split(",")
                 return [o[9:] for o in opts if o.startswith("upperdir=")][0]
     raise AssertionError("no rootfs mount for " + cid)
