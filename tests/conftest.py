@@ -68,10 +68,14 @@ _NEEDS = {
 # WARD_LEAK_GUARD=0 turns it off (a run meant to leave things to look at).
 _GUARD = os.environ.get("WARD_LEAK_GUARD", "1") != "0"
 _leaks = []
+_reaped = []
 
 
 def pytest_sessionstart(session):
     if _GUARD:
+        # what sessions killed before their teardown left (their journal
+        # names it): removed before this one starts
+        _reaped[:] = leak_guard.reap_dead_sessions(WARD)
         leak_guard.start()
 
 
@@ -86,15 +90,22 @@ def pytest_sessionfinish(session, exitstatus):
     basetemp = session.config._tmp_path_factory.getbasetemp()
     left, other = leak_guard.leftovers(basetemp)
     _leaks[:] = [left, other]
+    leak_guard.finish(clean=not left)
     if left and session.exitstatus == 0:
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def pytest_terminal_summary(terminalreporter):
+    tr = terminalreporter
+    if _reaped:
+        tr.write_sep("-", "left by earlier sessions killed before their "
+                     "teardown: %d" % len(_reaped))
+        for what, removed, who in _reaped:
+            tr.write_line("%s %s  <- %s" % (
+                "removed" if removed else "COULD NOT REMOVE", what, who))
     if not _leaks:
         return
     left, other = _leaks
-    tr = terminalreporter
     if left:
         tr.write_sep("=", "LEFT ON THE HOST by this session (%d)" % len(left),
                      red=True, bold=True)

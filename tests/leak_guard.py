@@ -16,6 +16,7 @@ contain instead of their name: ward state dirs and idmap registry entries
 whose state root is one this session used, podman's /run/ward states whose
 bundle lies under this session's temp dir.
 """
+import fcntl
 import json
 import os
 
@@ -26,6 +27,27 @@ _roots = set()
 _current = ["session"]
 _before = {}
 
+# A session killed before its teardown (a timeout, kill -9) cannot clean
+# up or report: what it owns is also appended to a journal named after
+# it, which the next session reads (reap_dead_sessions).
+JOURNALS = "/run/ward-tests"
+_journal = [None]
+
+
+def _proc_start(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+def _record(kind, value):
+    if _journal[0] is None:
+        return
+    with open(_journal[0], "a") as f:
+        f.write(json.dumps({"k": kind, "v": value, "t": _current[0]}) + "\n")
+
 
 def set_current(nodeid):
     _current[0] = nodeid
@@ -33,19 +55,27 @@ def set_current(nodeid):
 
 def own(name):
     """NAME (cgroup component, netns, podman id) is this session's."""
-    _names.setdefault(name, _current[0])
+    if name not in _names:
+        _names[name] = _current[0]
+        _record("name", name)
     return name
 
 
 def own_path(path):
     """PATH must not exist when the session ends."""
-    _paths.setdefault(os.path.abspath(path), _current[0])
+    path = os.path.abspath(path)
+    if path not in _paths:
+        _paths[path] = _current[0]
+        _record("path", path)
     return path
 
 
 def own_root(root):
     """A ward --root this session uses: its states and registry entries."""
-    _roots.add(os.path.abspath(root))
+    root = os.path.abspath(root)
+    if root not in _roots:
+        _roots.add(root)
+        _record("root", root)
 
 
 def cgroup_mounts():
@@ -136,6 +166,24 @@ def snapshot():
 
 def start():
     _before.update(snapshot())
+    try:
+        os.makedirs(JOURNALS, mode=0o700, exist_ok=True)
+        _journal[0] = os.path.join(JOURNALS, "%d-%s.jsonl" % (
+            os.getpid(), _proc_start(os.getpid())))
+    except OSError:
+        _journal[0] = None
+
+
+def finish(clean):
+    """The session ended: its journal is not needed when it left nothing
+    (what it left stays listed for the next session to remove)."""
+    j, _journal[0] = _journal[0], None
+    if j and clean:
+        try:
+            os.unlink(j)
+            os.rmdir(JOURNALS)
+        except OSError:
+            pass
 
 
 def _under(path, dirs):
@@ -208,3 +256,122 @@ def leftovers(basetemp):
         if os.path.lexists(p):
             left.append(("path %s" % p, who))
     return left, other
+
+
+def _mounts_under(path):
+    with open("/proc/self/mountinfo") as f:
+        return [l.split()[4] for l in f
+                if (l.split()[4] + "/").startswith(path.rstrip("/") + "/")]
+
+
+def _cgroup_kill_rmdir(path):
+    """Kill what runs in the cgroup PATH (and below), then remove it."""
+    import signal
+    import time
+    for base, dirs, _ in os.walk(path, topdown=False):
+        for _ in range(50):
+            try:
+                with open(os.path.join(base, "cgroup.procs")) as f:
+                    pids = [int(x) for x in f.read().split()]
+            except OSError:
+                pids = []
+            for pid in pids:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            try:
+                os.rmdir(base)
+                break
+            except FileNotFoundError:
+                break
+            except OSError:
+                time.sleep(0.1)
+    return not os.path.exists(path)
+
+
+def reap_dead_sessions(ward_bin):
+    """Remove what sessions that died before their end (their journal is
+    there, their process is not) left, by the names they recorded: ward
+    delete --force in their state roots, then their cgroups, network
+    namespaces and paths.  Returns [(what, removed?, nodeid)]."""
+    done = []
+    try:
+        journals = sorted(os.listdir(JOURNALS))
+    except OSError:
+        return done
+    for j in journals:
+        pid, _, start = j[:-len(".jsonl")].partition("-")
+        if not pid.isdigit() or _proc_start(int(pid)) == start:
+            continue  # alive (or not a journal)
+        path = os.path.join(JOURNALS, j)
+        try:
+            lock = open(path)
+        except OSError:
+            continue
+        with lock:
+            # one reaper per journal: sessions start together too
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
+                continue
+            if os.path.exists(path):
+                done += _reap(path, lock, ward_bin)
+    return done
+
+
+def _reap(journal, f, ward_bin):
+    import shutil
+    import subprocess
+    names, paths, roots = {}, {}, set()
+    for line in f:
+        try:
+            e = json.loads(line)
+        except ValueError:
+            continue
+        if e.get("k") == "name":
+            names[e["v"]] = e.get("t", "?")
+        elif e.get("k") == "path":
+            paths[e["v"]] = e.get("t", "?")
+        elif e.get("k") == "root":
+            roots.add(e["v"])
+    done = []
+    for root in sorted(roots):
+        for cid in _subdirs(root):
+            if cid in names:
+                p = subprocess.run([ward_bin, "--root", root, "delete",
+                                    "--force", cid], capture_output=True,
+                                   stdin=subprocess.DEVNULL, timeout=60)
+                done.append(("state %s/%s" % (root, cid), p.returncode == 0,
+                             names[cid]))
+    # parents first: removing one takes its children along
+    cg = {}
+    for d in sorted(cgroup_dirs(), key=len):
+        mnt, rel = d.split(":", 1)
+        hit = [c for c in rel.strip("/").split("/") if c in names or
+               any(c.startswith(n + "-") or c.endswith("-" + n)
+                   for n in names)]
+        if hit and os.path.isdir(mnt + rel):
+            e = cg.setdefault(rel, [[], True, names.get(hit[0], "?")])
+            e[0].append(os.path.basename(mnt))
+            e[1] &= _cgroup_kill_rmdir(mnt + rel)
+    for rel, (mnts, removed, who) in cg.items():
+        done.append(("cgroup %s in %s" % (rel, ",".join(mnts)), removed, who))
+    for n in sorted(netns_names()):
+        if n in names:
+            p = subprocess.run(["ip", "netns", "delete", n],
+                               capture_output=True)
+            done.append(("netns %s" % n, p.returncode == 0, names[n]))
+    for path, who in sorted(paths.items()):
+        if os.path.lexists(path):
+            subprocess.run(["umount", "-R", path], capture_output=True)
+            if not _mounts_under(path):  # never through a mount
+                shutil.rmtree(path, ignore_errors=True)
+            done.append(("path %s" % path, not os.path.lexists(path), who))
+    if all(removed for _w, removed, _t in done):
+        os.unlink(journal)
+        try:
+            os.rmdir(JOURNALS)
+        except OSError:
+            pass
+    return done
