@@ -225,6 +225,7 @@ class Ward:
     def __init__(self, root):
         self.root = root
         self.ids = []
+        self.dropped = []
         leak_guard.own_root(root)
 
     def new_id(self, prefix="t"):
@@ -258,9 +259,18 @@ class Ward:
                 " ".join(cmd), p.returncode, p.stdout, p.stderr))
         return p
 
+    def drop_state(self, cid):
+        """Remove CID's state by hand, as an operator's rm -rf: ward then
+        knows nothing of its cgroup, which cleanup() removes (with what
+        runs in it)."""
+        self.dropped.append(cid)
+        shutil.rmtree(os.path.join(self.root, cid))
+
     def cleanup(self):
         for cid in self.ids:
             self("delete", "--force", cid, timeout=60)
+        for cid in self.dropped:
+            leak_guard.remove_cgroup("/ward/" + cid)
 
 
 @pytest.fixture

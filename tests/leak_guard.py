@@ -264,7 +264,15 @@ def _mounts_under(path):
                 if (l.split()[4] + "/").startswith(path.rstrip("/") + "/")]
 
 
-def _cgroup_kill_rmdir(path):
+def remove_cgroup(rel):
+    """Kill what runs in cgroup REL (e.g. /ward/ID) and remove it, in every
+    hierarchy: for a container ward no longer knows (its state was removed
+    by hand).  Returns the directories that remain."""
+    return [mnt + rel for mnt in cgroup_mounts()
+            if os.path.isdir(mnt + rel) and not kill_and_rmdir(mnt + rel)]
+
+
+def kill_and_rmdir(path):
     """Kill what runs in the cgroup PATH (and below), then remove it."""
     import signal
     import time
@@ -354,7 +362,7 @@ def _reap(journal, f, ward_bin):
         if hit and os.path.isdir(mnt + rel):
             e = cg.setdefault(rel, [[], True, names.get(hit[0], "?")])
             e[0].append(os.path.basename(mnt))
-            e[1] &= _cgroup_kill_rmdir(mnt + rel)
+            e[1] &= kill_and_rmdir(mnt + rel)
     for rel, (mnts, removed, who) in cg.items():
         done.append(("cgroup %s in %s" % (rel, ",".join(mnts)), removed, who))
     for n in sorted(netns_names()):
