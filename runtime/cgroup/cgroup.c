@@ -274,8 +274,8 @@ static int remove_created(struct cgroup_handle *h, werr_t *err) {
       if (slash == NULL || slash == up)
         break;
       *slash = '\0';
-      if (strlen(up) <= strlen(x->mnt) ||
-          (k >= x->created && !ward_made(up)) || rmdir(up) < 0)
+      if (strlen(up) <= strlen(x->mnt) || (k >= x->created && !ward_made(up)) ||
+          rmdir(up) < 0)
         break;
     }
     /* /ward is ward's own parent, whoever made it: the last container out
