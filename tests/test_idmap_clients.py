@@ -4,6 +4,7 @@ snapshotter (ctr) and podman's overlay storage.  Each client runs inside a
 private mount namespace (test_idmap's Host) with a fake root range in
 /etc/subuid and /etc/subgid and a private registry, so the ranges seen here
 are this test's own."""
+import glob
 import json
 import os
 import shutil
@@ -257,6 +258,9 @@ def test_ward_killed_mid_create_leaves_no_range(ctr, tmp_path):
                     "k1")
         assert p.returncode == 0, p.stderr
     assert ranges(ctr.host, ctr.state_root, "k1") == {}
+    # nor its cgroup (a create killed before the create record existed
+    # left /NAMESPACE/k1)
+    assert glob.glob("/sys/fs/cgroup/*/%s/k1" % ctr.namespace) == []
     ctr("containers", "rm", "k1")
     p = ctr("run", "--rm", "--runc-binary", WARD, "--annotation", ISO,
             ctr.image, "k2", "true")
