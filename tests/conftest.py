@@ -87,8 +87,9 @@ def pytest_runtest_setup(item):
 def pytest_sessionfinish(session, exitstatus):
     if not _GUARD:
         return
-    basetemp = session.config._tmp_path_factory.getbasetemp()
-    left, other = leak_guard.leftovers(basetemp)
+    # not getbasetemp(): called first here, it would empty a --basetemp
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    left, other = leak_guard.leftovers(getattr(factory, "_basetemp", None))
     _leaks[:] = [left, other]
     leak_guard.finish(clean=not left)
     if left and session.exitstatus == 0:

@@ -197,7 +197,8 @@ def leftovers(basetemp):
     now = snapshot()
     before = _before or {"cgroups": set(), "netns": set(), "idmap": {},
                          "run_ward": {}}
-    temps = [os.path.abspath(str(basetemp))] + sorted(_roots)
+    temps = ([os.path.abspath(str(basetemp))] if basetemp else []) + \
+        sorted(_roots)
     names = dict(_names)
     # podman containers: ours when their bundle is in our temp dir
     for cid, (bundle, netns) in now["run_ward"].items():
