@@ -13,10 +13,12 @@ import subprocess
 import tarfile
 import tempfile
 import time
+import uuid
 
 import pytest
 
 from conftest import WARD, requires
+from leak_guard import cgroup_mounts, own, own_path
 
 
 def sh(cmd, **kw):
@@ -47,23 +49,42 @@ def podman_client(tmp_path, rootfs, driver="vfs", prefix=()):
     base = list(prefix) + [
         "podman", "--root", str(tmp_path / "storage"), "--runroot", runroot,
         "--storage-driver", driver]
-    tar = tmp_path / "rootfs.tar"
-    with tarfile.open(str(tar), "w") as t:
-        t.add(rootfs, arcname=".")
-    p = sh(base + ["import", "-q", str(tar), "localhost/ward-test:latest"],
-           env=env)
-    if p.returncode != 0:
-        pytest.skip("podman import failed here: " + p.stderr.strip()[-200:])
+    own_path(runroot)
 
     def run(*args, **kw):
         return sh(base + list(args), env=env, stdin=subprocess.DEVNULL, **kw)
     run.storage = str(tmp_path / "storage")
+    run.runroot = runroot
     try:
+        tar = tmp_path / "rootfs.tar"
+        with tarfile.open(str(tar), "w") as t:
+            t.add(rootfs, arcname=".")
+        p = sh(base + ["import", "-q", str(tar),
+                       "localhost/ward-test:latest"], env=env)
+        if p.returncode != 0:
+            pytest.skip("podman import failed here: " + p.stderr.strip()[-200:])
         yield run
     finally:
-        run("rm", "-a", "-f", "-t", "0")
-        run("system", "reset", "-f")
-        shutil.rmtree(runroot, ignore_errors=True)
+        podman_forget(run)
+
+
+def podman_own(run):
+    """Name RUN's containers and their network namespaces as this
+    session's (tests/leak_guard.py): podman makes both."""
+    p = run("ps", "-a", "-q", "--no-trunc")
+    for cid in p.stdout.split():
+        own(cid)
+        i = run("inspect", "--format", "{{.NetworkSettings.SandboxKey}}", cid)
+        if i.returncode == 0 and i.stdout.strip():
+            own(os.path.basename(i.stdout.strip()))
+
+
+def podman_forget(run):
+    """Remove RUN's containers, images and storage; its runroot."""
+    podman_own(run)
+    run("rm", "-a", "-f", "-t", "0")
+    run("system", "reset", "-f")
+    shutil.rmtree(run.runroot, ignore_errors=True)
 
 
 def oci_archive(rootfs, path, name):
@@ -106,11 +127,15 @@ def oci_archive(rootfs, path, name):
 def containerd_client(tmp_path, rootfs, namespace="wardtest", prefix=()):
     """Yields run(*args) for `ctr ARGS` against a containerd daemon of its
     own (state under /run/wct-*), with the image run.image made from
-    ROOTFS."""
+    ROOTFS.  The containerd namespace is NAMESPACE-<random>: the shim keeps
+    its state in /run/containerd/runc/NAMESPACE and the containers' cgroups
+    are /NAMESPACE/ID, which teardown removes; a name shared with other
+    runs on the host would have one run's teardown remove the others'."""
     requires("containerd")
     prefix = list(prefix)
+    namespace = own("%s-%s" % (namespace, uuid.uuid4().hex[:8]))
     had_run_containerd = os.path.exists("/run/containerd")
-    base = tempfile.mkdtemp(prefix="wct-", dir="/run")
+    base = own_path(tempfile.mkdtemp(prefix="wct-", dir="/run"))
     sock = os.path.join(base, "c.sock")
     conf = os.path.join(base, "config.toml")
     with open(conf, "w") as f:
@@ -119,30 +144,30 @@ def containerd_client(tmp_path, rootfs, namespace="wardtest", prefix=()):
                 '[plugins."io.containerd.grpc.v1.cri"]\n  disable_cgroup = true\n'
                 'disabled_plugins = ["io.containerd.grpc.v1.cri"]\n'
                 % (base, base, sock))
-    log = open(os.path.join(base, "containerd.log"), "w")
-    daemon = subprocess.Popen(prefix + ["containerd", "--config", conf],
-                              stdout=log, stderr=log)
-    for _ in range(100):
-        if os.path.exists(sock):
-            break
-        time.sleep(0.1)
-    name = "docker.io/library/ward-test:latest"
-    archive = str(tmp_path / "image.tar")
-    oci_archive(rootfs, archive, name)
     c = prefix + ["ctr", "--address", sock, "--namespace", namespace]
-    p = sh(c + ["image", "import", archive])
-    if p.returncode != 0:
-        daemon.kill()
-        pytest.skip("ctr image import failed here: " + p.stderr.strip()[-200:])
 
     def run(*args, **kw):
         kw.setdefault("stdin", subprocess.DEVNULL)
         return sh(c + list(args), **kw)
+    name = "docker.io/library/ward-test:latest"
     run.image = name
     run.base = base
+    run.namespace = namespace
     run.args = ["--address", sock, "--namespace", namespace]
-    run.state_root = "/run/containerd/runc/" + namespace
+    run.state_root = own_path("/run/containerd/runc/" + namespace)
+    log = open(os.path.join(base, "containerd.log"), "w")
+    daemon = subprocess.Popen(prefix + ["containerd", "--config", conf],
+                              stdout=log, stderr=log)
     try:
+        for _ in range(100):
+            if os.path.exists(sock):
+                break
+            time.sleep(0.1)
+        archive = str(tmp_path / "image.tar")
+        oci_archive(rootfs, archive, name)
+        p = run("image", "import", archive)
+        if p.returncode != 0:
+            pytest.skip("ctr image import failed here: " + p.stderr.strip()[-200:])
         yield run
     finally:
         for cid in run("containers", "ls", "-q").stdout.split():
@@ -152,10 +177,31 @@ def containerd_client(tmp_path, rootfs, namespace="wardtest", prefix=()):
             run("containers", "rm", cid)
         run("image", "rm", name)
         daemon.terminate()
-        daemon.wait(timeout=30)
+        try:
+            daemon.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
+        log.close()
         subprocess.run(prefix + ["umount", "-R", base], capture_output=True)
         shutil.rmtree(base, ignore_errors=True)
         # the shim keeps its own dirs under /run/containerd whatever the config
         shutil.rmtree(run.state_root, ignore_errors=True)
         if not had_run_containerd:
-            shutil.rmtree("/run/containerd", ignore_errors=True)
+            # only when empty: another run's containerd may use it now
+            for d in ("runc", "fifo", "s", ""):
+                try:
+                    os.rmdir(os.path.join("/run/containerd", d))
+                except OSError:
+                    pass
+        remove_cgroup_parent("/" + namespace)
+
+
+def remove_cgroup_parent(rel):
+    """rmdir REL in every cgroup hierarchy: the parent of the containers'
+    cgroups, which ward (as runc) leaves; rmdir refuses one still in use."""
+    for mnt in cgroup_mounts():
+        try:
+            os.rmdir(mnt + rel)
+        except OSError:
+            pass

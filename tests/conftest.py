@@ -11,6 +11,8 @@ import uuid
 
 import pytest
 
+import leak_guard
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(HERE)
 WARD = os.environ.get("WARD_BIN", os.path.join(REPO, "ward"))
@@ -59,6 +61,62 @@ _NEEDS = {
     "no-selinux": (lambda: not _lsm_enabled("selinux"),
                    "SELinux is enabled here"),
 }
+
+
+# The leak guard (tests/leak_guard.py): what this session made and left
+# fails the run, each leftover named with the test that made it.
+# WARD_LEAK_GUARD=0 turns it off (a run meant to leave things to look at).
+_GUARD = os.environ.get("WARD_LEAK_GUARD", "1") != "0"
+_leaks = []
+_reaped = []
+
+
+def pytest_sessionstart(session):
+    if _GUARD:
+        # what sessions killed before their teardown left (their journal
+        # names it): removed before this one starts
+        _reaped[:] = leak_guard.reap_dead_sessions(WARD)
+        leak_guard.start()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    leak_guard.set_current(item.nodeid)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if not _GUARD:
+        return
+    # not getbasetemp(): called first here, it would empty a --basetemp
+    factory = getattr(session.config, "_tmp_path_factory", None)
+    left, other = leak_guard.leftovers(getattr(factory, "_basetemp", None))
+    _leaks[:] = [left, other]
+    leak_guard.finish(clean=not left)
+    if left and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter):
+    tr = terminalreporter
+    if _reaped:
+        tr.write_sep("-", "left by earlier sessions killed before their "
+                     "teardown: %d" % len(_reaped))
+        for what, removed, who in _reaped:
+            tr.write_line("%s %s  <- %s" % (
+                "removed" if removed else "COULD NOT REMOVE", what, who))
+    if not _leaks:
+        return
+    left, other = _leaks
+    if left:
+        tr.write_sep("=", "LEFT ON THE HOST by this session (%d)" % len(left),
+                     red=True, bold=True)
+        for what, who in left:
+            tr.write_line("%s  <- %s" % (what, who))
+    if other:
+        tr.write_sep("-", "new during this session, not known to be its own "
+                     "(another session's?): %d" % len(other))
+        for what in other[:20]:
+            tr.write_line(what)
 
 
 def requires(*names):
@@ -168,9 +226,11 @@ class Ward:
     def __init__(self, root):
         self.root = root
         self.ids = []
+        self.dropped = []
+        leak_guard.own_root(root)
 
     def new_id(self, prefix="t"):
-        cid = "%s-%s" % (prefix, uuid.uuid4().hex[:10])
+        cid = leak_guard.own("%s-%s" % (prefix, uuid.uuid4().hex[:10]))
         self.ids.append(cid)
         return cid
 
@@ -200,9 +260,18 @@ class Ward:
                 " ".join(cmd), p.returncode, p.stdout, p.stderr))
         return p
 
+    def drop_state(self, cid):
+        """Remove CID's state by hand, as an operator's rm -rf: ward then
+        knows nothing of its cgroup, which cleanup() removes (with what
+        runs in it)."""
+        self.dropped.append(cid)
+        shutil.rmtree(os.path.join(self.root, cid))
+
     def cleanup(self):
         for cid in self.ids:
             self("delete", "--force", cid, timeout=60)
+        for cid in self.dropped:
+            leak_guard.remove_cgroup("/ward/" + cid)
 
 
 @pytest.fixture

@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 """Network namespaces the network tests make (never the host's interfaces),
 containers wired by ward-net, and the send-and-watch step every attack uses."""
+import contextlib
 import json
 import os
 import shutil
@@ -11,6 +12,7 @@ import uuid
 import pytest
 
 from conftest import REPO, WARD, requires
+from leak_guard import own, own_path
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 FRAMES = os.path.join(HERE, "net_frames.py")
@@ -55,10 +57,21 @@ class NetNS:
     """A named network namespace (/run/netns/NAME) the test owns."""
 
     def __init__(self, tag):
-        self.name = "%s-%s" % (tag, uuid.uuid4().hex[:8])
+        self.name = own("%s-%s" % (tag, uuid.uuid4().hex[:8]))
         sh(["ip", "netns", "add", self.name], check=True)
         self.path = "/run/netns/" + self.name
-        self.ip("link", "set", "lo", "up")
+        with self.deleted_on_error():
+            self.ip("link", "set", "lo", "up")
+
+    @contextlib.contextmanager
+    def deleted_on_error(self):
+        """Setting the namespace up failed (or skipped): delete it, as the
+        caller never got it to delete."""
+        try:
+            yield self
+        except BaseException:
+            self.delete()
+            raise
 
     def ip(self, *args, check=True):
         return sh(["ip", "-n", self.name] + list(args), check=check)
@@ -94,11 +107,19 @@ class NetNS:
 
 def make_bridge_ns(tag, bridge="wbr0"):
     ns = NetNS(tag)
-    ns.ip("link", "add", bridge, "type", "bridge")
-    ns.ip("addr", "add", "192.0.2.1/24", "dev", bridge)
-    ns.ip("addr", "add", "2001:db8::1/64", "dev", bridge, "nodad")
-    ns.ip("link", "set", bridge, "up")
+    with ns.deleted_on_error():
+        ns.ip("link", "add", bridge, "type", "bridge")
+        ns.ip("addr", "add", "192.0.2.1/24", "dev", bridge)
+        ns.ip("addr", "add", "2001:db8::1/64", "dev", bridge, "nodad")
+        ns.ip("link", "set", bridge, "up")
     return ns
+
+
+def netns_pair(tag1, tag2):
+    """Two NetNS; the first deleted if the second cannot be made."""
+    a = NetNS(tag1)
+    with a.deleted_on_error():
+        return a, NetNS(tag2)
 
 
 def hook_for(ns):
@@ -258,16 +279,22 @@ def podman_in(ns, tmp, rootfs_template, network_conf=""):
     Returns (run, cleanup)."""
     import tarfile
     import tempfile
+    from client_helpers import podman_forget
     requires("podman")
+    runroot = tempfile.mkdtemp(prefix="wpm-", dir="/run")  # podman: < 50 chars
+    own_path(runroot)
     conf = os.path.join(tmp, "containers.conf")
+    # tmp_dir: podman's default /run/libpod is shared by every podman on
+    # the host; `system reset` in one test removed it under the others,
+    # whose podman then forgot its running containers (never deleted).
     with open(conf, "w") as f:
         f.write('[engine]\nruntime = "ward"\nruntime_supports_json = ["ward"]\n'
+                'tmp_dir = "%s/tmp"\n'
                 '[engine.runtimes]\nward = ["%s"]\n'
                 '[containers]\ndefault_ulimits = ["nofile=20000:20000", '
-                '"nproc=32768:32768"]\n%s' % (os.path.abspath(WARD),
+                '"nproc=32768:32768"]\n%s' % (runroot, os.path.abspath(WARD),
                                             network_conf))
     env = dict(os.environ, CONTAINERS_CONF=conf)
-    runroot = tempfile.mkdtemp(prefix="wpm-", dir="/run")  # podman: < 50 chars
     base = ["nsenter", "--net=" + ns.path, "podman",
                               "--root", os.path.join(tmp, "storage"),
                               "--runroot", runroot, "--storage-driver", "vfs"]
@@ -275,17 +302,19 @@ def podman_in(ns, tmp, rootfs_template, network_conf=""):
     def run(*args, timeout=120):
         return sh(base + list(args), env=env, stdin=subprocess.DEVNULL,
                   timeout=timeout)
+    run.runroot = runroot
 
     def cleanup():
-        run("rm", "-a", "-f", "-t", "0")
-        run("system", "reset", "-f")
-        shutil.rmtree(runroot, ignore_errors=True)
+        podman_forget(run)
 
-    tar = os.path.join(tmp, "rootfs.tar")
-    with tarfile.open(tar, "w") as t:
-        t.add(rootfs_template, arcname=".")
-    p = run("import", "-q", tar, "localhost/ward-net-test:latest")
-    if p.returncode != 0:
+    try:
+        tar = os.path.join(tmp, "rootfs.tar")
+        with tarfile.open(tar, "w") as t:
+            t.add(rootfs_template, arcname=".")
+        p = run("import", "-q", tar, "localhost/ward-net-test:latest")
+        if p.returncode != 0:
+            pytest.skip("podman import failed here: " + p.stderr.strip()[-200:])
+    except BaseException:
         cleanup()
-        pytest.skip("podman import failed here: " + p.stderr.strip()[-200:])
+        raise
     return run, cleanup

@@ -325,6 +325,47 @@ def test_cgroups_path_forms(ward, bundle, make_bundle):
     assert gone(all_cgroup_dirs("/ward/" + tag)) == []
 
 
+def test_shared_parent_goes_with_the_last_container_out(ward, bundle,
+                                                       make_bundle):
+    """A parent ward made for one container (containerd's /NAMESPACE/ID)
+    and shared with a second is removed by whichever is deleted last; one
+    ward did not make stays.  (The first out used to leave it, as nobody
+    was left who had made it: /wardtest on hosts that ran containerd.)"""
+    tag = ward.new_id("wardtest")
+    parent = all_cgroup_dirs("/" + tag)
+    try:
+        a, _ = start(ward, bundle, "sleep", "600", cgroups_path="/%s/a" % tag)
+        b, _ = start(ward, make_bundle(), "sleep", "600",
+                     cgroups_path="/%s/b" % tag)
+        ward("delete", "--force", a, check=True)
+        assert all(os.path.isdir(d) for d in parent)
+        ward("delete", "--force", b, check=True)
+        assert gone(parent) == []
+    finally:
+        ward.cleanup()
+        for d in gone(parent):
+            os.rmdir(d)
+
+    theirs = ward.new_id("wardtest")
+    dirs = all_cgroup_dirs("/" + theirs)
+    try:
+        for d in dirs:
+            os.mkdir(d)
+            for f in ("cpuset.cpus", "cpuset.mems"):  # v1: empty when new
+                if os.path.exists(os.path.join(d, f)):
+                    with open(os.path.join(d, f), "w") as out:
+                        out.write(read(os.path.join(os.path.dirname(d), f)))
+        c, _ = start(ward, make_bundle(), "sleep", "600",
+                     cgroups_path="/%s/c" % theirs)
+        ward("delete", "--force", c, check=True)
+        assert gone(all_cgroup_dirs("/%s/c" % theirs)) == []
+        assert all(os.path.isdir(d) for d in dirs)
+    finally:
+        for d in dirs:
+            if os.path.isdir(d):
+                os.rmdir(d)
+
+
 def test_systemd_flag_requires_the_systemd_form(ward, bundle):
     bundle.config["linux"]["cgroupsPath"] = "/plain/path"
     bundle.write()

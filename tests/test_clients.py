@@ -3,6 +3,7 @@
 (through its runc v2 shim), each with private storage so nothing of theirs
 is left on the host."""
 import json
+import os
 import time
 
 import pytest
@@ -62,7 +63,7 @@ def test_containerd_shim_runs_ward(ctr):
     p = ctr("run", "-d", "--runc-binary", WARD, ctr.image, "c2", "sleep", "1000")
     assert p.returncode == 0, p.stderr
     # the shim ran ward: its state file (with ward's own keys) is there
-    with open("/run/containerd/runc/wardtest/c2/state.json") as f:
+    with open(os.path.join(ctr.state_root, "c2", "state.json")) as f:
         assert "pidStart" in json.load(f)
     p = ctr("task", "exec", "--exec-id", "e1", "c2", "echo", "exec-ok")
     assert p.stdout.strip() == "exec-ok", p.stderr

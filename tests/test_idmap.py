@@ -8,7 +8,6 @@ Every test runs ward inside a private mount namespace (held by a sleeping
 /etc/subgid and the registry directory /run/ward-idmap are test fakes: the
 host's files are never touched and tests never see each other's ranges."""
 import concurrent.futures
-import glob
 import json
 import os
 import shutil
@@ -19,6 +18,7 @@ import time
 import pytest
 
 from conftest import Ward, requires
+from leak_guard import remove_cgroup
 
 NSENTER = shutil.which("nsenter") or "/usr/bin/nsenter"
 UNSHARE = shutil.which("unshare") or "/usr/bin/unshare"
@@ -483,11 +483,10 @@ def test_idmap_list_table_and_orphans(iw, host, bundle):
     # Its --root removed by hand: the range stays until released by name.
     pid = json.loads(iw("state", a, check=True).stdout)["pid"]
     os.kill(pid, 9)
-    time.sleep(0.2)
-    shutil.rmtree(os.path.join(iw.root, a))
-    # ...and so does its cgroup, which only the state knew: remove it too.
-    for d in glob.glob("/sys/fs/cgroup/*/ward/" + a):
-        os.rmdir(d)
+    iw.drop_state(a)
+    # ...and so does its cgroup, which only the state knew: remove it too
+    # (its process may still be exiting).
+    assert remove_cgroup("/ward/" + a) == []
     assert [e["state"] for e in registry(iw)] == ["no-state"]
     iw("idmap", "release", a, check=True)
     assert_host_clean(iw)

@@ -4,6 +4,7 @@ snapshotter (ctr) and podman's overlay storage.  Each client runs inside a
 private mount namespace (test_idmap's Host) with a fake root range in
 /etc/subuid and /etc/subgid and a private registry, so the ranges seen here
 are this test's own."""
+import glob
 import json
 import os
 import shutil
@@ -72,7 +73,7 @@ def rootfs_upper(ctr, cid):
     with open("/proc/%d/mountinfo" % ctr.host.holder.pid) as f:
         for line in f:
             fields = line.split()
-            if fields[4].endswith("/wardidmap/%s/rootfs" % cid):
+            if fields[4].endswith("/%s/%s/rootfs" % (ctr.namespace, cid)):
                 opts = fields[fields.index("-") + 3].split(",")
                 return [o[9:] for o in opts if o.startswith("upperdir=")][0]
     raise AssertionError("no rootfs mount for " + cid)
@@ -257,6 +258,9 @@ def test_ward_killed_mid_create_leaves_no_range(ctr, tmp_path):
                     "k1")
         assert p.returncode == 0, p.stderr
     assert ranges(ctr.host, ctr.state_root, "k1") == {}
+    # nor its cgroup (a create killed before the create record existed
+    # left /NAMESPACE/k1)
+    assert glob.glob("/sys/fs/cgroup/*/%s/k1" % ctr.namespace) == []
     ctr("containers", "rm", "k1")
     p = ctr("run", "--rm", "--runc-binary", WARD, "--annotation", ISO,
             ctr.image, "k2", "true")

@@ -7,10 +7,8 @@ Like test_idmap.py, every test runs ward in a private mount namespace whose
 the host's registry is never read or damaged.  The fake pool starts at
 800000000: whether a range is in use is asked of the whole host (/proc), and
 other users of ward on this host allocate far below that."""
-import glob
 import json
 import os
-import shutil
 import signal
 import subprocess
 import time
@@ -18,6 +16,7 @@ import time
 import pytest
 
 from conftest import wait_for
+from leak_guard import remove_cgroup
 from test_idmap import (Host, NsWard, annotate, create, fails, host,  # noqa
                         init_map, registry, state_ids, traversable)
 
@@ -59,14 +58,11 @@ def drop_by_hand(w, cid, kill=True):
         assert wait_for(lambda: not os.path.exists("/proc/%d" % pid)
                         or open("/proc/%d/stat" % pid).read().split(") ")[1]
                         .startswith("Z"))
-    shutil.rmtree(os.path.join(w.root, cid))
+    # the cgroup too when killed; else at teardown (Ward.cleanup), also
+    # when the test fails before it removes it
+    w.drop_state(cid)
     if kill:
-        for d in glob.glob("/sys/fs/cgroup/*/ward/" + cid) + \
-                glob.glob("/sys/fs/cgroup/unified/ward/" + cid):
-            try:
-                os.rmdir(d)
-            except OSError:
-                pass
+        assert remove_cgroup("/ward/" + cid) == []
     return pid
 
 
@@ -149,8 +145,7 @@ def test_same_id_again_keeps_a_running_containers_range(rw, bundle):
     assert wait_for(lambda: not os.path.exists("/proc/%d" % pid)
                     or open("/proc/%d/stat" % pid).read().split(") ")[1]
                     .startswith("Z"))
-    for d in glob.glob("/sys/fs/cgroup/*/ward/" + a):
-        os.rmdir(d)
+    assert remove_cgroup("/ward/" + a) == []
     assert create(rw, bundle, cid=a) == a
     assert init_map(rw, a)[0][1] == str(FIRST)
     rw("delete", "--force", a, check=True)
@@ -180,8 +175,7 @@ def test_next_allocation_reclaims_gone_never_live(rw, bundle):
     os.kill(live_pid, signal.SIGKILL)
     assert wait_for(lambda: rw("idmap", "release", live).returncode == 0), \
         rw("idmap", "release", live).stderr
-    for d_ in glob.glob("/sys/fs/cgroup/*/ward/" + live):
-        os.rmdir(d_)
+    assert remove_cgroup("/ward/" + live) == []
     for cid in (c, d):
         rw("delete", "--force", cid, check=True)
     assert registry(rw) == []

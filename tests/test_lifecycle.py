@@ -6,6 +6,7 @@ import signal
 import subprocess
 import time
 
+import leak_guard
 from conftest import (WARD, assert_nothing_left, processes_with, run_container,
                       catches, init_pid, status_of, wait_for)
 
@@ -160,7 +161,8 @@ def test_flags_in_both_forms_and_json_log(ward, bundle, tmp_path):
 
 def test_default_root_is_run_ward(bundle):
     bundle.set_args("true").write()
-    cid = "t-defroot-%d" % os.getpid()
+    cid = leak_guard.own("t-defroot-%d" % os.getpid())
+    leak_guard.own_root("/run/ward")
     p = subprocess.run([WARD, "run", "--bundle", bundle.path, cid],
                        capture_output=True, text=True, timeout=60)
     assert p.returncode == 0, p.stderr

@@ -17,7 +17,8 @@ import pytest
 import net_frames as nf
 from conftest import REPO, Bundle, Ward, assert_nothing_left, init_pid, wait_for
 from net_env import (FRAMES, PY, WARD_NET, Ctr, NetNS, NetnsSender,
-                     cni_chain, cni_exec, make_bridge_ns, marker, podman_in,
+                     cni_chain, cni_exec, make_bridge_ns, marker, netns_pair,
+                     podman_in,
                      require_cni,
                      require_tools, sh, start_container, state_json,
                      table_names, udp_seen, watch)
@@ -466,10 +467,10 @@ def cni_conflist(name, bridge, data_dir):
 def test_cni_chained(tmp_path):
     require_tools()
     require_cni()
-    host, ctr = NetNS("wncnih"), NetNS("wncnic")
     cid = "wncni-" + uuid.uuid4().hex[:10]
     table = "ward-%s-eth0" % cid
     conflist = cni_conflist("wncni", "wcni0", str(tmp_path / "ipam"))
+    host, ctr = netns_pair("wncnih", "wncnic")
     try:
         p = sh([WARD_NET], env=dict(os.environ, CNI_COMMAND="VERSION"))
         assert "1.0.0" in json.loads(p.stdout)["supportedVersions"]
@@ -535,7 +536,6 @@ def test_cni_chained(tmp_path):
 def test_podman_cni_backend(tmp_path, rootfs_template):
     require_tools()
     require_cni()
-    ns = NetNS("wnpod")
     plugins = tmp_path / "plugins"
     netdir = tmp_path / "net"
     plugins.mkdir()
@@ -544,10 +544,15 @@ def test_podman_cni_backend(tmp_path, rootfs_template):
     name = "wnpod" + uuid.uuid4().hex[:6]
     conflist = cni_conflist(name, "wpod0", str(tmp_path / "ipam"))
     (netdir / (name + ".conflist")).write_text(json.dumps(conflist))
-    run, cleanup = podman_in(ns, str(tmp_path), rootfs_template,
-                             '[network]\nnetwork_backend = "cni"\n'
-                             'cni_plugin_dirs = ["%s", "/usr/lib/cni"]\n'
-                             'network_config_dir = "%s"\n' % (plugins, netdir))
+    # podman_in skips when podman cannot import the image: the namespace
+    # must go then too (a wnpod-* was left that way)
+    ns = NetNS("wnpod")
+    with ns.deleted_on_error():
+        run, cleanup = podman_in(ns, str(tmp_path), rootfs_template,
+                                 '[network]\nnetwork_backend = "cni"\n'
+                                 'cni_plugin_dirs = ["%s", "/usr/lib/cni"]\n'
+                                 'network_config_dir = "%s"\n'
+                                 % (plugins, netdir))
     try:
         p = run("info", "--format", "{{.Host.NetworkBackend}}")
         if p.returncode != 0 or p.stdout.strip() != "cni":
@@ -582,14 +587,15 @@ def test_podman_hooks_dir(tmp_path, rootfs_template):
     """contrib/oci-hooks.d/ward-net.json: `--network none` plus the
     annotations, and the hook wires the container whatever the runtime."""
     require_tools()
-    ns = make_bridge_ns("wnhk")
     hooks = tmp_path / "hooks.d"
     hooks.mkdir()
     with open(os.path.join(REPO, "contrib", "oci-hooks.d", "ward-net.json")) as f:
         hook = json.load(f)
     hook["hook"]["path"] = WARD_NET
     (hooks / "ward-net.json").write_text(json.dumps(hook))
-    run, cleanup = podman_in(ns, str(tmp_path), rootfs_template)
+    ns = make_bridge_ns("wnhk")
+    with ns.deleted_on_error():
+        run, cleanup = podman_in(ns, str(tmp_path), rootfs_template)
     try:
         p = run("--hooks-dir", str(hooks), "run", "-d", "--name", "h1",
                 "--network", "none",
@@ -619,7 +625,7 @@ def test_routed_parent_proxy_arp_ndp(ward, make_bundle):
     network (proxy ARP/NDP), as Incus's routed NIC; the host's forwarding
     settings are checked, never changed."""
     require_tools()
-    ns, lan = NetNS("wnpx"), NetNS("wnpxl")
+    ns, lan = netns_pair("wnpx", "wnpxl")
     try:
         ns.ip("link", "add", "up0", "type", "veth", "peer", "name", "up1",
               "netns", lan.name)

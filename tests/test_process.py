@@ -4,6 +4,7 @@ import os
 import subprocess
 import time
 
+import leak_guard
 from conftest import WARD, run_container
 
 
@@ -146,7 +147,7 @@ def test_masked_and_readonly_paths(ward, bundle):
 
 
 def test_join_network_namespace_by_path(ward, bundle, tmp_path):
-    name = "wardtest%d" % os.getpid()
+    name = leak_guard.own("wardtest%d" % os.getpid())
     subprocess.run(["ip", "netns", "add", name], check=True)
     try:
         subprocess.run(["ip", "-n", name, "link", "add", "wdummy0", "type",

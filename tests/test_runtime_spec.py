@@ -22,6 +22,7 @@ import uuid
 
 import pytest
 
+import leak_guard
 from conftest import WARD as t_WARD, Bundle, requires, status_of, wait_for
 
 # Every command's stderr merged in order, so a diff lines up.
@@ -104,7 +105,7 @@ def normalise(out, cid):
 
 def _run_runc(bundle, tmp_path, timeout=60):
     root = str(tmp_path / "runc-root")
-    cid = "rs-%s" % uuid.uuid4().hex[:10]
+    cid = leak_guard.own("rs-%s" % uuid.uuid4().hex[:10])
     try:
         p = subprocess.run(["runc", "--root", root, "run", "--bundle",
                             bundle.path, cid], capture_output=True, text=True,
@@ -643,7 +644,7 @@ def test_exec_env_same_as_runc(ward, make_bundle, tmp_path):
         cmd = ["exec", "--user", "65534:65534", "--env", "X=1"]
         if runtime == "runc":
             root = str(tmp_path / "runc-root")
-            cid = "rs-%s" % uuid.uuid4().hex[:10]
+            cid = leak_guard.own("rs-%s" % uuid.uuid4().hex[:10])
             base = ["runc", "--root", root]
             try:
                 # not pipes: the container would hold them open
@@ -769,7 +770,7 @@ def test_rootless_run_same_as_runc(owner, shared_dir, tmp_path):
                     os.lchown(n, NOBODY, NOBODY)
         xdg = tempfile.mkdtemp(dir=where)
         os.chown(xdg, NOBODY, NOBODY)
-        cid = "rs-%s" % uuid.uuid4().hex[:10]
+        cid = leak_guard.own("rs-%s" % uuid.uuid4().hex[:10])
         exe = ["runc"] if runtime == "runc" else [t_WARD]
         user = ["setpriv", "--reuid=%d" % NOBODY, "--regid=%d" % NOBODY,
                 "--clear-groups", "env", "XDG_RUNTIME_DIR=" + xdg,

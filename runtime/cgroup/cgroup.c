@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
@@ -166,6 +167,17 @@ static int cpuset_inherit(const char *dir, werr_t *err) {
   return 0;
 }
 
+/* The mark on a parent cgroup ward made for a container's path
+ * (containerd's /NAMESPACE of /NAMESPACE/ID): whichever ward container
+ * is deleted last removes it, not only the one it was made for, which
+ * another container may outlive.  A trusted xattr: root only, so a
+ * rootless ward makes no mark and removes only its own levels. */
+#define PARENT_MARK "trusted.ward.parent"
+
+static bool ward_made(const char *dir) {
+  return getxattr(dir, PARENT_MARK, NULL, 0) >= 0;
+}
+
 static int mkdir_path(struct cgroup_handle *h, struct cg_hier *x, werr_t *err) {
   int ncomp = 0;
   for (const char *c = h->path; *c; c++)
@@ -189,6 +201,8 @@ static int mkdir_path(struct cgroup_handle *h, struct cg_hier *x, werr_t *err) {
         /* From here on every level is ours: count it before anything
          * else can fail, so cleanup removes it. */
         x->created = ncomp - first;
+        if (*p != '\0')
+          (void)setxattr(cur, PARENT_MARK, "1", 1, 0);
         if (cpuset && cpuset_inherit(cur, err) < 0)
           return -1;
       } else if (errno == ENOENT && first < 0 && attempt < 5) {
@@ -252,15 +266,16 @@ static int remove_created(struct cgroup_handle *h, werr_t *err) {
       rc = -1;
       continue;
     }
-    /* Parents ward created (/ward): gone when no other container uses
-     * them; EBUSY or ENOTEMPTY just means one does. */
+    /* Parents ward created, for this container or another: gone when no
+     * other container uses them; EBUSY or ENOTEMPTY just means one does. */
     _cleanup_free_ char *up = xstrdup(x->dir);
-    for (int k = 1; k < x->created; k++) {
+    for (int k = 1;; k++) {
       char *slash = strrchr(up, '/');
       if (slash == NULL || slash == up)
         break;
       *slash = '\0';
-      if (strlen(up) <= strlen(x->mnt) || rmdir(up) < 0)
+      if (strlen(up) <= strlen(x->mnt) || (k >= x->created && !ward_made(up)) ||
+          rmdir(up) < 0)
         break;
     }
     /* /ward is ward's own parent, whoever made it: the last container out

@@ -320,6 +320,13 @@ static void failing_create(const char *id, const char *resources,
   CHECK_STR(err ? err->msg : NULL, want);
   werr_free(&err);
   spec_resources_free(r);
+  if (h) {
+    /* It did not fail: the cgroup is this test's to remove (the
+     * live-*-fail cgroups left on hosts were these). */
+    CHECK(cgroup_destroy(h, &err) == 0);
+    werr_free(&err);
+    cgroup_handle_free(h);
+  }
   /* Where would it have been? */
   probe = calloc(1, sizeof(*probe));
   if (cg_detect(probe, &err) == 0) {
@@ -568,6 +575,40 @@ static int setup_v1(void) {
   return 0;
 }
 
+/* Whatever scenario NAME run by PID left under /ward in the host's
+ * hierarchies (its ids are live-NAME-PID and live-NAME-PID-*), even after
+ * a CHECK failed or the scenario crashed half-way: each one is a failure,
+ * and removed. */
+static void sweep(const char *name, pid_t pid) {
+  struct cgroup_handle *d = calloc(1, sizeof(*d));
+  werr_t err = NULL;
+  char id[64];
+  snprintf(id, sizeof(id), "live-%s-%d", name, (int)pid);
+  size_t idlen = strlen(id);
+  if (d && cg_detect(d, &err) == 0) {
+    for (size_t i = 0; i < d->n; i++) {
+      char dir[512];
+      snprintf(dir, sizeof(dir), "%s/ward", d->h[i].mnt);
+      DIR *w = opendir(dir);
+      struct dirent *e;
+      while (w && (e = readdir(w)) != NULL) {
+        if (strncmp(e->d_name, id, idlen) != 0 ||
+            (e->d_name[idlen] != '\0' && e->d_name[idlen] != '-'))
+          continue;
+        char path[1024];
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        fprintf(stderr, "[%s] FAIL: left %s\n", name, path);
+        counts[1]++;
+        rmdir(path);
+      }
+      if (w)
+        closedir(w);
+    }
+  }
+  werr_free(&err);
+  cgroup_handle_free(d);
+}
+
 static void run(const char *name, int (*setup)(void),
                 void (*body)(const char *)) {
   pid_t p = fork();
@@ -592,6 +633,7 @@ static void run(const char *name, int (*setup)(void),
     counts[1]++;
     fprintf(stderr, "[%s] scenario crashed\n", name);
   }
+  sweep(name, p);
 }
 
 static int setup_host(void) { return in_private_ns(); }
