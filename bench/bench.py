@@ -405,13 +405,14 @@ def main():
 
 def remove_stale_cgroups():
     """runc 1.1.5 sometimes leaves a container's (empty) directory in the
-    hybrid host's cgroup2 hierarchy: remove those of bench runs whose
-    process is gone, so the bench leaves nothing behind."""
+    hybrid host's cgroup2 hierarchy: remove those of this run and of bench
+    runs whose process is gone, so the bench leaves nothing behind."""
     import glob
     import re
     for d in glob.glob("/sys/fs/cgroup/*/bench-*") + glob.glob("/sys/fs/cgroup/bench-*"):
         m = re.search(r"/bench-(ward|crun|runc)-(\d+)-\d+$", d)
-        if m and not os.path.exists("/proc/" + m.group(2)):
+        if m and (int(m.group(2)) == os.getpid()
+                  or not os.path.exists("/proc/" + m.group(2))):
             try:
                 os.rmdir(d)
             except OSError:
