@@ -118,9 +118,13 @@ unit: $(UNIT_BINS)
 # from their containers' unprivileged root in a run going on at once.
 # --one-file-system: a mount a failed test left must not take host files
 # with it.
+# A killed run (rc >= 128) keeps its temp dir: the state in it explains
+# what it left; the next session's leak guard (tests/leak_guard.py)
+# removes the containers, cgroups and netns it recorded.
 PYTEST_RUN = t=$$(mktemp -d /tmp/ward-pytest.XXXXXX); \
 	WARD_BIN=$(1) pytest-3 -v -rs -p no:cacheprovider --basetemp=$$t $(2); rc=$$?; \
-	rm -rf --one-file-system $$t; exit $$rc
+	if [ $$rc -lt 128 ]; then rm -rf --one-file-system $$t; \
+	else echo "pytest killed (exit $$rc): its files stay in $$t"; fi; exit $$rc
 
 integration: all
 	$(call PYTEST_RUN,$(abspath $(BUILD)/ward),tests/)
