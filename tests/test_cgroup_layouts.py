@@ -247,3 +247,30 @@ cat $OUT
         assert "Operation not permitted" in p.stdout
     listing = [l for l in p.stdout.splitlines() if "memory" in l.split()]
     assert listing and "unified" not in listing[0].split()
+
+
+def test_v2_exec_lands_in_the_container_cgroup(ward, bundle):
+    """On pure v2 the exec'd process is cloned straight into the container's
+    cgroup (CLONE_INTO_CGROUP); it must end up there, and a paused
+    container still refuses exec."""
+    bundle.set_args("sleep", "600")
+    bundle.write()
+    cid = ward.new_id("v2")
+    body = r"""
+create || { cat $OUT; exit 1; }
+$W start $ID
+echo EXEC=$($W exec $ID cat /proc/self/cgroup | grep '^0::')
+D=/sys/fs/cgroup/ward/$ID
+$W exec --detach $ID sleep 600
+echo NPROCS=$(wc -l < $D/cgroup.procs)
+$W pause $ID
+echo PAUSED=$($W exec $ID true 2>&1; echo rc=$?)
+$W resume $ID
+"""
+    p = run(script(ward, bundle, cid, V2_SETUP, body))
+    out = kv(p.stdout)
+    assert out.get("EXEC") == "0::/ward/" + cid, p.stdout + p.stderr
+    # the init and the exec'd sleep: the helper that forked it is gone
+    assert out.get("NPROCS") == "2", p.stdout + p.stderr
+    assert out.get("PAUSED") == ('ward: cannot exec in a paused container '
+                                 '"%s" rc=1' % cid), p.stdout + p.stderr
