@@ -35,16 +35,21 @@
 #include "utils.h"
 
 /* Namespaces of PID that differ from ours: joining one's own namespace is
- * an error for user namespaces, and pointless for the rest. */
+ * an error for user namespaces, and pointless for the rest.  By directory
+ * fd: the /proc lookups are made once, not per namespace. */
 static int ns_to_join(pid_t pid) {
+  char dir[64];
+  snprintf(dir, sizeof(dir), "/proc/%d/ns", pid);
+  _cleanup_close_ int self = open("/proc/self/ns", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_close_ int them = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (self < 0 || them < 0)
+    return 0; /* setns then has nothing to do: the error comes from the pidfd */
   int flags = 0;
   for (int i = 0; i < SPEC_NS_COUNT; i++) {
     const struct spec_ns_kind *k = spec_ns_kind((enum spec_ns)i);
-    char a[64], b[64];
     struct stat sa, sb;
-    snprintf(a, sizeof(a), "/proc/self/ns/%s", k->procname);
-    snprintf(b, sizeof(b), "/proc/%d/ns/%s", pid, k->procname);
-    if (stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_ino != sb.st_ino)
+    if (fstatat(self, k->procname, &sa, 0) == 0 &&
+        fstatat(them, k->procname, &sb, 0) == 0 && sa.st_ino != sb.st_ino)
       flags |= k->flag;
   }
   return flags;
