@@ -218,7 +218,11 @@ static int run_exec(const struct exec_opts *o, struct container_state *st,
       sync_send_error(sv[1], e);
       _exit(1);
     }
-    pid_t k = fork();
+    /* vfork: the helper only waits for the process' execve (or failure)
+     * to report its pid, so nothing copies ward's memory a second time.
+     * Not with a notify listener: ward serves its handoff knowing the
+     * pid, while the process waits for it before its execve. */
+    pid_t k = stp[1] >= 0 ? fork() : vfork();
     if (k < 0) {
       werr_sys(&e, "fork");
       sync_send_error(sv[1], e);
