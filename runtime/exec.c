@@ -220,9 +220,10 @@ static int run_exec(const struct exec_opts *o, struct container_state *st,
     }
     /* vfork: the helper only waits for the process' execve (or failure)
      * to report its pid, so nothing copies ward's memory a second time.
-     * Not with a notify listener: ward serves its handoff knowing the
-     * pid, while the process waits for it before its execve. */
-    pid_t k = stp[1] >= 0 ? fork() : vfork();
+     * Not where ward has work to do with the process before its execve
+     * and so must know its pid to kill it on a failure: a notify
+     * listener's handoff (the process waits for it), a console to pass. */
+    pid_t k = stp[1] >= 0 || p->terminal ? fork() : vfork();
     if (k < 0) {
       werr_sys(&e, "fork");
       sync_send_error(sv[1], e);
