@@ -7,11 +7,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <libmount.h>
+#include <linux/magic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <time.h>
 #include <unistd.h>
 #include <yajl/yajl_gen.h>
@@ -581,10 +583,14 @@ static int mounts_from(yajl_val mounts, const char *layout,
     yajl_val m = mounts->u.array.values[i];
     const char *name = json_string_at(m, "name"), *mnt = json_string_at(m, "mnt");
     yajl_val dev = json_get(m, "dev");
+    bool v2 = YAJL_IS_TRUE(json_get(m, "v2"));
     struct stat st;
+    struct statfs sf;
+    /* And a cgroup filesystem of that version: ward writes below it. */
     if (name == NULL || mnt == NULL || mnt[0] != '/' || dev == NULL ||
         !YAJL_IS_INTEGER(dev) || stat(mnt, &st) < 0 ||
-        (long long)st.st_dev != YAJL_GET_INTEGER(dev))
+        (long long)st.st_dev != YAJL_GET_INTEGER(dev) || statfs(mnt, &sf) < 0 ||
+        sf.f_type != (v2 ? CGROUP2_SUPER_MAGIC : CGROUP_SUPER_MAGIC))
       return -1;
   }
   struct cg_hier *v = xmalloc0(n * sizeof(*v));
