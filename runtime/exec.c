@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/sched.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -35,16 +36,21 @@
 #include "utils.h"
 
 /* Namespaces of PID that differ from ours: joining one's own namespace is
- * an error for user namespaces, and pointless for the rest. */
+ * an error for user namespaces, and pointless for the rest.  By directory
+ * fd: the /proc lookups are made once, not per namespace. */
 static int ns_to_join(pid_t pid) {
+  char dir[64];
+  snprintf(dir, sizeof(dir), "/proc/%d/ns", pid);
+  _cleanup_close_ int self = open("/proc/self/ns", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  _cleanup_close_ int them = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (self < 0 || them < 0)
+    return 0; /* setns then has nothing to do: the error comes from the pidfd */
   int flags = 0;
   for (int i = 0; i < SPEC_NS_COUNT; i++) {
     const struct spec_ns_kind *k = spec_ns_kind((enum spec_ns)i);
-    char a[64], b[64];
     struct stat sa, sb;
-    snprintf(a, sizeof(a), "/proc/self/ns/%s", k->procname);
-    snprintf(b, sizeof(b), "/proc/%d/ns/%s", pid, k->procname);
-    if (stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_ino != sb.st_ino)
+    if (fstatat(self, k->procname, &sa, 0) == 0 &&
+        fstatat(them, k->procname, &sb, 0) == 0 && sa.st_ino != sb.st_ino)
       flags |= k->flag;
   }
   return flags;
@@ -100,13 +106,14 @@ fail:
  * as `ward start` does for the init.  A failure the child reported on
  * SOCK is the one to tell. */
 static int hand_listener(int sock, int stfd, const struct container_state *st,
+                         enum container_status status,
                          const struct spec_config *c, pid_t child,
                          werr_t *err) {
   _cleanup_close_ int cpidfd = (int)syscall(SYS_pidfd_open, child, 0);
   if (cpidfd < 0)
     return werr_sys(err, "exec: pidfd_open %d", child);
   _cleanup_free_ char *js =
-      state_document(st, state_status_name(state_status(st)), st->pid, false);
+      state_document(st, state_status_name(status), st->pid, false);
   if (exec_status_wait(stfd, cpidfd, c->linux_.seccomp, js, err) == 0)
     return 0;
   struct pollfd pf = {.fd = sock, .events = POLLIN};
@@ -123,9 +130,31 @@ static int hand_listener(int sock, int stfd, const struct container_state *st,
   return -1;
 }
 
+/* The helper, born in the container's v2 cgroup when CGROUP_FD >= 0
+ * (*BORN_IN set): moving it there by cgroup.procs takes the kernel's
+ * cgroup_threadgroup_rwsem for writing, an RCU grace period that was most
+ * of an exec's time.  Anything clone3 refuses (an older kernel, no right
+ * to the directory rootless) falls back to fork, and cgroup_enter then
+ * does, or reports, the move. */
+static pid_t fork_helper(int cgroup_fd, bool *born_in) {
+  *born_in = false;
+  if (cgroup_fd >= 0) {
+    struct clone_args ca = {.flags = CLONE_INTO_CGROUP,
+                            .exit_signal = SIGCHLD,
+                            .cgroup = (uint64_t)cgroup_fd};
+    pid_t pid = (pid_t)syscall(SYS_clone3, &ca, sizeof(ca));
+    if (pid >= 0) {
+      *born_in = true;
+      return pid;
+    }
+  }
+  return fork();
+}
+
 static int run_exec(const struct exec_opts *o, struct container_state *st,
-                    const struct spec_config *c, struct spec_process *p,
-                    werr_t *err) {
+                    enum container_status status, struct cgroup_handle *cg,
+                    int pidfd, const struct spec_config *c,
+                    struct spec_process *p, werr_t *err) {
   struct seccomp_prog *seccomp = NULL;
   if (c->linux_.seccomp &&
       seccomp_filter_prepare(c->linux_.seccomp, SECCOMP_CACHE_DIR, &seccomp,
@@ -135,12 +164,10 @@ static int run_exec(const struct exec_opts *o, struct container_state *st,
   int sv[2] = {-1, -1};
   /* The exec status pipe, only for a notify listener's handoff. */
   int stp[2] = {-1, -1};
-  _cleanup_close_ int pidfd = state_pidfd(st, err);
   _cleanup_close_ int master = -1;
-  struct cgroup_handle *cg = NULL;
+  _cleanup_close_ int cgroup_fd = cg ? cgroup_clone_fd(cg) : -1;
+  bool born_in = false;
   pid_t helper = -1, child = -1;
-  if (pidfd < 0)
-    goto out;
   if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
     werr_sys(err, "socketpair");
     goto out;
@@ -166,7 +193,7 @@ static int run_exec(const struct exec_opts *o, struct container_state *st,
   sigprocmask(SIG_BLOCK, NULL, &old_mask);
   if (!o->detach)
     foreground_hold_signals();
-  helper = fork();
+  helper = fork_helper(cgroup_fd, &born_in);
   if (helper < 0) {
     werr_sys(err, "fork");
     goto out;
@@ -186,14 +213,19 @@ static int run_exec(const struct exec_opts *o, struct container_state *st,
       _exit(1);
     }
     struct sync_msg m;
-    if (sync_expect(sv[1], SYNC_GO, &m, NULL, NULL, &e) < 0)
+    if (!born_in && sync_expect(sv[1], SYNC_GO, &m, NULL, NULL, &e) < 0)
       _exit(1);
     if (nsflags && setns(pidfd, nsflags) < 0) {
       werr_sys(&e, "join the namespaces of container \"%s\"", st->id);
       sync_send_error(sv[1], e);
       _exit(1);
     }
-    pid_t k = fork();
+    /* vfork: the helper only waits for the process' execve (or failure)
+     * to report its pid, so nothing copies ward's memory a second time.
+     * Not where ward has work to do with the process before its execve
+     * and so must know its pid to kill it on a failure: a notify
+     * listener's handoff (the process waits for it), a console to pass. */
+    pid_t k = stp[1] >= 0 || p->terminal ? fork() : vfork();
     if (k < 0) {
       werr_sys(&e, "fork");
       sync_send_error(sv[1], e);
@@ -216,13 +248,12 @@ static int run_exec(const struct exec_opts *o, struct container_state *st,
     close(stp[1]);
     stp[1] = -1;
   }
-  if (st->cgroup && st->cgroup[0]) {
-    if (cgroup_open(st->cgroup, &cg, err) < 0 ||
-        cgroup_enter(cg, helper, err) < 0)
+  if (!born_in) {
+    if (cg && cgroup_enter(cg, helper, err) < 0)
+      goto out;
+    if (sync_send(sv[0], SYNC_GO, 0, NULL, 0, err) < 0)
       goto out;
   }
-  if (sync_send(sv[0], SYNC_GO, 0, NULL, 0, err) < 0)
-    goto out;
   for (;;) {
     struct sync_msg m;
     int fd = -1;
@@ -238,7 +269,8 @@ static int run_exec(const struct exec_opts *o, struct container_state *st,
     }
     if (m.type == SYNC_PID) {
       child = (pid_t)m.value;
-      if (stp[0] >= 0 && hand_listener(sv[0], stp[0], st, c, child, err) < 0)
+      if (stp[0] >= 0 &&
+          hand_listener(sv[0], stp[0], st, status, c, child, err) < 0)
         goto out;
     } else if (m.type == SYNC_CONSOLE && n == 1) {
       if (container_pass_console(o->console_socket, fd, &master, err) < 0)
@@ -275,7 +307,6 @@ out:
   for (int i = 0; i < 2; i++)
     if (stp[i] >= 0)
       close(stp[i]);
-  cgroup_handle_free(cg);
   seccomp_prog_free(seccomp);
   return rc;
 }
@@ -285,14 +316,37 @@ int container_exec(const struct ward_ctx *ctx, struct container_state *st,
                    const struct spec_config *c, struct spec_process *p,
                    const struct exec_opts *o, werr_t *err) {
   (void)ctx;
-  enum container_status s = state_status(st);
-  if (s != STATUS_RUNNING && s != STATUS_CREATED)
-    return werr_code(err, EINVAL, "cannot exec in a %s container \"%s\"",
-                     state_status_name(s), st->id);
+  /* The pidfd first: while it pins the init, the status need not look at
+   * /proc again, and one cgroup handle serves the freezer and the move. */
+  _cleanup_close_ int pidfd = state_pidfd(st, NULL);
+  struct cgroup_handle *cg = NULL;
+  werr_t cg_err = NULL;
+  if (pidfd >= 0 && st->cgroup && st->cgroup[0])
+    cgroup_open(st->cgroup, &cg, &cg_err);
+  enum container_status s =
+      pidfd >= 0 ? state_status_live(st, cg) : state_status(st);
+  int rc = -1;
+  if (s != STATUS_RUNNING && s != STATUS_CREATED) {
+    werr_code(err, EINVAL, "cannot exec in a %s container \"%s\"",
+              state_status_name(s), st->id);
+    goto out;
+  }
+  if (cg_err) {
+    if (err) {
+      werr_free(err);
+      *err = take_ptr(cg_err);
+    }
+    goto out;
+  }
   if (sched_check(p, err) < 0 || lsm_check_process(p, err) < 0)
-    return -1;
-  if (p->terminal && !o->console_socket && o->detach)
-    return werr_code(err, EINVAL,
-                     "exec: --tty with --detach needs --console-socket");
-  return run_exec(o, st, c, p, err);
+    goto out;
+  if (p->terminal && !o->console_socket && o->detach) {
+    werr_code(err, EINVAL, "exec: --tty with --detach needs --console-socket");
+    goto out;
+  }
+  rc = run_exec(o, st, s, cg, pidfd, c, p, err);
+out:
+  werr_free(&cg_err);
+  cgroup_handle_free(cg);
+  return rc;
 }

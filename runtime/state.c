@@ -168,16 +168,20 @@ void container_state_free(struct container_state *st) {
   free(st);
 }
 
-uint64_t proc_start_time(pid_t pid) {
+/* PID's start time (/proc/PID/stat field 22) and whether it is a zombie
+ * or dead, from one read.  0: no such process. */
+static uint64_t proc_stat_start(pid_t pid, bool *dead) {
   char path[64];
   snprintf(path, sizeof(path), "/proc/%d/stat", pid);
   _cleanup_free_ char *buf = NULL;
+  *dead = true;
   if (read_file(path, &buf, NULL, NULL) < 0)
     return 0;
   /* comm may contain spaces and parens: fields restart after the last ')'. */
   char *p = strrchr(buf, ')');
-  if (p == NULL)
+  if (p == NULL || p[1] == '\0')
     return 0;
+  *dead = p[2] == 'Z' || p[2] == 'X';
   p++;
   /* p now points before field 3; starttime is field 22. */
   for (int field = 3; field < 22 && p; field++)
@@ -187,23 +191,17 @@ uint64_t proc_start_time(pid_t pid) {
   return strtoull(p + 1, NULL, 10);
 }
 
-static bool proc_is_zombie(pid_t pid) {
-  char path[64];
-  snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-  _cleanup_free_ char *buf = NULL;
-  if (read_file(path, &buf, NULL, NULL) < 0)
-    return true;
-  char *p = strrchr(buf, ')');
-  return p == NULL || p[2] == 'Z' || p[2] == 'X';
+uint64_t proc_start_time(pid_t pid) {
+  bool dead;
+  return proc_stat_start(pid, &dead);
 }
 
 static bool proc_alive(pid_t pid, uint64_t want_start) {
   if (pid <= 0)
     return false;
-  uint64_t start = proc_start_time(pid);
-  if (start == 0 || start != want_start)
-    return false;
-  return !proc_is_zombie(pid);
+  bool dead;
+  uint64_t start = proc_stat_start(pid, &dead);
+  return start != 0 && start == want_start && !dead;
 }
 
 bool state_init_alive(const struct container_state *st) {
@@ -225,6 +223,24 @@ int state_pidfd(const struct container_state *st, werr_t *err) {
   return fd;
 }
 
+/* Created or running or paused, for an init known to be alive. */
+static enum container_status status_alive(const struct container_state *st,
+                                          struct cgroup_handle *cg,
+                                          bool open_cg) {
+  _cleanup_free_ char *fifo = xasprintf("%s/" EXEC_FIFO, st->dir);
+  if (access(fifo, F_OK) == 0)
+    return STATUS_CREATED;
+  struct cgroup_handle *h = NULL;
+  if (open_cg && st->cgroup && st->cgroup[0] &&
+      cgroup_open(st->cgroup, &h, NULL) == 0)
+    cg = h;
+  bool frozen = false;
+  if (cg)
+    cgroup_is_frozen(cg, &frozen, NULL);
+  cgroup_handle_free(h);
+  return frozen ? STATUS_PAUSED : STATUS_RUNNING;
+}
+
 enum container_status state_status(const struct container_state *st) {
   if (st->creating) {
     /* Before the init exists, the creator is what is alive or not; after,
@@ -238,20 +254,14 @@ enum container_status state_status(const struct container_state *st) {
     return STATUS_STOPPED;
   if (!state_init_alive(st))
     return STATUS_STOPPED;
-  _cleanup_free_ char *fifo = xasprintf("%s/" EXEC_FIFO, st->dir);
-  if (access(fifo, F_OK) == 0)
-    return STATUS_CREATED;
-  if (st->cgroup && st->cgroup[0]) {
-    struct cgroup_handle *h = NULL;
-    bool frozen = false;
-    if (cgroup_open(st->cgroup, &h, NULL) == 0) {
-      cgroup_is_frozen(h, &frozen, NULL);
-      cgroup_handle_free(h);
-    }
-    if (frozen)
-      return STATUS_PAUSED;
-  }
-  return STATUS_RUNNING;
+  return status_alive(st, NULL, true);
+}
+
+enum container_status state_status_live(const struct container_state *st,
+                                        struct cgroup_handle *cg) {
+  if (st->creating)
+    return STATUS_CREATING;
+  return status_alive(st, cg, false);
 }
 
 const char *state_status_name(enum container_status s) {

@@ -83,6 +83,11 @@ void container_state_free(struct container_state *st);
 /* The status as it is now: stopped once the init is gone, paused when the
  * cgroup is frozen, created while the init still waits on the exec fifo. */
 enum container_status state_status(const struct container_state *st);
+/* state_status() for an init known to be alive (state_pidfd() pins it),
+ * with the container's cgroup CG already open (NULL: none to look at). */
+struct cgroup_handle;
+enum container_status state_status_live(const struct container_state *st,
+                                        struct cgroup_handle *cg);
 const char *state_status_name(enum container_status s);
 /* Is the recorded init (same pid *and* start time) still alive? */
 bool state_init_alive(const struct container_state *st);

@@ -247,3 +247,69 @@ cat $OUT
         assert "Operation not permitted" in p.stdout
     listing = [l for l in p.stdout.splitlines() if "memory" in l.split()]
     assert listing and "unified" not in listing[0].split()
+
+
+def test_v2_exec_lands_in_the_container_cgroup(ward, bundle):
+    """On pure v2 the exec'd process is cloned straight into the container's
+    cgroup (CLONE_INTO_CGROUP); it must end up there, and a paused
+    container still refuses exec."""
+    bundle.set_args("sleep", "600")
+    bundle.write()
+    cid = ward.new_id("v2")
+    body = r"""
+create || { cat $OUT; exit 1; }
+$W start $ID
+echo EXEC=$($W exec $ID cat /proc/self/cgroup | grep '^0::')
+D=/sys/fs/cgroup/ward/$ID
+$W exec --detach $ID sleep 600
+echo NPROCS=$(wc -l < $D/cgroup.procs)
+$W pause $ID
+echo PAUSED=$($W exec $ID true 2>&1; echo rc=$?)
+$W resume $ID
+"""
+    p = run(script(ward, bundle, cid, V2_SETUP, body))
+    out = kv(p.stdout)
+    assert out.get("EXEC") == "0::/ward/" + cid, p.stdout + p.stderr
+    # the init and the exec'd sleep: the helper that forked it is gone
+    assert out.get("NPROCS") == "2", p.stdout + p.stderr
+    assert out.get("PAUSED") == ('ward: cannot exec in a paused container '
+                                 '"%s" rc=1' % cid), p.stdout + p.stderr
+
+
+def test_other_layout_is_refused_by_name(ward, bundle):
+    """The state records where the hierarchies were mounted so that later
+    commands need not read the mount table; a mount namespace that shows
+    another layout must still be told apart, in both directions."""
+    if LAYOUT == "v2":
+        pytest.skip("the host is pure v2: the v2 view is the same layout")
+    bundle.set_args("sleep", "600")
+    bundle.write()
+    # Made on the host, looked at from a pure v2 view.
+    cid = ward.new_id("lay")
+    ward("run", "-d", "--bundle", bundle.path, cid, check=True)
+    try:
+        p = run("\n".join([V2_SETUP, "%s --root %s ps %s" % (
+            WARD, shlex.quote(ward.root), cid)]))
+        assert p.returncode != 0
+        assert p.stderr.strip() == (
+            "ward: cgroup: the container was created on a %s layout, this "
+            "mount namespace has v2" % LAYOUT), p.stderr
+    finally:
+        ward("delete", "--force", cid)
+    # Made in a pure v2 view, looked at from the host.
+    cid2 = ward.new_id("lay")
+    body = r"""
+$W run -d --bundle $B $ID </dev/null >$OUT 2>&1 || { cat $OUT; exit 1; }
+trap - EXIT
+echo MADE=yes
+"""
+    p = run(script(ward, bundle, cid2, V2_SETUP, body))
+    assert "MADE=yes" in p.stdout, p.stdout + p.stderr
+    try:
+        r = ward("ps", cid2, check=False)
+        assert r.returncode != 0
+        assert r.stderr.strip() == (
+            "ward: cgroup: the container was created on a v2 layout, this "
+            "mount namespace has %s" % LAYOUT), r.stderr
+    finally:
+        run(script(ward, bundle, cid2, V2_SETUP, "$W delete --force $ID"))

@@ -201,6 +201,19 @@ static void scenario(const char *id, const char *resources,
   werr_free(&err);
   if (h2) {
     CHECK_STR(h2->path, h->path);
+    /* From the recorded mounts, the same hierarchies cg_detect found. */
+    CHECK(h2->layout == h->layout && h2->n == h->n);
+    for (size_t i = 0; i < h->n && i < h2->n; i++) {
+      CHECK_STR(h2->h[i].name, h->h[i].name);
+      CHECK_STR(h2->h[i].mnt, h->h[i].mnt);
+      CHECK_STR(h2->h[i].dir, h->h[i].dir);
+      CHECK(h2->h[i].v2 == h->h[i].v2 && h2->h[i].named == h->h[i].named);
+      CHECK(h2->h[i].created == h->h[i].created);
+      size_t k = 0;
+      for (; h->h[i].controllers && h->h[i].controllers[k]; k++)
+        CHECK(strv_contains(h2->h[i].controllers, h->h[i].controllers[k]));
+      CHECK(strv_len(h2->h[i].controllers) == k);
+    }
     pid_t *pids = NULL;
     size_t n = 0;
     CHECK(cgroup_pids(h2, &pids, &n, &err) == 0);
