@@ -249,6 +249,27 @@ struct cg_hier *cg_v2_with(const struct cgroup_handle *h,
   return NULL;
 }
 
+/* The container's directory in every hierarchy: mount point + path. */
+void cg_set_dirs(struct cgroup_handle *h) {
+  for (size_t i = 0; i < h->n; i++) {
+    free(h->h[i].dir);
+    h->h[i].dir = xasprintf("%s%s", h->h[i].mnt, h->path);
+  }
+}
+
+/* Not real root: an unprivileged user, or root of a user namespace. */
+bool cg_running_rootless(void) {
+  if (geteuid() != 0)
+    return true;
+  _cleanup_free_ char *map = NULL;
+  _cleanup_werr_ werr_t e = NULL;
+  if (cg_read("/proc/self", "uid_map", &map, &e) < 0)
+    return false;
+  unsigned a, b, c;
+  return !(sscanf(map, "%u %u %u", &a, &b, &c) == 3 && a == 0 && b == 0 &&
+           c == 4294967295u);
+}
+
 /* ---- files ---------------------------------------------------------- */
 
 static char *join(const char *dir, const char *file) {

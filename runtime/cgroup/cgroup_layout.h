@@ -48,9 +48,14 @@ struct cgroup_handle {
 const char *cg_layout_name(enum cg_layout l);
 void cg_hier_free(struct cg_hier *x);
 
-/* Fill h->layout and h->h from /proc/self/mountinfo (only mounts that are
- * visible, so a test can shadow /sys/fs/cgroup in a private mount ns). */
+/* Fill h->layout and h->h: a cgroup2 /sys/fs/cgroup by statfs alone, else
+ * from /proc/self/mountinfo (only mounts that are visible, so a test can
+ * shadow /sys/fs/cgroup in a private mount ns). */
 int cg_detect(struct cgroup_handle *h, werr_t *err);
+/* Each hierarchy's dir for h->path (its mount point + the path). */
+void cg_set_dirs(struct cgroup_handle *h);
+/* Not real root: an unprivileged user, or root of a user namespace. */
+bool cg_running_rootless(void);
 /* The v1 hierarchy that has CONTROLLER bound, or NULL. */
 struct cg_hier *cg_v1(const struct cgroup_handle *h, const char *controller);
 /* The v2 hierarchy, or NULL. */
