@@ -8,6 +8,7 @@ import os
 import select
 import signal
 import subprocess
+import threading
 import time
 
 import pytest
@@ -421,3 +422,41 @@ def test_cgroup_namespace_and_mount(ward, bundle):
         pids_dir = p.stdout.split("---")[2].split()
         assert "pids.max" in pids_dir and "ward" not in pids_dir
         assert "Read-only file system" in p.stderr
+
+
+def test_parallel_creates_and_deletes_under_one_new_parent(ward, make_bundle):
+    """Containers come and go in parallel under one parent ward makes (as
+    /ward itself, or containerd's /NAMESPACE): the last one out removes
+    the parent while another create is between making it and making its
+    own directory below.  The create makes the path again; none fails."""
+    tag = ward.new_id("wardtest")
+    parent = all_cgroup_dirs("/" + tag)
+    jobs = []
+    for w in range(2):
+        mine = []
+        for i in range(12):
+            b = make_bundle()
+            b.set_args("true")
+            b.config["linux"]["cgroupsPath"] = "/%s/w%d-%d" % (tag, w, i)
+            b.write()
+            mine.append((b.path, ward.new_id("par")))
+        jobs.append(mine)
+    failures = []
+
+    def worker(mine):
+        for path, cid in mine:
+            p = ward("run", "--bundle", path, cid)
+            if p.returncode != 0:
+                failures.append(p.stderr.strip())
+    threads = [threading.Thread(target=worker, args=(m,)) for m in jobs]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert failures == []
+        assert gone(parent) == []
+    finally:
+        ward.cleanup()
+        for d in sorted(gone(parent), key=len, reverse=True):
+            os.rmdir(d)

@@ -183,6 +183,7 @@ static int mkdir_path(struct cgroup_handle *h, struct cg_hier *x, werr_t *err) {
     const char *p = h->path;
     int i = 0, first = -1;
     bool raced = false;
+    x->created = 0;
     while (*p) {
       const char *next = strchr(p + 1, '/');
       size_t len = next ? (size_t)(next - p) : strlen(p);
@@ -200,11 +201,18 @@ static int mkdir_path(struct cgroup_handle *h, struct cg_hier *x, werr_t *err) {
           (void)setxattr(cur, PARENT_MARK, "1", 1, 0);
         if (cpuset && cpuset_inherit(cur, err) < 0)
           return -1;
-      } else if (errno == ENOENT && first < 0 && attempt < 5) {
-        raced = true; /* a parent vanished under a concurrent delete */
+      } else if (errno == ENOENT && attempt < 20) {
+        /* A parent vanished under a concurrent delete (the last container
+         * out removes the parents ward made, even one this create made a
+         * moment ago): make the path again. */
+        raced = true;
         break;
       } else if (errno != EEXIST) {
         return werr_sys(err, "mkdir %s", cur);
+      } else if (cpuset && cpuset_inherit(cur, err) < 0) {
+        /* Made by a concurrent create that may not have filled it yet:
+         * a level left empty would leave ours empty too. */
+        return -1;
       }
       i++;
     }
