@@ -10,11 +10,12 @@ import pytest
 from conftest import WARD, init_pid
 
 
-def loaded_libraries(*args):
-    """Shared objects ld.so maps for `ward ARGS` (LD_DEBUG=files)."""
-    env = dict(os.environ, LD_DEBUG="files")
-    p = subprocess.run([WARD] + list(args), capture_output=True, text=True,
-                       env=env, timeout=60)
+def loaded_libraries(*args, wrap=lambda *cmd: list(cmd), ok=False):
+    """Shared objects ld.so maps for `ward ARGS` (LD_DEBUG=files), the
+    command line put through WRAP; OK: the command must succeed."""
+    p = subprocess.run(wrap("env", "LD_DEBUG=files", WARD, *args),
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0 or not ok, p.stderr[-2000:]
     return {line.split("file=", 1)[1].split()[0]
             for line in p.stderr.splitlines() if "file=" in line}
 
@@ -43,13 +44,8 @@ def test_run_loads_no_lazy_library(ward, bundle):
     # them: the layout comes from statfs, mount options from libmount's
     # table copied at build time.
     bundle.write()
-    cid = ward.new_id()
-    p = subprocess.run(v2_view("env", "LD_DEBUG=files", WARD, "--root",
-                               ward.root, "run", "--bundle", bundle.path, cid),
-                       capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0, p.stderr[-2000:]
-    libs = {line.split("file=", 1)[1].split()[0]
-            for line in p.stderr.splitlines() if "file=" in line}
+    libs = loaded_libraries("--root", ward.root, "run", "--bundle",
+                            bundle.path, ward.new_id(), wrap=v2_view, ok=True)
     assert "libc.so.6" in libs
     assert not LAZY & libs, LAZY & libs
 
@@ -59,13 +55,8 @@ def test_seccomp_loads_libseccomp_and_nothing_else(ward, bundle):
         "defaultAction": "SCMP_ACT_ALLOW",
         "syscalls": [{"names": ["kexec_load"], "action": "SCMP_ACT_ERRNO"}]}
     bundle.write()
-    cid = ward.new_id()
-    p = subprocess.run(v2_view("env", "LD_DEBUG=files", WARD, "--root",
-                               ward.root, "run", "--bundle", bundle.path, cid),
-                       capture_output=True, text=True, timeout=60)
-    assert p.returncode == 0, p.stderr[-2000:]
-    libs = {line.split("file=", 1)[1].split()[0]
-            for line in p.stderr.splitlines() if "file=" in line}
+    libs = loaded_libraries("--root", ward.root, "run", "--bundle",
+                            bundle.path, ward.new_id(), wrap=v2_view, ok=True)
     assert LAZY & libs == {"libseccomp.so.2"}
 
 
