@@ -51,9 +51,10 @@ int container_start(const struct ward_ctx *ctx, const char *id,
                     const struct spec_config *c, werr_t *err);
 /* Kill (if FORCE, or if a killed create left it), run poststop hooks,
  * remove cgroup, idmap, state.  Every step copes with its object being
- * gone already, so a delete killed half-way can be run again. */
+ * gone already, so a delete killed half-way can be run again.  C: the
+ * config `run` already holds, or NULL to read the state dir's copy. */
 int container_delete(const struct ward_ctx *ctx, struct container_state *st,
-                     bool force, werr_t *err);
+                     const struct spec_config *c, bool force, werr_t *err);
 /* `delete --force ID` where ID has no record: what killed wards left. */
 void container_sweep(const struct ward_ctx *ctx, const char *id);
 /* Signal every process of the container and wait for the init to go. */

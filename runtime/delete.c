@@ -50,6 +50,7 @@ int container_kill_all_and_wait(struct container_state *st, werr_t *err) {
 
 struct delete_run {
   const struct ward_ctx *ctx;
+  const struct spec_config *c; /* the caller's, or NULL: read the copy */
   struct container_state *st; /* the caller's, then reloaded under the lock */
   bool own_st;
   bool force;
@@ -100,12 +101,15 @@ static int ph_delete_kill(void *arg, werr_t *err) {
 static int ph_delete_poststop(void *arg, werr_t *err) {
   struct delete_run *r = arg;
   (void)err;
-  struct spec_config *c = NULL;
-  if (spec_config_load(r->st->config, &c, NULL) == 0 && c->hooks.poststop.len) {
+  struct spec_config *own = NULL;
+  const struct spec_config *c = r->c;
+  if (c == NULL && spec_config_load(r->st->config, &own, NULL) == 0)
+    c = own;
+  if (c && c->hooks.poststop.len) {
     _cleanup_free_ char *js = state_document(r->st, "stopped", 0, false);
     hooks_run_warn(&c->hooks.poststop, "hooks.poststop", js);
   }
-  spec_config_free(c);
+  spec_config_free(own);
   return 0;
 }
 
@@ -148,8 +152,9 @@ static const struct phase delete_phases[] = {
 };
 
 int container_delete(const struct ward_ctx *ctx, struct container_state *st,
-                     bool force, werr_t *err) {
-  struct delete_run r = {.ctx = ctx, .st = st, .force = force, .lock = -1};
+                     const struct spec_config *c, bool force, werr_t *err) {
+  struct delete_run r = {
+      .ctx = ctx, .c = c, .st = st, .force = force, .lock = -1};
   int rc = phases_run("delete", delete_phases,
                       sizeof(delete_phases) / sizeof(*delete_phases), &r,
                       ctx->debug, err);

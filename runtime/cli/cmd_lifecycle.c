@@ -168,7 +168,7 @@ int cmd_run(struct global_opts *g, int argc, char **argv, werr_t *err) {
     struct container_state st = {.id = (char *)o.id, .dir = dir};
     werr_t e = NULL;
     if (access(dir, F_OK) == 0)
-      container_delete(&ctx, &st, true, rc < 0 ? &e : err);
+      container_delete(&ctx, &st, c.config, true, rc < 0 ? &e : err);
     werr_free(&e);
   }
 out:
@@ -209,7 +209,7 @@ int cmd_delete(struct global_opts *g, int argc, char **argv, werr_t *err) {
     }
     return -1;
   }
-  int rc = container_delete(&ctx, st, force, err);
+  int rc = container_delete(&ctx, st, NULL, force, err);
   container_state_free(st);
   return rc;
 }

@@ -213,7 +213,7 @@ int ckpt_dump(const struct ward_ctx *ctx, const char *id,
   if (!o->leave_running && !o->pre_dump) {
     /* CRIU ended the tree after dumping it; the container goes with it,
      * as with runc. */
-    if (container_delete(ctx, st, true, err) < 0)
+    if (container_delete(ctx, st, NULL, true, err) < 0)
       goto out;
   }
   rc = 0;
