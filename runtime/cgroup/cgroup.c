@@ -6,20 +6,15 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <libmount.h>
-#include <linux/magic.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/xattr.h>
 #include <time.h>
 #include <unistd.h>
-#include <yajl/yajl_gen.h>
 
-#include "json.h"
 #include "cgroup_plan.h"
 #include "cleanup.h"
 #include "utils.h"
@@ -144,6 +139,18 @@ int cgroup_resolve_path(const char *id, const char *cgroupsPath, bool systemd,
 
 /* ---- create / destroy ---------------------------------------------- */
 
+/* One level down the container's path: CUR (a hierarchy's mount point,
+ * then each prefix of the path below it) extended by the component at *P,
+ * which moves past it.  CUR is freed. */
+static char *next_level(char *cur, const char **p) {
+  const char *next = strchr(*p + 1, '/');
+  size_t len = next ? (size_t)(next - *p) : strlen(*p);
+  char *n = xasprintf("%s%.*s", cur, (int)len, *p);
+  free(cur);
+  *p += len;
+  return n;
+}
+
 /* A fresh v1 cpuset cgroup has no CPUs and refuses tasks: inherit. */
 static int cpuset_inherit(const char *dir, werr_t *err) {
   _cleanup_free_ char *parent = xstrdup(dir);
@@ -185,12 +192,7 @@ static int mkdir_path(struct cgroup_handle *h, struct cg_hier *x, werr_t *err) {
     bool raced = false;
     x->created = 0;
     while (*p) {
-      const char *next = strchr(p + 1, '/');
-      size_t len = next ? (size_t)(next - p) : strlen(p);
-      char *n = xasprintf("%s%.*s", cur, (int)len, p);
-      free(cur);
-      cur = n;
-      p += len;
+      cur = next_level(cur, &p);
       if (mkdir(cur, 0755) == 0) {
         if (first < 0)
           first = i;
@@ -325,11 +327,7 @@ static void enable_controllers(struct cgroup_handle *h, struct cg_hier *x) {
     }
     if (next == NULL)
       break; /* never in the leaf: it holds the processes */
-    size_t len = (size_t)(next - p);
-    char *n = xasprintf("%s%.*s", cur, (int)len, p);
-    free(cur);
-    cur = n;
-    p = next;
+    cur = next_level(cur, &p);
   }
 }
 
@@ -359,12 +357,7 @@ static int levels_missing(const struct cgroup_handle *h,
     ncomp += *c == '/';
   _cleanup_free_ char *cur = xstrdup(x->mnt);
   for (const char *p = h->path; *p; i++) {
-    const char *next = strchr(p + 1, '/');
-    size_t len = next ? (size_t)(next - p) : strlen(p);
-    char *n = xasprintf("%s%.*s", cur, (int)len, p);
-    free(cur);
-    cur = n;
-    p += len;
+    cur = next_level(cur, &p);
     if (access(cur, F_OK) < 0)
       return ncomp - i;
   }

@@ -85,15 +85,15 @@ int ckpt_idmap_prepare(const char *root, const char *id, const char *config,
                    strcmp(m->idmap_kind, IDMAP_KIND_ISOLATED) == 0 &&
                    single_range(m->uid_map, &ub, &us) &&
                    single_range(m->gid_map, &gb, &gs) && ub == gb && us == gs &&
-                   kvlist_get(&(*c)->annotations, "ward.idmap.isolated") &&
-                   !kvlist_get(&(*c)->annotations, "ward.idmap.base") &&
-                   !kvlist_get(&(*c)->annotations, "ward.idmap.key");
+                   kvlist_get(&(*c)->annotations, IDMAP_ANNOT_ISOLATED) &&
+                   !kvlist_get(&(*c)->annotations, IDMAP_ANNOT_BASE) &&
+                   !kvlist_get(&(*c)->annotations, IDMAP_ANNOT_KEY);
   if (want_same) {
     char base[32], size[32];
     snprintf(base, sizeof(base), "%llu", ub);
     snprintf(size, sizeof(size), "%llu", us);
-    kvlist_set(&(*c)->annotations, "ward.idmap.base", base);
-    kvlist_set(&(*c)->annotations, "ward.idmap.size", size);
+    kvlist_set(&(*c)->annotations, IDMAP_ANNOT_BASE, base);
+    kvlist_set(&(*c)->annotations, IDMAP_ANNOT_SIZE, size);
     werr_t e = NULL;
     if (idmap_prepare(root, id, *c, &e) == 0)
       return 0;

@@ -378,8 +378,7 @@ bool idmap_may_allocate(const struct spec_config *c) {
       !c->linux_.gidMappings.len)
     return true; /* a new user namespace the config gives no maps for */
   for (size_t i = 0; i < c->annotations.len; i++)
-    if (strncmp(c->annotations.items[i].key, IDMAP_ANNOT_PREFIX,
-                strlen(IDMAP_ANNOT_PREFIX)) == 0)
+    if (idmap_annotation(c->annotations.items[i].key))
       return true;
   return false;
 }

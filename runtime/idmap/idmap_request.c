@@ -127,6 +127,10 @@ static void unknown_annotation(const char *k, werr_t *err) {
   werr_code(err, EINVAL, "%s: unknown annotation (known: %s)", k, names);
 }
 
+bool idmap_annotation(const char *key) {
+  return strncmp(key, IDMAP_ANNOT_PREFIX, strlen(IDMAP_ANNOT_PREFIX)) == 0;
+}
+
 int idmap_request_parse(const struct kvlist *annotations,
                         struct idmap_request *out, werr_t *err) {
   struct idmap_request r = {.size = IDMAP_ISOLATED_SIZE};
@@ -135,7 +139,7 @@ int idmap_request_parse(const struct kvlist *annotations,
   for (size_t i = 0; i < annotations->len; i++) {
     const char *k = annotations->items[i].key;
     const char *v = annotations->items[i].value;
-    if (strncmp(k, IDMAP_ANNOT_PREFIX, strlen(IDMAP_ANNOT_PREFIX)) != 0)
+    if (!idmap_annotation(k))
       continue;
     size_t j = 0;
     while (j < N_KNOWN && strcmp(k, annotations_known[j].key) != 0)

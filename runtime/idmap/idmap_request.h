@@ -37,6 +37,8 @@ struct idmap_request {
   bool chown;
 };
 
+/* KEY is one of ward's idmap annotations (ward.idmap.*), known or not. */
+bool idmap_annotation(const char *key);
 int idmap_request_parse(const struct kvlist *annotations,
                         struct idmap_request *out, werr_t *err);
 void idmap_request_free(struct idmap_request *r);
