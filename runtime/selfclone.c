@@ -67,15 +67,16 @@ static bool exe_is_safe(int fd) {
 }
 
 /* The cheap way, for root: a read-only detached mount of the binary
- * itself (open_tree + mount_setattr), executed through its fd.  Nothing
+ * itself (open_tree of EXE + mount_setattr), executed through its fd.  Nothing
  * is copied and nothing appears in any mount table; the mount lives as
  * long as the process that runs from it.  Only someone with CAP_SYS_ADMIN
  * over the host's mount namespace could make it writable, and such a
  * container owns the host anyway.  Returns only when it is not allowed
  * (an unprivileged ward): the caller copies instead. */
-static void exec_from_readonly_mount(char **argv) {
-  _cleanup_close_ int m = (int)syscall(SYS_open_tree, AT_FDCWD, "/proc/self/exe",
-                                       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC);
+static void exec_from_readonly_mount(int exe, char **argv) {
+  _cleanup_close_ int m =
+      (int)syscall(SYS_open_tree, exe, "",
+                   OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_EMPTY_PATH);
   if (m < 0)
     return;
   struct mount_attr a = {.attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID |
@@ -91,7 +92,7 @@ int selfclone_ensure(char **argv, werr_t *err) {
     return werr_sys(err, "open /proc/self/exe");
   if (exe_is_safe(src))
     return 0;
-  exec_from_readonly_mount(argv);
+  exec_from_readonly_mount(src, argv);
   /* Otherwise a sealed copy of the loaded image in a memfd. */
   struct stat st;
   if (fstat(src, &st) < 0)
