@@ -120,6 +120,29 @@ def test_runtime_exe_seen_from_host_is_protected(ward, bundle, ward_copy):
     assert sha256(ward_copy) == before
 
 
+def test_runtime_maps_name_no_host_binary(ward, bundle, ward_copy):
+    # ward moves itself onto the read-only mount in place (PR_SET_MM_MAP,
+    # no second exec), which the kernel allows only once no mapping names
+    # the old file (a sanitizer build re-executes from the mount instead):
+    # either way the init's text comes from the read-only mount and no
+    # mapping from the host's path.
+    bundle.set_args("sleep", "5").write()
+    cid = ward.new_id()
+    p = run_copy(ward_copy, ward, "create", "--bundle", bundle.path, cid)
+    assert p.returncode == 0
+    try:
+        pid = json.loads(ward("state", cid).stdout)["pid"]
+        assert exe_is_protected(pid), os.readlink("/proc/%d/exe" % pid)
+        ino = os.stat(ward_copy).st_ino
+        maps = open("/proc/%d/maps" % pid).read()
+        assert ward_copy not in maps, maps
+        mine = [l for l in maps.splitlines() if int(l.split()[4]) == ino]
+        assert any("x" in l.split()[1] for l in mine), maps  # text, from "/"
+        assert all(l.split()[-1] == "/" for l in mine), maps
+    finally:
+        ward("delete", "--force", cid)
+
+
 def test_container_cannot_write_runtime_exe(ward, bundle, ward_copy, tmp_path):
     # From inside: a startContainer hook runs in the container while the
     # init (ward's code) waits for it, so /proc/1/exe is the runtime.  Grant

@@ -23,7 +23,7 @@
 struct command {
   const char *name;
   cmd_fn fn;
-  bool spawns; /* puts a process into a container: re-exec from memfd */
+  bool spawns; /* puts a process into a container: selfclone_ensure first */
   const char *summary;
 };
 
