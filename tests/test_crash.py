@@ -217,11 +217,17 @@ def test_killed_anywhere_leaves_nothing_after_delete_force(cw, make_bundle, op):
         err = stderr_of(p)
         when = "%s killed by %s after %.1f ms (rc %d, %s)" % (
             op, sig.name, d * 1000, p.returncode, err.strip())
-        if op == "create" and sig == signal.SIGTERM and p.returncode != 0:
+        if op == "create" and sig == signal.SIGTERM and p.returncode == 1:
             # Caught: undone by ward itself, before any delete.
-            assert p.returncode in (1, -signal.SIGTERM), when
             assert_clean(cw, cid, b, when + ", before delete", p.pid)
             continue
+        if op == "create" and p.returncode == -signal.SIGTERM:
+            # Not caught: before ward's handler was in place (nothing made
+            # yet) or after create was complete and the handler given back
+            # (a slow exit, as under ASan, widens that window).
+            left = remains(cw, cid, p.pid)
+            assert left == [] or json.loads(cw("state", cid).stdout)[
+                "status"] == "created", "%s: %s" % (when, left)
         status = assert_listed_while_left(cw, cid)
         seen[status] = seen.get(status, 0) + 1
         rm = cw("delete", "--force", cid)

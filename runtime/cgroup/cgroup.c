@@ -226,6 +226,12 @@ static int mkdir_path(struct cgroup_handle *h, struct cg_hier *x, werr_t *err) {
 /* Remove DIR and the cgroups the container made below it, waiting while
  * dying tasks leave (rmdir says EBUSY until they are gone). */
 static int remove_tree(const char *dir, werr_t *err) {
+  /* Mostly empty by now: one rmdir, and the walk only when it is refused
+   * (cgroupfs says EBUSY for child cgroups as for tasks still leaving). */
+  if (rmdir(dir) == 0 || errno == ENOENT)
+    return 0;
+  if (errno != EBUSY && errno != ENOTEMPTY)
+    return werr_sys(err, "rmdir %s", dir);
   DIR *d = opendir(dir);
   if (d == NULL)
     return errno == ENOENT ? 0 : werr_sys(err, "open %s", dir);
@@ -274,6 +280,8 @@ static int remove_created(struct cgroup_handle *h, werr_t *err) {
     /* Parents ward created, for this container or another: gone when no
      * other container uses them; EBUSY or ENOTEMPTY just means one does. */
     _cleanup_free_ char *up = xstrdup(x->dir);
+    _cleanup_free_ char *parent = xasprintf("%s/ward", x->mnt);
+    bool parent_gone = false;
     for (int k = 1;; k++) {
       char *slash = strrchr(up, '/');
       if (slash == NULL || slash == up)
@@ -282,13 +290,12 @@ static int remove_created(struct cgroup_handle *h, werr_t *err) {
       if (strlen(up) <= strlen(x->mnt) || (k >= x->created && !ward_made(up)) ||
           rmdir(up) < 0)
         break;
+      parent_gone = parent_gone || strcmp(up, parent) == 0;
     }
     /* /ward is ward's own parent, whoever made it: the last container out
      * removes it (a racing create re-makes it, see mkdir_path). */
-    if (strncmp(h->path, "/ward/", 6) == 0) {
-      _cleanup_free_ char *parent = xasprintf("%s/ward", x->mnt);
+    if (!parent_gone && strncmp(h->path, "/ward/", 6) == 0)
       rmdir(parent);
-    }
     x->created = 0;
   }
   return rc;
@@ -303,30 +310,54 @@ static bool dir_has_procs(const char *dir) {
 /* v2: controllers are usable in a cgroup only when every ancestor enables
  * them in cgroup.subtree_control.  Enable all that are available (so a
  * later `update` finds them); one refused is reported by the plan when a
- * knob needs it. */
+ * knob needs it.  Read only what is not known: the root's controllers were
+ * read by the detection, a level's controllers are what its parent enables,
+ * and a level this create made enables nothing yet (a concurrent create
+ * that enabled some meanwhile only makes a write repeat itself). */
 static void enable_controllers(struct cgroup_handle *h, struct cg_hier *x) {
+  int ncomp = 0;
+  for (const char *c = h->path; *c; c++)
+    ncomp += *c == '/';
   _cleanup_free_ char *cur = xstrdup(x->mnt);
+  _cleanup_free_ char *avail = NULL;
+  if (x->controllers != NULL) {
+    avail = xstrdup("");
+    for (char **c = x->controllers; *c; c++) {
+      char *more = xasprintf("%s %s", avail, *c);
+      free(avail);
+      avail = more;
+    }
+  }
   const char *p = h->path;
-  for (;;) {
+  for (int level = 0;; level++) {
     const char *next = strchr(p + 1, '/');
-    _cleanup_free_ char *avail = NULL, *enabled = NULL;
+    _cleanup_free_ char *enabled = NULL;
     _cleanup_werr_ werr_t e = NULL;
-    if (cg_read(cur, "cgroup.controllers", &avail, &e) == 0 &&
-        cg_read(cur, "cgroup.subtree_control", &enabled, &e) == 0) {
-      char *save = NULL;
-      for (char *c = strtok_r(avail, " ", &save); c;
-           c = strtok_r(NULL, " ", &save)) {
-        _cleanup_free_ char *want = xasprintf("+%s", c);
-        _cleanup_free_ char *padded = xasprintf(" %s ", enabled);
-        _cleanup_free_ char *needle = xasprintf(" %s ", c);
-        if (strstr(padded, needle))
-          continue;
-        _cleanup_werr_ werr_t e2 = NULL;
-        (void)cg_write(cur, "cgroup.subtree_control", want, &e2);
+    if (avail == NULL && cg_read(cur, "cgroup.controllers", &avail, &e) < 0)
+      return;
+    if (level > 0 && level > ncomp - x->created)
+      enabled = xstrdup("");
+    else if (cg_read(cur, "cgroup.subtree_control", &enabled, &e) < 0)
+      return;
+    _cleanup_free_ char *now = xasprintf(" %s ", enabled);
+    char *save = NULL;
+    for (char *c = strtok_r(avail, " \n", &save); c;
+         c = strtok_r(NULL, " \n", &save)) {
+      _cleanup_free_ char *needle = xasprintf(" %s ", c);
+      if (strstr(now, needle))
+        continue;
+      _cleanup_free_ char *want = xasprintf("+%s", c);
+      _cleanup_werr_ werr_t e2 = NULL;
+      if (cg_write(cur, "cgroup.subtree_control", want, &e2) == 0) {
+        char *more = xasprintf("%s%s ", now, c);
+        free(now);
+        now = more;
       }
     }
     if (next == NULL)
       break; /* never in the leaf: it holds the processes */
+    free(avail);
+    avail = xstrdup(now); /* what the next level may use */
     cur = next_level(cur, &p);
   }
 }
