@@ -184,7 +184,7 @@ static int drive_init(const struct create_opts *o, const struct spec_config *c,
           hooks_run(&c->hooks.createRuntime, "hooks.createRuntime", js,
                     err) < 0)
         return -1;
-      if (sync_send(sock, SYNC_HOOKS_DONE, pid, NULL, 0, err) < 0)
+      if (sync_send(sock, SYNC_HOOKS_DONE, 0, NULL, 0, err) < 0)
         return -1;
       break;
     }
@@ -433,7 +433,8 @@ static int ph_mounts(void *arg, werr_t *err) {
   struct create_run *r = arg;
   if (send_idmapped_mounts(r->c, r->rootfs, r->rec.pid, r->sv[0], err) < 0)
     return -1;
-  return sync_send(r->sv[0], SYNC_GO, 0, NULL, 0, err);
+  /* The init learns its pid as the host sees it (for the hooks' state). */
+  return sync_send(r->sv[0], SYNC_GO, r->rec.pid, NULL, 0, err);
 }
 
 /* The init sets itself up; ward runs the prestart/createRuntime hooks and

@@ -52,8 +52,10 @@ static int wait_go(struct init_state *s, werr_t *err) {
     size_t n = 1;
     if (sync_recv(s->a->sync_fd, &m, &fd, &n, err) < 0)
       return -1;
-    if (m.type == SYNC_GO)
+    if (m.type == SYNC_GO) {
+      s->host_pid = (pid_t)m.value;
       return 0;
+    }
     if (m.type != SYNC_MOUNT_FDS || n != 1)
       return werr_code(err, EPROTO, "sync: unexpected message %d", m.type);
     if (m.value < 0)
@@ -199,11 +201,10 @@ static int init_setup(struct init_state *s, werr_t *err) {
     return -1;
 
   /* prestart/createRuntime hooks run in ward, in the runtime's namespaces. */
-  struct sync_msg m;
-  if (sync_send(a->sync_fd, SYNC_PRE_PIVOT, 0, NULL, 0, err) < 0 ||
-      sync_expect(a->sync_fd, SYNC_HOOKS_DONE, &m, NULL, NULL, err) < 0)
+  if (init_stops_before_pivot(c) &&
+      (sync_send(a->sync_fd, SYNC_PRE_PIVOT, 0, NULL, 0, err) < 0 ||
+       sync_expect(a->sync_fd, SYNC_HOOKS_DONE, NULL, NULL, NULL, err) < 0))
     return -1;
-  s->host_pid = (pid_t)m.value;
   if (c->hooks.createContainer.len) {
     _cleanup_free_ char *js = state_json(a, s->host_pid, "creating");
     if (hooks_run(&c->hooks.createContainer, "hooks.createContainer", js,

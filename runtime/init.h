@@ -34,4 +34,12 @@ struct init_args {
 
 __attribute__((noreturn)) void container_init(const struct init_args *a);
 
+/* Whether the init stops before pivot_root for ward to run the prestart
+ * and createRuntime hooks (SYNC_PRE_PIVOT / SYNC_HOOKS_DONE).  Both sides
+ * decide from the same config; without such hooks the round trip, one
+ * wake-up of each process, is left out. */
+static inline bool init_stops_before_pivot(const struct spec_config *c) {
+  return c->hooks.prestart.len || c->hooks.createRuntime.len;
+}
+
 #endif

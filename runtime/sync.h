@@ -11,9 +11,10 @@
 #include "ward_error.h"
 
 enum sync_type {
-  SYNC_GO = 1,         /* ward → init: maps written, cgroup entered */
+  SYNC_GO = 1,         /* ward → init: maps written, cgroup entered; value: pid */
   SYNC_MOUNT_FDS,      /* ward → init: idmapped mount fds */
-  SYNC_PRE_PIVOT,      /* init → ward: mounts done, run createRuntime hooks */
+  SYNC_PRE_PIVOT,      /* init → ward: mounts done, run createRuntime hooks
+                          (only when there are: init_stops_before_pivot) */
   SYNC_HOOKS_DONE,     /* ward → init: go on to pivot_root */
   SYNC_CONSOLE,        /* init → ward: the pty master */
   SYNC_READY,          /* init → ward: waiting on the exec fifo */

@@ -181,6 +181,30 @@ def test_state_on_stdin_for_each_hook(ward, bundle, tmp_path):
     assert got == want
 
 
+@pytest.mark.parametrize("with_runtime_hooks", [False, True])
+def test_hooks_in_the_container_see_the_host_pid(ward, bundle, tmp_path,
+                                                 with_runtime_hooks):
+    """createContainer and startContainer run inside, yet their state names
+    the init's pid as the host sees it, as poststart's does: the init learns
+    it from ward, with or without the prestart/createRuntime stop before
+    pivot_root."""
+    kinds = ["createContainer", "startContainer", "poststart"]
+    if with_runtime_hooks:
+        kinds.append("createRuntime")
+    outs = {k: str(tmp_path / ("%s.json" % k)) for k in kinds}
+    outs["startContainer"] = os.path.join(bundle.rootfs, "start.json")
+    hooks = {}
+    for k in kinds:
+        inside = "/start.json" if k == "startContainer" else outs[k]
+        hooks[k] = [{"path": "/bin/sh", "args": ["sh", "-c", "cat > %s" % inside]}]
+    bundle.config["hooks"] = hooks
+    bundle.config["root"]["readonly"] = False
+    bundle.set_args("true").write()
+    ward("run", "--bundle", bundle.path, ward.new_id(), check=True)
+    pids = {k: json.load(open(outs[k]))["pid"] for k in kinds}
+    assert pids["poststart"] > 0 and len(set(pids.values())) == 1, pids
+
+
 # ---- 9.4: rootfsPropagation ---------------------------------------------
 
 @pytest.mark.parametrize("prop", ["unbindable", "runbindable"])
