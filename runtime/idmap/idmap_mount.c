@@ -357,7 +357,10 @@ int idmap_mount_fds(const struct spec_config *c, const char *rootfs,
   bool chown = rq.chown;
   bool isolated = rq.isolated;
   idmap_request_free(&rq);
-  bool has_userns = !same_userns(init_pid);
+  /* Without a user namespace in the config the init is in ward's: no need
+   * to compare the two through /proc. */
+  bool has_userns = c->linux_.namespaces[SPEC_NS_USER].present &&
+                    !same_userns(init_pid);
   _cleanup_close_ int userns = -1;
   struct spec_idmaps uid = {0}, gid = {0};
   struct idmap_overlay ovl = {0};
