@@ -147,6 +147,21 @@ def test_failing_poststop_runs_the_rest_and_delete_succeeds(ward, bundle,
     assert_nothing_left(ward, cid, bundle)
 
 
+def state_writing_hooks(bundle, tmp_path, kinds):
+    """A hook of each kind that saves the state it reads; where each file
+    lands.  startContainer runs in the container: it writes into the
+    rootfs."""
+    outs = {k: str(tmp_path / ("%s.json" % k)) for k in kinds}
+    outs["startContainer"] = os.path.join(bundle.rootfs, "start.json")
+    hooks = {}
+    for k in kinds:
+        inside = "/start.json" if k == "startContainer" else outs[k]
+        hooks[k] = [{"path": "/bin/sh", "args": ["sh", "-c", "cat > %s" % inside]}]
+    bundle.config["hooks"] = hooks
+    bundle.config["root"]["readonly"] = False
+    return outs
+
+
 def test_state_on_stdin_for_each_hook(ward, bundle, tmp_path):
     """runtime-spec v1.2 runtime.md: prestart, createRuntime and
     createContainer are run during the create operation (lifecycle steps
@@ -156,15 +171,7 @@ def test_state_on_stdin_for_each_hook(ward, bundle, tmp_path):
     'created'; poststart: 'running'; poststop: 'stopped'."""
     kinds = ["prestart", "createRuntime", "createContainer", "startContainer",
              "poststart", "poststop"]
-    hooks = {}
-    # startContainer runs in the container: it writes into the rootfs.
-    outs = {k: tmp_path / ("%s.json" % k) for k in kinds}
-    outs["startContainer"] = os.path.join(bundle.rootfs, "start.json")
-    for k in kinds:
-        inside = "/start.json" if k == "startContainer" else outs[k]
-        hooks[k] = [{"path": "/bin/sh", "args": ["sh", "-c", "cat > %s" % inside]}]
-    bundle.config["hooks"] = hooks
-    bundle.config["root"]["readonly"] = False
+    outs = state_writing_hooks(bundle, tmp_path, kinds)
     bundle.set_args("true").write()
     cid = ward.new_id()
     # run deletes the container when it exits: poststop has run too.
@@ -191,14 +198,7 @@ def test_hooks_in_the_container_see_the_host_pid(ward, bundle, tmp_path,
     kinds = ["createContainer", "startContainer", "poststart"]
     if with_runtime_hooks:
         kinds.append("createRuntime")
-    outs = {k: str(tmp_path / ("%s.json" % k)) for k in kinds}
-    outs["startContainer"] = os.path.join(bundle.rootfs, "start.json")
-    hooks = {}
-    for k in kinds:
-        inside = "/start.json" if k == "startContainer" else outs[k]
-        hooks[k] = [{"path": "/bin/sh", "args": ["sh", "-c", "cat > %s" % inside]}]
-    bundle.config["hooks"] = hooks
-    bundle.config["root"]["readonly"] = False
+    outs = state_writing_hooks(bundle, tmp_path, kinds)
     bundle.set_args("true").write()
     ward("run", "--bundle", bundle.path, ward.new_id(), check=True)
     pids = {k: json.load(open(outs[k]))["pid"] for k in kinds}
