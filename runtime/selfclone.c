@@ -8,7 +8,6 @@
 #include <link.h>
 #include <string.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
@@ -21,6 +20,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "utils.h"
 
 #ifndef MFD_EXEC
 #define MFD_EXEC 0x0010U /* <linux/memfd.h> of Linux 6.3 */
@@ -72,28 +72,9 @@ static bool exe_is_safe(int fd) {
 
 /* The values PR_SET_MM_MAP wants, as they are now (only exe_fd changes). */
 static int current_mm_map(struct prctl_mm_map *m) {
-  char buf[2048];
-  _cleanup_close_ int fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return -1;
-  ssize_t n = read(fd, buf, sizeof(buf) - 1);
-  if (n <= 0)
-    return -1;
-  buf[n] = 0;
-  char *p = strrchr(buf, ')');
-  if (p == NULL)
-    return -1;
-  /* Field 3 (state) follows ") "; the addresses are fields 26-28, 45-51. */
-  unsigned long long v[53] = {0};
-  int f = 3;
-  for (char *s = p + 2; *s && f < 53; f++) {
-    v[f] = strtoull(s, &s, 10);
-    if (*s == ' ')
-      s++;
-    else if (*s != '\n' && *s != 0)
-      s = strchr(s, ' ') ? strchr(s, ' ') + 1 : s + strlen(s);
-  }
-  if (f < 52)
+  unsigned long long v[52];
+  char state;
+  if (proc_stat_fields("/proc/self/stat", &state, v, 52) < 0)
     return -1;
   *m = (struct prctl_mm_map){
       .start_code = v[26], .end_code = v[27], .start_stack = v[28],

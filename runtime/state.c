@@ -173,22 +173,13 @@ void container_state_free(struct container_state *st) {
 static uint64_t proc_stat_start(pid_t pid, bool *dead) {
   char path[64];
   snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-  _cleanup_free_ char *buf = NULL;
+  unsigned long long v[23];
+  char state;
   *dead = true;
-  if (read_file(path, &buf, NULL, NULL) < 0)
+  if (proc_stat_fields(path, &state, v, 23) < 0)
     return 0;
-  /* comm may contain spaces and parens: fields restart after the last ')'. */
-  char *p = strrchr(buf, ')');
-  if (p == NULL || p[1] == '\0')
-    return 0;
-  *dead = p[2] == 'Z' || p[2] == 'X';
-  p++;
-  /* p now points before field 3; starttime is field 22. */
-  for (int field = 3; field < 22 && p; field++)
-    p = strchr(p + 1, ' ');
-  if (p == NULL)
-    return 0;
-  return strtoull(p + 1, NULL, 10);
+  *dead = state == 'Z' || state == 'X';
+  return v[22];
 }
 
 uint64_t proc_start_time(pid_t pid) {

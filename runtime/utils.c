@@ -101,6 +101,24 @@ int read_file(const char *path, char **out, size_t *len, werr_t *err) {
   return 0;
 }
 
+int proc_stat_fields(const char *path, char *state, unsigned long long *v,
+                     int n) {
+  _cleanup_free_ char *buf = NULL;
+  if (read_file(path, &buf, NULL, NULL) < 0)
+    return -1;
+  char *p = strrchr(buf, ')');
+  if (p == NULL || p[1] != ' ' || p[2] == '\0')
+    return -1;
+  *state = p[2];
+  p += 3;
+  for (int k = 4; k < n; k++) {
+    if (*p != ' ')
+      return -1;
+    v[k] = strtoull(p + 1, &p, 10);
+  }
+  return 0;
+}
+
 static int rm_rf_at(int parent, const char *name, dev_t dev, werr_t *err) {
   struct stat st;
   if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) < 0) {

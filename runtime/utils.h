@@ -18,6 +18,11 @@ int write_file_str(const char *path, const char *s, werr_t *err);
 int write_file_atomic(const char *path, const char *data, size_t len,
                       werr_t *err);
 int read_file(const char *path, char **out, size_t *len, werr_t *err);
+/* /proc/PID/stat at PATH, numbered as in proc(5): *state is field 3 and
+ * v[k] field k for 4 <= k < n (v[0..3] untouched).  comm (field 2) may hold
+ * spaces and parens: the fields restart after its last ')'. */
+int proc_stat_fields(const char *path, char *state, unsigned long long *v,
+                     int n);
 /* rm -rf that never crosses a mount point. */
 int rm_rf(const char *path, werr_t *err);
 /* Parse a signal given as number, "KILL" or "SIGKILL". */

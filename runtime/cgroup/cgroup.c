@@ -180,10 +180,16 @@ static bool ward_made(const char *dir) {
   return getxattr(dir, PARENT_MARK, NULL, 0) >= 0;
 }
 
+/* Components of a cgroup path ("/ward/ID": 2). */
+static int path_depth(const char *path) {
+  int n = 0;
+  for (const char *c = path; *c; c++)
+    n += *c == '/';
+  return n;
+}
+
 static int mkdir_path(struct cgroup_handle *h, struct cg_hier *x, werr_t *err) {
-  int ncomp = 0;
-  for (const char *c = h->path; *c; c++)
-    ncomp += *c == '/';
+  int ncomp = path_depth(h->path);
   bool cpuset = strv_contains(x->controllers, "cpuset");
   for (int attempt = 0;; attempt++) {
     _cleanup_free_ char *cur = xstrdup(x->mnt);
@@ -315,9 +321,7 @@ static bool dir_has_procs(const char *dir) {
  * and a level this create made enables nothing yet (a concurrent create
  * that enabled some meanwhile only makes a write repeat itself). */
 static void enable_controllers(struct cgroup_handle *h, struct cg_hier *x) {
-  int ncomp = 0;
-  for (const char *c = h->path; *c; c++)
-    ncomp += *c == '/';
+  int ncomp = path_depth(h->path);
   _cleanup_free_ char *cur = xstrdup(x->mnt);
   _cleanup_free_ char *avail = NULL;
   if (x->controllers != NULL) {
@@ -335,7 +339,7 @@ static void enable_controllers(struct cgroup_handle *h, struct cg_hier *x) {
     _cleanup_werr_ werr_t e = NULL;
     if (avail == NULL && cg_read(cur, "cgroup.controllers", &avail, &e) < 0)
       return;
-    if (level > 0 && level > ncomp - x->created)
+    if (level > ncomp - x->created)
       enabled = xstrdup("");
     else if (cg_read(cur, "cgroup.subtree_control", &enabled, &e) < 0)
       return;
@@ -383,9 +387,7 @@ static void become_none(struct cgroup_handle *h) {
 /* Trailing components of PATH that do not exist under X's mount yet. */
 static int levels_missing(const struct cgroup_handle *h,
                           const struct cg_hier *x) {
-  int ncomp = 0, i = 0;
-  for (const char *c = h->path; *c; c++)
-    ncomp += *c == '/';
+  int ncomp = path_depth(h->path), i = 0;
   _cleanup_free_ char *cur = xstrdup(x->mnt);
   for (const char *p = h->path; *p; i++) {
     cur = next_level(cur, &p);
