@@ -167,7 +167,7 @@ static char *creating_state_json(const struct spec_config *c, const char *id,
 
 /* Talk to the init until it waits on the exec fifo. */
 static int drive_init(const struct create_opts *o, const struct spec_config *c,
-                      const char *bundle, pid_t pid, int sock,
+                      const char *bundle, pid_t pid, int sock, bool joined,
                       int *console_master, werr_t *err) {
   for (;;) {
     struct sync_msg m;
@@ -197,6 +197,11 @@ static int drive_init(const struct create_opts *o, const struct spec_config *c,
       break;
     case SYNC_READY:
       return 0;
+    case SYNC_JOINED:
+      if (joined)
+        return werr_code(err, EPROTO, "sync: JOINED twice");
+      joined = true;
+      break;
     default:
       return werr_code(err, EPROTO, "sync: unexpected message %d", m.type);
     }
@@ -267,7 +272,8 @@ struct create_run {
   struct spec_config *c;
   const char *config_text, *bundle, *rootfs;
   struct container_record rec;
-  int fifo_fd;
+  int fifo_fd, start_fd;
+  bool joined; /* the init's JOINED was read (else drive_init reads it) */
   struct seccomp_prog *seccomp;
   struct ns_plan ns;
   bool ns_open;
@@ -338,6 +344,15 @@ static int ph_fifo(void *arg, werr_t *err) {
   r->fifo_fd = open(fifo, O_PATH | O_CLOEXEC);
   if (r->fifo_fd < 0)
     return werr_sys(err, "open %s", fifo);
+  /* `run` starts at once: with a reader already there, the init's open of
+   * the write end does not block, so it goes on to exec while ward records
+   * "created" and starts (no round trip through the fifo).  The init
+   * inherits this fd only until its first act closes it. */
+  if (r->o->start_at_once) {
+    r->start_fd = open(fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (r->start_fd < 0)
+      return werr_sys(err, "open %s", fifo);
+  }
   return 0;
 }
 
@@ -411,9 +426,18 @@ static void undo_clone(void *arg) {
 
 /* The init's first word: it is in the namespaces given by path, or why
  * not. */
+/* JOINED matters only when what ward does before GO needs the init in its
+ * user namespace (the maps, idmapped mounts, a cgroup entered from inside
+ * a joined one).  Without one, GO goes at once and drive_init reads JOINED
+ * later: the init finds GO waiting instead of sleeping a round trip. */
 static int ph_joined(void *arg, werr_t *err) {
   struct create_run *r = arg;
-  return sync_expect(r->sv[0], SYNC_JOINED, NULL, NULL, NULL, err);
+  if (!r->ns.create[SPEC_NS_USER] && r->ns.join_fd[SPEC_NS_USER] < 0)
+    return 0;
+  if (sync_expect(r->sv[0], SYNC_JOINED, NULL, NULL, NULL, err) < 0)
+    return -1;
+  r->joined = true;
+  return 0;
 }
 
 static int ph_userns(void *arg, werr_t *err) {
@@ -434,14 +458,27 @@ static int ph_mounts(void *arg, werr_t *err) {
   if (send_idmapped_mounts(r->c, r->rootfs, r->rec.pid, r->sv[0], err) < 0)
     return -1;
   /* The init learns its pid as the host sees it (for the hooks' state). */
-  return sync_send(r->sv[0], SYNC_GO, r->rec.pid, NULL, 0, err);
+  if (sync_send(r->sv[0], SYNC_GO, r->rec.pid, NULL, 0, err) == 0)
+    return 0;
+  /* An init that failed before JOINED (a setns, its scheduler) and exited
+   * left its own error behind, which says more than our failed send. */
+  struct sync_msg m;
+  werr_t e = NULL;
+  if (!r->joined && sync_recv_or_eof(r->sv[0], &m, NULL, NULL, &e) < 0 &&
+      e && !e->sys) {
+    werr_free(err);
+    *err = e;
+  } else {
+    werr_free(&e);
+  }
+  return -1;
 }
 
 /* The init sets itself up; ward runs the prestart/createRuntime hooks and
  * passes the console until the init waits on the exec fifo. */
 static int ph_init(void *arg, werr_t *err) {
   struct create_run *r = arg;
-  return drive_init(r->o, r->c, r->bundle, r->rec.pid, r->sv[0],
+  return drive_init(r->o, r->c, r->bundle, r->rec.pid, r->sv[0], r->joined,
                     &r->out->console_master, err);
 }
 
@@ -480,6 +517,7 @@ int container_create(const struct ward_ctx *ctx, const struct create_opts *o,
                      struct created *out, werr_t *err) {
   out->console_master = -1;
   out->pidfd = -1;
+  out->start_fd = -1;
   out->pid = 0;
   out->config = NULL;
   if (state_validate_id(o->id, err) < 0)
@@ -507,6 +545,7 @@ int container_create(const struct ward_ctx *ctx, const struct create_opts *o,
                          .rootfs = rootfs,
                          .rec = {.lock = -1, .pidfd = -1},
                          .fifo_fd = -1,
+                         .start_fd = -1,
                          .sv = {-1, -1},
                          .out = out};
   struct phase_signals sigs;
@@ -518,8 +557,11 @@ int container_create(const struct ward_ctx *ctx, const struct create_opts *o,
   if (rc == 0) {
     out->pid = r.rec.pid;
     out->pidfd = take_fd(r.rec.pidfd);
+    out->start_fd = take_fd(r.start_fd);
     out->config = take_ptr(c);
   }
+  if (r.start_fd >= 0)
+    close(r.start_fd);
   for (size_t i = 0; i < 2; i++)
     if (r.sv[i] >= 0)
       close(r.sv[i]);
@@ -544,6 +586,7 @@ static int load_config_copy(const struct container_state *st,
 struct start_run {
   const struct ward_ctx *ctx;
   const char *id;
+  struct created *run; /* `run`: what its create made; NULL for `start` */
   struct container_state *st;
   const struct spec_config *c; /* the config, from the exec phase on */
   struct spec_config *own_c;    /* ... when start read it */
@@ -555,6 +598,12 @@ static int ph_start_check(void *arg, werr_t *err) {
   struct start_run *r = arg;
   if (state_load(r->ctx->root, r->id, &r->st, err) < 0)
     return -1;
+  if (r->run) {
+    /* Created by this process a moment ago: no one else knows the init's
+     * pidfd, and an init that died since shows in the exec phase. */
+    r->pidfd = r->run->pidfd;
+    return 0;
+  }
   enum container_status s = state_status(r->st);
   if (s != STATUS_CREATED) {
     if (s == STATUS_STOPPED)
@@ -571,7 +620,9 @@ static int ph_start_check(void *arg, werr_t *err) {
 static int ph_start_release(void *arg, werr_t *err) {
   struct start_run *r = arg;
   r->fifo = xasprintf("%s/" EXEC_FIFO, r->st->dir);
-  r->ffd = open(r->fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  r->ffd = r->run && r->run->start_fd >= 0
+               ? take_fd(r->run->start_fd)
+               : open(r->fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (r->ffd < 0)
     return werr_sys(err, "open %s", r->fifo);
   for (;;) {
@@ -637,12 +688,17 @@ static const struct phase start_phases[] = {
 };
 
 int container_start(const struct ward_ctx *ctx, const char *id,
-                    const struct spec_config *c, werr_t *err) {
-  struct start_run r = {.ctx = ctx, .id = id, .c = c, .pidfd = -1, .ffd = -1};
+                    struct created *run, werr_t *err) {
+  struct start_run r = {.ctx = ctx,
+                        .id = id,
+                        .run = run,
+                        .c = run ? run->config : NULL,
+                        .pidfd = -1,
+                        .ffd = -1};
   int rc = phases_run("start", start_phases,
                       sizeof(start_phases) / sizeof(*start_phases), &r,
                       ctx->debug, err);
-  if (r.pidfd >= 0)
+  if (r.pidfd >= 0 && run == NULL)
     close(r.pidfd);
   if (r.ffd >= 0)
     close(r.ffd);

@@ -29,12 +29,17 @@ struct create_opts {
   bool no_pivot;
   bool no_new_keyring;
   bool foreground; /* `ward run` without -d: ward keeps the pty master */
+  bool start_at_once; /* `ward run`: container_start follows in this process */
 };
 
 struct created {
   pid_t pid;
   int pidfd;
   int console_master; /* -1 unless foreground with a terminal */
+  /* With start_at_once: the exec fifo's read end, open since before the
+   * init reached the fifo, so the init goes on to exec without waiting
+   * for container_start (which takes this fd over).  -1 otherwise. */
+  int start_fd;
   /* The parsed config, for a `run` that starts at once (the caller frees
    * it with spec_config_free). */
   struct spec_config *config;
@@ -45,10 +50,11 @@ struct created {
  * undoes what was made and returns -1. */
 int container_create(const struct ward_ctx *ctx, const struct create_opts *o,
                      struct created *out, werr_t *err);
-/* C: the config as create parsed it (`run`), or NULL to read the state
- * dir's copy (`start`). */
+/* RUN: what this process's create made (`run`: its config, pidfd and
+ * start_fd, which start takes over), or NULL for `start`, which reads the
+ * record and the state dir's copy of the config. */
 int container_start(const struct ward_ctx *ctx, const char *id,
-                    const struct spec_config *c, werr_t *err);
+                    struct created *run, werr_t *err);
 /* Kill (if FORCE, or if a killed create left it), run poststop hooks,
  * remove cgroup, idmap, state.  Every step copes with its object being
  * gone already, so a delete killed half-way can be run again.  C: the

@@ -145,6 +145,7 @@ int cmd_run(struct global_opts *g, int argc, char **argv, werr_t *err) {
   if (parse_create(argc, argv, &o, &detach, &keep, RUN_USAGE, err) < 0)
     return -1;
   o.foreground = !detach;
+  o.start_at_once = true;
   struct created c;
   struct ward_ctx ctx = cmd_ctx(g);
   if (container_create(&ctx, &o, &c, err) < 0)
@@ -152,7 +153,7 @@ int cmd_run(struct global_opts *g, int argc, char **argv, werr_t *err) {
   int rc;
   if (!detach)
     foreground_hold_signals();
-  if (container_start(&ctx, o.id, c.config, err) < 0) {
+  if (container_start(&ctx, o.id, &c, err) < 0) {
     /* As runc's run: a container whose start failed is deleted, detached
      * or not, unless --keep asked to keep it. */
     rc = -1;
@@ -175,6 +176,8 @@ out:
   spec_config_free(c.config);
   if (c.pidfd >= 0)
     close(c.pidfd);
+  if (c.start_fd >= 0)
+    close(c.start_fd);
   if (c.console_master >= 0)
     close(c.console_master);
   return rc;
