@@ -102,6 +102,20 @@ def test_exec_cpu_affinity_initial_only_ends_on_all_cpus(ward, bundle):
     assert cpus(p.stdout) == ("0-%d" % (n - 1) if n > 1 else "0")
 
 
+@pytest.mark.parametrize("how", ["create", "run"])
+def test_exec_cpu_affinity_initial_on_a_missing_cpu(ward, bundle, how):
+    # The init fails at its first step, before it reports JOINED; ward may
+    # have sent GO already (no user namespace: it does not wait), and the
+    # user must still get the init's own error, not a broken pipe.
+    bundle.config["process"]["execCPUAffinity"] = {
+        "initial": str(os.cpu_count() + 1)}
+    for _ in range(5):
+        line = (refused if how == "create" else refused_at_run)(ward, bundle)
+        assert line.startswith("ward: process.execCPUAffinity.initial: "
+                               "sched_setaffinity %d: Invalid argument"
+                               % (os.cpu_count() + 1)), line
+
+
 def test_scheduler_priority_needs_realtime_policy(ward, bundle):
     bundle.config["process"]["scheduler"] = {"policy": "SCHED_OTHER",
                                              "priority": 5}
