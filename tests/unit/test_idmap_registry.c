@@ -454,7 +454,13 @@ static void test_perf(void) {
   printf("isolated allocation with 15000 live (%s): best %.3f ms, mean "
          "%.3f ms\n",
          sub, best, sum / rounds);
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_UNDEFINED__)
+  /* Instrumented code is 2-3 times slower: the bound is for the real
+   * build (make check), the sanitizers look for memory errors here. */
+  printf("sanitizer build: the 1 ms bound is checked by make check only\n");
+#else
   CHECK(best < 1.0);
+#endif
   if (strncmp(sub, "/dev/shm/", 9) == 0) {
     char cmd[400];
     snprintf(cmd, sizeof(cmd), "rm -rf '%s'", sub);
