@@ -425,11 +425,11 @@ static void undo_clone(void *arg) {
 }
 
 /* The init's first word: it is in the namespaces given by path, or why
- * not. */
-/* JOINED matters only when what ward does before GO needs the init in its
- * user namespace (the maps, idmapped mounts, a cgroup entered from inside
- * a joined one).  Without one, GO goes at once and drive_init reads JOINED
- * later: the init finds GO waiting instead of sleeping a round trip. */
+ * not.  Waited for only when what ward does before GO needs the init in
+ * its user namespace (the maps, idmapped mounts, a cgroup entered from
+ * inside a joined one).  Without one, GO goes at once and drive_init reads
+ * JOINED later: the init finds GO waiting instead of sleeping a round
+ * trip. */
 static int ph_joined(void *arg, werr_t *err) {
   struct create_run *r = arg;
   if (!r->ns.create[SPEC_NS_USER] && r->ns.join_fd[SPEC_NS_USER] < 0)
